@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vmaccel top-level Makefile.
+#
+#   make              build every module against KDIR
+#   make check        deps, build, static gates, selftests in a test VM
+#   make demo         deps, build, show each module at work in a test VM
+#   make deps         install build and test dependencies (Debian)
+#   sudo make install install the modules, uapi headers and the udev rule
+#
+# KDIR defaults to the running kernel's build dir when it exists, else the
+# newest /lib/modules/*/build installed.
+
+KDIR ?= $(shell $(CURDIR)/tools/find-kdir)
+BUILD := $(CURDIR)/build
+KSRC_TAR ?= $(firstword $(wildcard /usr/src/linux-source-6.1.tar.xz) \
+		$(wildcard /usr/src/linux-source-*.tar.xz))
+KTOOLS := $(BUILD)/ktools
+HARNESS := $(KTOOLS)/tools/testing/selftests/kselftest_harness.h
+CHECKPATCH := $(KTOOLS)/scripts/checkpatch.pl
+KERNELDOC := $(KTOOLS)/scripts/kernel-doc
+
+# Module directories present, in load order (vhost needs vic).
+MODDIRS := $(foreach d,vic vhost ksm balloon pvlock,$(if $(wildcard $(d)/Kbuild),$(d)))
+
+USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -pthread \
+	-I$(KTOOLS)/tools/testing/selftests -I$(CURDIR)/include/uapi
+SELFTEST_SRCS := $(wildcard selftests/*/*_test.c)
+SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
+BENCH_SRCS := $(wildcard bench/*/*.c)
+BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+# Our C sources, for the style gates.
+C_SOURCES = $(wildcard $(addsuffix /*.[ch],$(MODDIRS)) include/uapi/linux/vmaccel_*.h \
+	include/vmaccel/*.h selftests/*/*.[ch] bench/*/*.[ch])
+KDOC_SOURCES = $(wildcard $(addsuffix /*.c,$(MODDIRS)) include/vmaccel/*.h include/uapi/linux/vmaccel_*.h)
+
+VM_CPUS ?= 2
+VM_MEM ?= 2048
+VM_TIMEOUT ?= 1500
+
+.PHONY: all modules clean deps check demo install gates selftests bench ktools
+
+all modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)/selftests $(BUILD)/bench $(BUILD)/gates
+
+deps:
+	@tools/deps
+
+# Harness headers and style scripts come from the linux-source package, at
+# build time; they are never committed.
+ktools: $(HARNESS)
+$(HARNESS):
+	@test -n "$(KSRC_TAR)" || { echo "no /usr/src/linux-source-*.tar.xz: make deps" >&2; exit 1; }
+	rm -rf $(KTOOLS) && mkdir -p $(KTOOLS)
+	tar -xJf $(KSRC_TAR) -C $(KTOOLS) --strip-components=1 --wildcards \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' '*/scripts/kernel-doc'
+	touch $@
+
+selftests: $(SELFTESTS)
+$(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $< -lm
+
+bench: $(BENCHES)
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $< -lm
+
+# Static gates: a from-scratch build with W=1 and sparse (C=2) that must print
+# no warning, checkpatch --strict and kernel-doc on every source.
+gates: $(HARNESS)
+	@mkdir -p $(BUILD)/gates
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) clean
+	@echo "gates: W=1 C=2 build"
+	@$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 modules >$(BUILD)/gates/build.log 2>&1 || \
+		{ cat $(BUILD)/gates/build.log; exit 1; }
+	@if grep -E 'warning|error|: note:' $(BUILD)/gates/build.log | grep -v 'Skipping BTF generation'; then \
+		echo "gates: W=1/sparse reported the above (full log: $(BUILD)/gates/build.log)"; exit 1; fi
+	@echo "gates: checkpatch --strict"
+	@perl $(CHECKPATCH) --strict --no-tree --quiet --show-types -f $(C_SOURCES) || \
+		{ echo "gates: checkpatch failed"; exit 1; }
+	@echo "gates: kernel-doc"
+	@perl $(KERNELDOC) -none -Wall $(KDOC_SOURCES) >$(BUILD)/gates/kdoc.log 2>&1; \
+		if [ -s $(BUILD)/gates/kdoc.log ]; then cat $(BUILD)/gates/kdoc.log; exit 1; fi
+	@echo "gates: clean"
+
+check: deps
+	@$(MAKE) --no-print-directory gates
+	@$(MAKE) --no-print-directory selftests bench
+	@tools/vm-run -c $(VM_CPUS) -m $(VM_MEM) -t $(VM_TIMEOUT) -l $(BUILD)/check-console.log \
+		-- tools/run-tests $(MODDIRS); rc=$$?; \
+		tools/tap-summary $(BUILD)/check-console.log $$rc
+
+demo: deps
+	@$(MAKE) --no-print-directory modules bench
+	@tools/vm-run -q -c $(VM_CPUS) -m $(VM_MEM) -t $(VM_TIMEOUT) -l $(BUILD)/demo-console.log \
+		-- tools/demo $(MODDIRS) || { echo "demo failed; console log: $(BUILD)/demo-console.log"; exit 1; }
+	@sed -n '/^=== vmaccel demo/,/^=== end of demo/p' $(BUILD)/demo-console.log
+
+install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $$(tools/kernel-release $(KDIR))
+	install -D -m 0644 udev/60-vmaccel.rules $(DESTDIR)/etc/udev/rules.d/60-vmaccel.rules
+	install -d $(DESTDIR)/usr/include/linux
+	install -m 0644 include/uapi/linux/vmaccel_*.h $(DESTDIR)/usr/include/linux/
