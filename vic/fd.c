@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_vic - the eventfd-to-eventfd coalescer behind VMACCEL_VIC_CREATE.
+ *
+ * A wait-queue entry on the source eventfd consumes its counter on every
+ * wake-up and feeds the completions to an engine instance; the engine's
+ * deliveries signal the target eventfd.  The coalescer is an anon-inode file
+ * whose ioctls tune and inspect the engine.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/atomic.h>
+#include <linux/compat.h>
+#include <linux/err.h>
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/irq_work.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <vmaccel/vic.h>
+
+#include "vic.h"
+
+/**
+ * struct vic_fd - an eventfd coalescer
+ * @vic: the engine instance; its deliver callback is vic_fd_deliver().
+ * @src: source eventfd context (our own reference).
+ * @dst: target eventfd context (our own reference).
+ * @src_wqh: the source's wait-queue head, whose lock serialises
+ *	eventfd_ctx_do_read() on @src; set by vic_fd_queue_proc().
+ * @wait: our entry on @src_wqh; on it from creation until release.
+ * @pt: poll table used once, to add @wait through vfs_poll().
+ * @signal_work: signals @dst for deliveries made where nested eventfd
+ *	signalling is not allowed (inside the source's own wake-up).  An
+ *	irq_work runs as soon as the CPU re-enables interrupts, i.e. right
+ *	after the source's eventfd_signal() or write() returns, so the
+ *	detour costs a self-IPI rather than a scheduler round trip.
+ * @unsignalled: deliveries waiting for @signal_work; atomic.
+ *
+ * Everything except @unsignalled is set before the coalescer is visible
+ * and constant until release.
+ */
+struct vic_fd {
+	struct vmaccel_vic *vic;
+	struct eventfd_ctx *src;
+	struct eventfd_ctx *dst;
+	wait_queue_head_t *src_wqh;
+	wait_queue_entry_t wait;
+	poll_table pt;
+	struct irq_work signal_work;
+	atomic_long_t unsignalled;
+};
+
+/* Completions per engine call: the engine counts them as unsigned int. */
+static unsigned int vic_fd_clamp(u64 cnt)
+{
+	return min_t(u64, cnt, UINT_MAX);
+}
+
+static void vic_fd_signal_work(struct irq_work *work)
+{
+	struct vic_fd *f = container_of(work, struct vic_fd, signal_work);
+	long n = atomic_long_xchg(&f->unsignalled, 0);
+
+	if (n > 0)
+		eventfd_signal(f->dst, n);
+}
+
+/* Engine deliver callback: atomic context, no engine lock held. */
+static void vic_fd_deliver(void *ctx)
+{
+	struct vic_fd *f = ctx;
+
+	if (eventfd_signal_allowed()) {
+		eventfd_signal(f->dst, 1);
+		return;
+	}
+	/*
+	 * Called from inside an eventfd wake-up (the source's): signalling
+	 * another eventfd here could recurse or deadlock, so defer.
+	 */
+	atomic_long_inc(&f->unsignalled);
+	irq_work_queue(&f->signal_work);
+}
+
+/*
+ * Wake-up callback on the source eventfd: called with the source's
+ * wait-queue lock held and interrupts disabled.
+ */
+static int vic_fd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
+			 int sync, void *key)
+{
+	struct vic_fd *f = container_of(wait, struct vic_fd, wait);
+	__poll_t events = key_to_poll(key);
+	u64 cnt;
+
+	/*
+	 * EPOLLHUP (source file closed) needs nothing: we hold our own
+	 * reference and detach at release.  Kernel users of the context can
+	 * still signal it, and those completions are still coalesced.
+	 */
+	if (!(events & EPOLLIN))
+		return 0;
+
+	eventfd_ctx_do_read(f->src, &cnt);
+	if (cnt)
+		vmaccel_vic_complete(f->vic, vic_fd_clamp(cnt), -1);
+	return 0;
+}
+
+static void vic_fd_queue_proc(struct file *file, wait_queue_head_t *wqh,
+			      poll_table *pt)
+{
+	struct vic_fd *f = container_of(pt, struct vic_fd, pt);
+
+	f->src_wqh = wqh;
+	add_wait_queue(wqh, &f->wait);
+}
+
+/*
+ * Tear down an attached coalescer: no more wake-ups, fold what the source
+ * still holds, deliver everything, stop the timer and the work, then signal
+ * what the work had not.
+ */
+static void vic_fd_destroy(struct vic_fd *f)
+{
+	u64 cnt = 0;
+
+	eventfd_ctx_remove_wait_queue(f->src, &f->wait, &cnt);
+	if (cnt)
+		vmaccel_vic_complete(f->vic, vic_fd_clamp(cnt), -1);
+	vmaccel_vic_flush(f->vic);
+	vmaccel_vic_free(f->vic);
+	irq_work_sync(&f->signal_work);
+	vic_fd_signal_work(&f->signal_work);
+	eventfd_ctx_put(f->dst);
+	eventfd_ctx_put(f->src);
+	kfree(f);
+}
+
+static int vic_fd_release(struct inode *inode, struct file *file)
+{
+	vic_fd_destroy(file->private_data);
+	return 0;
+}
+
+static long vic_fd_set_params(struct vic_fd *f, void __user *argp)
+{
+	struct vmaccel_vic_params p;
+
+	if (copy_from_user(&p, argp, sizeof(p)))
+		return -EFAULT;
+	return vmaccel_vic_set_params(f->vic, &p);
+}
+
+static long vic_fd_get_params(struct vic_fd *f, void __user *argp)
+{
+	struct vmaccel_vic_params p;
+
+	vmaccel_vic_get_params(f->vic, &p);
+	if (copy_to_user(argp, &p, sizeof(p)))
+		return -EFAULT;
+	return 0;
+}
+
+static long vic_fd_get_stats(struct vic_fd *f, void __user *argp)
+{
+	struct vmaccel_vic_stats s;
+
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	if (s.flags)
+		return -EINVAL;
+	vmaccel_vic_get_stats(f->vic, &s);
+	if (copy_to_user(argp, &s, sizeof(s)))
+		return -EFAULT;
+	return 0;
+}
+
+static long vic_fd_set_cif(struct vic_fd *f, void __user *argp)
+{
+	struct vmaccel_vic_cif c;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	if (c.flags)
+		return -EINVAL;
+	vmaccel_vic_set_cif(f->vic, c.cif);
+	return 0;
+}
+
+/**
+ * vic_fd_ioctl() - ioctls on a coalescer fd
+ * @file: the coalescer's anon-inode file.
+ * @cmd: %VMACCEL_VIC_SET_PARAMS, %VMACCEL_VIC_GET_PARAMS,
+ *	%VMACCEL_VIC_GET_STATS, %VMACCEL_VIC_SET_CIF or %VMACCEL_VIC_FLUSH.
+ * @arg: user pointer to the command's structure (unused by FLUSH).
+ *
+ * SET_PARAMS validates every field.  GET_STATS requires the input flags to
+ * be 0 and returns a snapshot with reserved fields zeroed.  SET_CIF requires
+ * flags 0.  SET_PARAMS, SET_CIF and FLUSH may signal the target eventfd
+ * before returning.
+ *
+ * Context: process context.
+ * Return: 0; -EFAULT for a bad user pointer; -EINVAL for invalid input;
+ * -ENOTTY for an unknown command.
+ */
+static long vic_fd_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct vic_fd *f = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case VMACCEL_VIC_SET_PARAMS:
+		return vic_fd_set_params(f, argp);
+	case VMACCEL_VIC_GET_PARAMS:
+		return vic_fd_get_params(f, argp);
+	case VMACCEL_VIC_GET_STATS:
+		return vic_fd_get_stats(f, argp);
+	case VMACCEL_VIC_SET_CIF:
+		return vic_fd_set_cif(f, argp);
+	case VMACCEL_VIC_FLUSH:
+		vmaccel_vic_flush(f->vic);
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void vic_fd_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct vic_fd *f = file->private_data;
+
+	seq_printf(m, "vic-id:\t%u\n", vic_id(f->vic));
+}
+
+static const struct file_operations vic_fd_fops = {
+	.owner = THIS_MODULE,
+	.release = vic_fd_release,
+	.unlocked_ioctl = vic_fd_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = vic_fd_show_fdinfo,
+	.llseek = noop_llseek,
+};
+
+/**
+ * vic_fd_create() - create an eventfd coalescer and its file descriptor
+ * @src_fd: eventfd signalled once per completion (or with a count).
+ * @dst_fd: eventfd to signal per coalesced interrupt; not the same eventfd.
+ * @params: validated parameters of the engine.
+ *
+ * Takes references on both eventfd contexts, attaches to the source and
+ * consumes anything it already holds, then installs an O_CLOEXEC fd.
+ *
+ * Context: process context.
+ * Return: the new fd; -EBADF if an fd is not open; -EINVAL if it is not an
+ * eventfd or both are the same eventfd; -ENOMEM; -EMFILE/-ENFILE.
+ */
+int vic_fd_create(int src_fd, int dst_fd,
+		  const struct vmaccel_vic_params *params)
+{
+	struct eventfd_ctx *src, *dst;
+	struct vmaccel_vic *vic;
+	struct file *file;
+	struct vic_fd *f;
+	__poll_t events;
+	struct fd sf;
+	u64 cnt = 0;
+	int fd, ret;
+
+	sf = fdget(src_fd);
+	if (!sf.file)
+		return -EBADF;
+	src = eventfd_ctx_fileget(sf.file);
+	if (IS_ERR(src)) {
+		ret = PTR_ERR(src);
+		goto err_fdput;
+	}
+	dst = eventfd_ctx_fdget(dst_fd);
+	if (IS_ERR(dst)) {
+		ret = PTR_ERR(dst);
+		goto err_src;
+	}
+	if (dst == src) {
+		ret = -EINVAL;
+		goto err_dst;
+	}
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	if (!f) {
+		ret = -ENOMEM;
+		goto err_dst;
+	}
+	vic = vmaccel_vic_alloc(params, vic_fd_deliver, f, GFP_KERNEL_ACCOUNT);
+	if (IS_ERR(vic)) {
+		ret = PTR_ERR(vic);
+		goto err_free;
+	}
+	f->vic = vic;
+	f->src = src;
+	f->dst = dst;
+	init_irq_work(&f->signal_work, vic_fd_signal_work);
+	atomic_long_set(&f->unsignalled, 0);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_vic;
+	}
+
+	/* Attach: from here on wake-ups feed the engine. */
+	init_waitqueue_func_entry(&f->wait, vic_fd_wakeup);
+	init_poll_funcptr(&f->pt, vic_fd_queue_proc);
+	events = vfs_poll(sf.file, &f->pt);
+	if (WARN_ON_ONCE(!f->src_wqh)) {
+		/* An eventfd always queues on poll; nothing to detach. */
+		put_unused_fd(fd);
+		ret = -EINVAL;
+		goto err_vic;
+	}
+	fdput(sf);
+	if (events & EPOLLIN) {
+		unsigned long flags;
+
+		spin_lock_irqsave(&f->src_wqh->lock, flags);
+		eventfd_ctx_do_read(src, &cnt);
+		spin_unlock_irqrestore(&f->src_wqh->lock, flags);
+		if (cnt)
+			vmaccel_vic_complete(vic, vic_fd_clamp(cnt), -1);
+	}
+
+	file = anon_inode_getfile("[vmaccel-vic]", &vic_fd_fops, f,
+				  O_RDWR | O_CLOEXEC);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		vic_fd_destroy(f);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	return fd;
+
+err_vic:
+	vmaccel_vic_free(vic);
+err_free:
+	kfree(f);
+err_dst:
+	eventfd_ctx_put(dst);
+err_src:
+	eventfd_ctx_put(src);
+err_fdput:
+	fdput(sf);
+	return ret;
+}
