@@ -59,10 +59,32 @@ struct vic_fd {
 	atomic_long_t unsignalled;
 };
 
-/* Completions per engine call: the engine counts them as unsigned int. */
-static unsigned int vic_fd_clamp(u64 cnt)
+/* Feed @cnt completions to the engine; it counts them as unsigned int. */
+static void vic_fd_complete(struct vic_fd *f, u64 cnt)
 {
-	return min_t(u64, cnt, UINT_MAX);
+	while (cnt) {
+		unsigned int n = min_t(u64, cnt, UINT_MAX);
+
+		vmaccel_vic_complete(f->vic, n, -1);
+		cnt -= n;
+	}
+}
+
+/*
+ * Take everything the source holds.  A semaphore-mode eventfd hands out one
+ * per read, so read until it is empty.  Called with the source's wait-queue
+ * lock held; the caller feeds the result to the engine.
+ */
+static u64 vic_fd_take(struct vic_fd *f)
+{
+	u64 cnt, total = 0;
+
+	lockdep_assert_held(&f->src_wqh->lock);
+	do {
+		eventfd_ctx_do_read(f->src, &cnt);
+		total += cnt;
+	} while (cnt);
+	return total;
 }
 
 static void vic_fd_signal_work(struct irq_work *work)
@@ -100,7 +122,6 @@ static int vic_fd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 {
 	struct vic_fd *f = container_of(wait, struct vic_fd, wait);
 	__poll_t events = key_to_poll(key);
-	u64 cnt;
 
 	/*
 	 * EPOLLHUP (source file closed) needs nothing: we hold our own
@@ -110,9 +131,8 @@ static int vic_fd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 	if (!(events & EPOLLIN))
 		return 0;
 
-	eventfd_ctx_do_read(f->src, &cnt);
-	if (cnt)
-		vmaccel_vic_complete(f->vic, vic_fd_clamp(cnt), -1);
+	/* Deliveries made here are deferred: see vic_fd_deliver(). */
+	vic_fd_complete(f, vic_fd_take(f));
 	return 0;
 }
 
@@ -132,11 +152,14 @@ static void vic_fd_queue_proc(struct file *file, wait_queue_head_t *wqh,
  */
 static void vic_fd_destroy(struct vic_fd *f)
 {
+	unsigned long flags;
 	u64 cnt = 0;
 
 	eventfd_ctx_remove_wait_queue(f->src, &f->wait, &cnt);
-	if (cnt)
-		vmaccel_vic_complete(f->vic, vic_fd_clamp(cnt), -1);
+	spin_lock_irqsave(&f->src_wqh->lock, flags);
+	cnt += vic_fd_take(f);
+	spin_unlock_irqrestore(&f->src_wqh->lock, flags);
+	vic_fd_complete(f, cnt);
 	vmaccel_vic_flush(f->vic);
 	vmaccel_vic_free(f->vic);
 	irq_work_sync(&f->signal_work);
@@ -331,11 +354,11 @@ int vic_fd_create(int src_fd, int dst_fd,
 	if (events & EPOLLIN) {
 		unsigned long flags;
 
+		/* Not under the source's lock: this may signal @dst directly. */
 		spin_lock_irqsave(&f->src_wqh->lock, flags);
-		eventfd_ctx_do_read(src, &cnt);
+		cnt = vic_fd_take(f);
 		spin_unlock_irqrestore(&f->src_wqh->lock, flags);
-		if (cnt)
-			vmaccel_vic_complete(vic, vic_fd_clamp(cnt), -1);
+		vic_fd_complete(f, cnt);
 	}
 
 	file = anon_inode_getfile("[vmaccel-vic]", &vic_fd_fops, f,
