@@ -65,9 +65,11 @@ $(HARNESS):
 	touch $@
 
 selftests: $(SELFTESTS)
+# Static, so that the fault-injection pass can run them from a tmpfs without
+# touching the shared host root (see tools/run-tests).
 $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -o $@ $< -lm
+	$(CC) $(USER_CFLAGS) -static -o $@ $< -lm
 
 bench: $(BENCHES)
 $(BUILD)/bench/%: bench/%.c $(wildcard bench/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
@@ -95,9 +97,7 @@ gates: $(HARNESS)
 check: deps
 	@$(MAKE) --no-print-directory gates
 	@$(MAKE) --no-print-directory selftests bench
-	@tools/vm-run -c $(VM_CPUS) -m $(VM_MEM) -t $(VM_TIMEOUT) -l $(BUILD)/check-console.log \
-		-- tools/run-tests $(MODDIRS); rc=$$?; \
-		tools/tap-summary $(BUILD)/check-console.log $$rc
+	@VM_CPUS=$(VM_CPUS) VM_MEM=$(VM_MEM) VM_TIMEOUT=$(VM_TIMEOUT) tools/check $(MODDIRS)
 
 demo: deps
 	@$(MAKE) --no-print-directory modules bench
