@@ -100,7 +100,13 @@ static LIST_HEAD(vic_list);
 static u32 vic_next_id;
 static atomic_t vic_live = ATOMIC_INIT(0);
 
-static void vic_update_rate(struct vmaccel_vic *v, ktime_t now, unsigned int n)
+/* Counters saturate instead of wrapping: a u64 eventfd count can be huge. */
+static u64 vic_add_sat(u64 a, u64 b)
+{
+	return a + b < a ? U64_MAX : a + b;
+}
+
+static void vic_update_rate(struct vmaccel_vic *v, ktime_t now, u64 n)
 {
 	u64 elapsed, count, inst;
 
@@ -119,7 +125,7 @@ static void vic_update_rate(struct vmaccel_vic *v, ktime_t now, unsigned int n)
 			v->win_count = 0;
 		}
 	}
-	v->win_count += n;
+	v->win_count = vic_add_sat(v->win_count, n);
 }
 
 /* Commands in flight: the known value, else those expected in one backstop. */
@@ -335,7 +341,7 @@ EXPORT_SYMBOL_GPL(vmaccel_vic_free);
  *
  * Context: any context, including hard interrupts.
  */
-void vmaccel_vic_complete(struct vmaccel_vic *v, unsigned int n, int cif)
+void vmaccel_vic_complete(struct vmaccel_vic *v, u64 n, int cif)
 {
 	unsigned long flags;
 	bool fire = false;
@@ -353,15 +359,15 @@ void vmaccel_vic_complete(struct vmaccel_vic *v, unsigned int n, int cif)
 	if (n) {
 		if (!v->pending)
 			v->first_pending = now;
-		v->pending += n;
-		v->completions += n;
+		v->pending = vic_add_sat(v->pending, n);
+		v->completions = vic_add_sat(v->completions, n);
 		this_cpu_add(vic_pcpu_totals.completions, n);
 	}
 	if (v->pending && v->pending >= v->ratio) {
 		vic_take(v, now, false);
 		fire = true;
 	} else if (n) {
-		v->deferred += n;
+		v->deferred = vic_add_sat(v->deferred, n);
 		this_cpu_add(vic_pcpu_totals.deferred, n);
 		trace_vic_defer(v->id, v->pending, v->ratio);
 		if (!v->armed)

@@ -19,12 +19,14 @@
 #include <linux/irq_work.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <vmaccel/vic.h>
 
 #include "vic.h"
@@ -44,6 +46,10 @@
  *	after the source's eventfd_signal() or write() returns, so the
  *	detour costs a self-IPI rather than a scheduler round trip.
  * @unsignalled: deliveries waiting for @signal_work; atomic.
+ * @drain_work: keeps draining a semaphore-mode source that still held
+ *	units after a bounded drain (see vic_fd_take()), in process context.
+ * @stopping: set at release so that @drain_work stops early.
+ * @node: entry in vic_fd_list, protected by vic_fd_lock.
  *
  * Everything except @unsignalled is set before the coalescer is visible
  * and constant until release.
@@ -57,34 +63,105 @@ struct vic_fd {
 	poll_table pt;
 	struct irq_work signal_work;
 	atomic_long_t unsignalled;
+	struct work_struct drain_work;
+	bool stopping;
+	struct list_head node;
 };
 
-/* Feed @cnt completions to the engine; it counts them as unsigned int. */
+/* Semaphore-mode units taken per wake-up with the source's lock held. */
+#define VIC_FD_DRAIN_BATCH	256
+
+/*
+ * Every eventfd coalescer, as an edge src -> dst, so that CREATE can refuse
+ * an edge that would close a cycle (a -> b and b -> a would bounce one
+ * completion between them forever in interrupt context).
+ */
+static DEFINE_MUTEX(vic_fd_lock);
+static LIST_HEAD(vic_fd_list);
+
 static void vic_fd_complete(struct vic_fd *f, u64 cnt)
 {
-	while (cnt) {
-		unsigned int n = min_t(u64, cnt, UINT_MAX);
-
-		vmaccel_vic_complete(f->vic, n, -1);
-		cnt -= n;
-	}
+	if (cnt)
+		vmaccel_vic_complete(f->vic, cnt, -1);
 }
 
 /*
- * Take everything the source holds.  A semaphore-mode eventfd hands out one
- * per read, so read until it is empty.  Called with the source's wait-queue
- * lock held; the caller feeds the result to the engine.
+ * Take what the source holds.  A plain eventfd hands out its whole counter
+ * in one read; a semaphore-mode one hands out 1 per read, so it is read at
+ * most VIC_FD_DRAIN_BATCH times here (the lock is held with interrupts
+ * off) and *@more tells whether units may be left.  Called with the
+ * source's wait-queue lock held; the caller feeds the result to the engine.
  */
-static u64 vic_fd_take(struct vic_fd *f)
+static u64 vic_fd_take(struct vic_fd *f, bool *more)
 {
 	u64 cnt, total = 0;
+	int i;
 
 	lockdep_assert_held(&f->src_wqh->lock);
-	do {
+	for (i = 0; i < VIC_FD_DRAIN_BATCH; i++) {
 		eventfd_ctx_do_read(f->src, &cnt);
+		if (!cnt) {
+			*more = false;
+			return total;
+		}
 		total += cnt;
-	} while (cnt);
+	}
+	*more = true;
 	return total;
+}
+
+/* Process context: drain a semaphore-mode source batch by batch. */
+static void vic_fd_drain_work(struct work_struct *work)
+{
+	struct vic_fd *f = container_of(work, struct vic_fd, drain_work);
+	unsigned long flags;
+	bool more;
+	u64 cnt;
+
+	do {
+		spin_lock_irqsave(&f->src_wqh->lock, flags);
+		cnt = vic_fd_take(f, &more);
+		spin_unlock_irqrestore(&f->src_wqh->lock, flags);
+		vic_fd_complete(f, cnt);
+		cond_resched();
+	} while (more && !READ_ONCE(f->stopping));
+}
+
+/*
+ * Does a chain of coalescers lead from eventfd @from to eventfd @to?  A
+ * breadth-first walk over the distinct eventfds reachable from @from.
+ * Called with vic_fd_lock held.  Return: 1 yes, 0 no, -ENOMEM.
+ */
+static int vic_fd_reaches(struct eventfd_ctx *from, struct eventfd_ctx *to)
+{
+	struct eventfd_ctx **seen;
+	unsigned int n = 1, nr = 0, i, k;
+	struct vic_fd *e;
+	int ret = 0;
+
+	lockdep_assert_held(&vic_fd_lock);
+	list_for_each_entry(e, &vic_fd_list, node)
+		n++;
+	seen = kmalloc_array(n, sizeof(*seen), GFP_KERNEL);
+	if (!seen)
+		return -ENOMEM;
+	seen[nr++] = from;
+	for (i = 0; i < nr && !ret; i++) {
+		if (seen[i] == to) {
+			ret = 1;
+			break;
+		}
+		list_for_each_entry(e, &vic_fd_list, node) {
+			if (e->src != seen[i])
+				continue;
+			for (k = 0; k < nr && seen[k] != e->dst; k++)
+				;
+			if (k == nr && nr < n)
+				seen[nr++] = e->dst;
+		}
+	}
+	kfree(seen);
+	return ret;
 }
 
 static void vic_fd_signal_work(struct irq_work *work)
@@ -122,6 +199,7 @@ static int vic_fd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 {
 	struct vic_fd *f = container_of(wait, struct vic_fd, wait);
 	__poll_t events = key_to_poll(key);
+	bool more;
 
 	/*
 	 * EPOLLHUP (source file closed) needs nothing: we hold our own
@@ -132,7 +210,9 @@ static int vic_fd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 		return 0;
 
 	/* Deliveries made here are deferred: see vic_fd_deliver(). */
-	vic_fd_complete(f, vic_fd_take(f));
+	vic_fd_complete(f, vic_fd_take(f, &more));
+	if (more)
+		queue_work(system_wq, &f->drain_work);
 	return 0;
 }
 
@@ -154,10 +234,17 @@ static void vic_fd_destroy(struct vic_fd *f)
 {
 	unsigned long flags;
 	u64 cnt = 0;
+	bool more;
 
+	mutex_lock(&vic_fd_lock);
+	list_del(&f->node);
+	mutex_unlock(&vic_fd_lock);
 	eventfd_ctx_remove_wait_queue(f->src, &f->wait, &cnt);
+	WRITE_ONCE(f->stopping, true);
+	cancel_work_sync(&f->drain_work);
+	/* One last batch; semaphore units beyond it stay in the source. */
 	spin_lock_irqsave(&f->src_wqh->lock, flags);
-	cnt += vic_fd_take(f);
+	cnt += vic_fd_take(f, &more);
 	spin_unlock_irqrestore(&f->src_wqh->lock, flags);
 	vic_fd_complete(f, cnt);
 	vmaccel_vic_flush(f->vic);
@@ -286,7 +373,9 @@ static const struct file_operations vic_fd_fops = {
  *
  * Context: process context.
  * Return: the new fd; -EBADF if an fd is not open; -EINVAL if it is not an
- * eventfd or both are the same eventfd; -ENOMEM; -EMFILE/-ENFILE.
+ * eventfd or both are the same eventfd; -ELOOP if coalescers would form a
+ * cycle (@dst already leads to @src through other coalescers); -ENOMEM;
+ * -EMFILE/-ENFILE.
  */
 int vic_fd_create(int src_fd, int dst_fd,
 		  const struct vmaccel_vic_params *params)
@@ -296,6 +385,7 @@ int vic_fd_create(int src_fd, int dst_fd,
 	struct file *file;
 	struct vic_fd *f;
 	__poll_t events;
+	bool more;
 	struct fd sf;
 	u64 cnt = 0;
 	int fd, ret;
@@ -332,6 +422,7 @@ int vic_fd_create(int src_fd, int dst_fd,
 	f->src = src;
 	f->dst = dst;
 	init_irq_work(&f->signal_work, vic_fd_signal_work);
+	INIT_WORK(&f->drain_work, vic_fd_drain_work);
 	atomic_long_set(&f->unsignalled, 0);
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
@@ -340,12 +431,27 @@ int vic_fd_create(int src_fd, int dst_fd,
 		goto err_vic;
 	}
 
+	/* Refuse an edge that would close a cycle of coalescers. */
+	mutex_lock(&vic_fd_lock);
+	ret = vic_fd_reaches(dst, src);
+	if (ret) {
+		mutex_unlock(&vic_fd_lock);
+		put_unused_fd(fd);
+		ret = ret < 0 ? ret : -ELOOP;
+		goto err_vic;
+	}
+	list_add(&f->node, &vic_fd_list);
+	mutex_unlock(&vic_fd_lock);
+
 	/* Attach: from here on wake-ups feed the engine. */
 	init_waitqueue_func_entry(&f->wait, vic_fd_wakeup);
 	init_poll_funcptr(&f->pt, vic_fd_queue_proc);
 	events = vfs_poll(sf.file, &f->pt);
 	if (WARN_ON_ONCE(!f->src_wqh)) {
 		/* An eventfd always queues on poll; nothing to detach. */
+		mutex_lock(&vic_fd_lock);
+		list_del(&f->node);
+		mutex_unlock(&vic_fd_lock);
 		put_unused_fd(fd);
 		ret = -EINVAL;
 		goto err_vic;
@@ -356,9 +462,11 @@ int vic_fd_create(int src_fd, int dst_fd,
 
 		/* Not under the source's lock: this may signal @dst directly. */
 		spin_lock_irqsave(&f->src_wqh->lock, flags);
-		cnt = vic_fd_take(f);
+		cnt = vic_fd_take(f, &more);
 		spin_unlock_irqrestore(&f->src_wqh->lock, flags);
 		vic_fd_complete(f, cnt);
+		if (more)
+			queue_work(system_wq, &f->drain_work);
 	}
 
 	file = anon_inode_getfile("[vmaccel-vic]", &vic_fd_fops, f,

@@ -34,7 +34,7 @@ struct vmaccel_vic *vmaccel_vic_alloc(const struct vmaccel_vic_params *p,
 				      vmaccel_vic_deliver_fn deliver, void *ctx,
 				      gfp_t gfp);
 void vmaccel_vic_free(struct vmaccel_vic *v);
-void vmaccel_vic_complete(struct vmaccel_vic *v, unsigned int n, int cif);
+void vmaccel_vic_complete(struct vmaccel_vic *v, u64 n, int cif);
 void vmaccel_vic_set_cif(struct vmaccel_vic *v, unsigned int cif);
 void vmaccel_vic_flush(struct vmaccel_vic *v);
 int vmaccel_vic_set_params(struct vmaccel_vic *v,

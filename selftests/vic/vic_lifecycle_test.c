@@ -208,6 +208,80 @@ TEST_F(vic, semaphore_source)
 	ASSERT_EQ(0, vic_take(sem));
 }
 
+/*
+ * Huge counts: a plain source's whole counter is one engine call, and a
+ * semaphore source is drained in bounded batches; neither may stall the
+ * CPU in the source's wake-up, and closing stops a long drain.
+ */
+TEST_F(vic, huge_counts)
+{
+	struct vmaccel_vic_params p = vic_params_fixed(4, 2000);
+	const __u64 big = 0xfffffffffffffffeULL;
+	struct vmaccel_vic_stats st;
+	int sem, i;
+
+	vic_env_create(_metadata, &self->e, &p);
+	ASSERT_EQ(0, vic_signal(self->e.src, big));
+	st = vic_env_stats(_metadata, &self->e);
+	ASSERT_EQ(big, st.completions);
+
+	sem = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, sem);
+	ASSERT_EQ(0, vic_close(&self->e.fd));
+	ASSERT_EQ(0, vic_close(&self->e.src));
+	self->e.src = sem;
+	self->e.fd = vic_create(self->e.dev, sem, self->e.dst, &p);
+	ASSERT_LE(0, self->e.fd);
+	ASSERT_EQ(0, vic_signal(sem, 100000));
+	for (i = 0; i < 500; i++) {
+		st = vic_env_stats(_metadata, &self->e);
+		if (st.completions == 100000)
+			break;
+		vic_sleep_ms(20);
+	}
+	ASSERT_EQ(VIC_U64(100000), st.completions);
+	ASSERT_EQ(0, vic_take(sem));
+	/* A drain that would never end is cut short by close. */
+	ASSERT_EQ(0, vic_signal(sem, big));
+	ASSERT_EQ(0, vic_close(&self->e.fd));
+}
+
+/* Coalescers may chain but never form a cycle. */
+TEST_F(vic, cycle_refused)
+{
+	struct vmaccel_vic_params p = vic_params_off();
+	int dev = self->e.dev, a, b, c, ab, bc, ca, ba;
+
+	a = vic_eventfd();
+	b = vic_eventfd();
+	c = vic_eventfd();
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_LE(0, c);
+	ab = vic_create(dev, a, b, &p);
+	ASSERT_LE(0, ab);
+	ba = vic_create(dev, b, a, &p);
+	ASSERT_EQ(-1, ba);
+	ASSERT_EQ(ELOOP, errno);
+	bc = vic_create(dev, b, c, &p);
+	ASSERT_LE(0, bc);
+	ca = vic_create(dev, c, a, &p);
+	ASSERT_EQ(-1, ca);
+	ASSERT_EQ(ELOOP, errno);
+	/* The chain still works: one completion on a reaches c. */
+	ASSERT_EQ(0, vic_signal(a, 1));
+	ASSERT_EQ(1, vic_collect(c, 1, 2000));
+	/* Once a -> b is gone, c -> a closes no cycle. */
+	close(ab);
+	ca = vic_create(dev, c, a, &p);
+	ASSERT_LE(0, ca);
+	close(ca);
+	close(bc);
+	close(a);
+	close(b);
+	close(c);
+}
+
 /* The coalescer fd is O_CLOEXEC. */
 TEST_F(vic, fd_is_cloexec)
 {

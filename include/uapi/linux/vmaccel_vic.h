@@ -75,7 +75,8 @@ struct vmaccel_vic_params {
  *
  * Returns a new file descriptor (O_CLOEXEC) for the coalescer.  Closing it
  * detaches the coalescer from both eventfds; pending completions are
- * delivered first.
+ * delivered first.  Coalescers may chain (one's target is another's
+ * source) but never form a cycle: such a CREATE fails with -ELOOP.
  */
 struct vmaccel_vic_create {
 	__u32 flags;
