@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_pvlock - the paravirtual ticket lock.
+ *
+ * Fast path: one atomic fetch-and-add takes a ticket; the lock is ours when
+ * head equals it.  Otherwise the waiter spins while the queue moves, and
+ * once head stood still for spin_threshold spins it blocks: it registers in
+ * a per-CPU slot ("waiting for lock L, ticket T"), re-checks head, and halts
+ * with the backend.  The unlocker bumps head and, when the lock has
+ * registered waiters, scans the slots for the one waiting for the new head
+ * and kicks that CPU alone.  Documentation/pvlock/design.rst
+ * shows why no wake-up is lost.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/cpumask.h>
+#include <linux/export.h>
+#include <linux/hardirq.h>
+#include <linux/irqflags.h>
+#include <linux/lockdep.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/processor.h>
+#include <linux/sched/clock.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/time64.h>
+
+#include "pvlock.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+/* Adding this to &vmaccel_pvlock.val takes the next ticket (tail += 1). */
+#define PVLOCK_TAIL_INC		BIT(16)
+/* Set in &pvlock_waiter.kick by the unlocker that kicked the waiter. */
+#define PVLOCK_KICKED		BIT(16)
+
+/**
+ * struct pvlock_waiter - one waiting slot of a CPU
+ * @lock: the lock waited for; NULL while the slot is free.  Written last
+ *	when a waiter registers (after smp_wmb()), so a reader that sees it
+ *	sees the other fields of the same registration.
+ * @want: the ticket the waiter holds.
+ * @kick: @want while registered; @want | %PVLOCK_KICKED once the unlocker
+ *	of the previous ticket kicked the waiter (for the torture's check).
+ * @halted: the waiter is halted or about to halt: set, then smp_mb(), then
+ *	the last check of head before the halt; cleared after the halt.  A
+ *	kicker sends a wake-up only when it sees it set.
+ * @backend: the backend the waiter blocks with: the unlocker kicks with it,
+ *	so a backend switch cannot strand a waiter.
+ *
+ * Written by the owning CPU with interrupts off; read by kickers on any
+ * CPU without locking (READ_ONCE), which at worst costs a spurious kick.
+ */
+struct pvlock_waiter {
+	struct vmaccel_pvlock *lock;
+	u32 want;
+	u32 kick;
+	u32 halted;
+	const struct pvlock_backend *backend;
+};
+
+/**
+ * struct pvlock_cpu - the waiting slots of one CPU
+ * @depth: slots in use; a waiter interrupted while blocking (it halts with
+ *	interrupts on) leaves its slot to a waiter in the interrupt handler,
+ *	which takes the next one.  Changed by the owning CPU only, with
+ *	interrupts off, in LIFO order.
+ * @slot: the slots.
+ */
+struct pvlock_cpu {
+	unsigned int depth;
+	struct pvlock_waiter slot[PVLOCK_MAX_NEST];
+};
+
+static DEFINE_PER_CPU_SHARED_ALIGNED(struct pvlock_cpu, pvlock_cpus);
+static DEFINE_PER_CPU(struct pvlock_stats, pvlock_stats);
+/* Locks held or waited for on this CPU (lock to unlock: same CPU). */
+static DEFINE_PER_CPU(int, pvlock_inflight);
+
+const char *const pvlock_stat_names[PVLOCK_NR_STATS] = {
+	[PVLOCK_STAT_TAKEN_FAST] = "taken_fast",
+	[PVLOCK_STAT_TAKEN_SLOW] = "taken_slow",
+	[PVLOCK_STAT_TAKEN_SLOW_PICKUP] = "taken_slow_pickup",
+	[PVLOCK_STAT_BLOCKED] = "blocked",
+	[PVLOCK_STAT_HALTS] = "halts",
+	[PVLOCK_STAT_SPURIOUS] = "spurious_wakeups",
+	[PVLOCK_STAT_IRQS_OFF_SPINS] = "irqs_off_spins",
+	[PVLOCK_STAT_RELEASED_SLOW] = "released_slow",
+	[PVLOCK_STAT_RELEASED_SLOW_KICKED] = "released_slow_kicked",
+	[PVLOCK_STAT_WAKEUPS] = "wakeups_sent",
+	[PVLOCK_STAT_TIME_BLOCKED_NS] = "time_blocked_ns",
+};
+
+#define pvlock_count(s)		this_cpu_inc(pvlock_stats.stat[s])
+
+/**
+ * __vmaccel_pvlock_init() - initialize a lock, unlocked
+ * @lock: the lock.
+ * @name: lockdep name of the lock.
+ * @key: lockdep class of the lock.
+ *
+ * Use vmaccel_pvlock_init(), which supplies @name and @key.
+ */
+void __vmaccel_pvlock_init(struct vmaccel_pvlock *lock, const char *name,
+			   struct lock_class_key *key)
+{
+	atomic_set(&lock->val, 0);
+	atomic_set(&lock->nr_blocked, 0);
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	lockdep_init_map_wait(&lock->dep_map, name, key, 0, LD_WAIT_SPIN);
+#endif
+}
+EXPORT_SYMBOL_GPL(__vmaccel_pvlock_init);
+
+static __always_inline u16 pvlock_head(struct vmaccel_pvlock *lock)
+{
+	/* Pairs with the release in the unlock: the critical section before. */
+	return smp_load_acquire(&lock->tickets.head);
+}
+
+/*
+ * Check for our turn, then spin until it comes or the queue stood still for
+ * @n spins (head did not move); true: the lock is ours.  A queue that moves
+ * is served faster by spinning than by a halt and a kick per hand-over;
+ * a queue that stands still has a holder or a next waiter that does not run
+ * (its vCPU was preempted), and then spinning only takes the CPU it needs.
+ */
+static bool pvlock_spin(struct vmaccel_pvlock *lock, u16 me, u32 n)
+{
+	u16 seen = pvlock_head(lock), head;
+	u32 left = n;
+
+	for (;;) {
+		head = pvlock_head(lock);
+		if (head == me)
+			return true;
+		if (head != seen) {
+			seen = head;
+			left = n;
+		}
+		if (!left--)
+			return false;
+		cpu_relax();
+	}
+}
+
+static void pvlock_spin_forever(struct vmaccel_pvlock *lock, u16 me)
+{
+	while (pvlock_head(lock) != me)
+		cpu_relax();
+}
+
+/*
+ * Take the slot of this CPU for (@lock, @me); NULL when nested too deep.
+ * The waiter stays registered until it has the lock.
+ */
+static struct pvlock_waiter *pvlock_register(struct vmaccel_pvlock *lock,
+					     u16 me,
+					     const struct pvlock_backend *be)
+{
+	struct pvlock_cpu *c = this_cpu_ptr(&pvlock_cpus);
+	struct pvlock_waiter *w;
+
+	lockdep_assert_irqs_disabled();
+	if (c->depth >= PVLOCK_MAX_NEST)
+		return NULL;
+	w = &c->slot[c->depth++];
+	WRITE_ONCE(w->want, me);
+	WRITE_ONCE(w->kick, me);
+	WRITE_ONCE(w->halted, 0);
+	WRITE_ONCE(w->backend, be);
+	/* The slot's contents before the pointer that publishes them. */
+	smp_wmb();
+	WRITE_ONCE(w->lock, lock);
+	/*
+	 * The slot before nr_blocked, which gates the kickers' scans; the
+	 * barrier before each halt (in the slow path) orders both before
+	 * the last check of head.
+	 */
+	smp_mb__before_atomic();
+	atomic_inc(&lock->nr_blocked);
+	return w;
+}
+
+static void pvlock_unregister(struct vmaccel_pvlock *lock,
+			      struct pvlock_waiter *w)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	WRITE_ONCE(w->lock, NULL);
+	this_cpu_ptr(&pvlock_cpus)->depth--;
+	local_irq_restore(flags);
+	atomic_dec(&lock->nr_blocked);
+}
+
+/* Find the waiter registered for (@lock, @ticket); NULL if none. */
+static struct pvlock_waiter *pvlock_find(struct vmaccel_pvlock *lock,
+					 u16 ticket, int *cpu)
+{
+	struct pvlock_waiter *w;
+	unsigned int i;
+	int c;
+
+	for_each_online_cpu(c) {
+		for (i = 0; i < PVLOCK_MAX_NEST; i++) {
+			w = &per_cpu_ptr(&pvlock_cpus, c)->slot[i];
+			if (READ_ONCE(w->lock) != lock)
+				continue;
+			/* Pairs with the smp_wmb() in pvlock_register(). */
+			smp_rmb();
+			if ((u16)READ_ONCE(w->want) != ticket)
+				continue;
+			*cpu = c;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+/* Wake the waiter in slot @w on @cpu if it is halted; true if sent. */
+static bool pvlock_wake(struct vmaccel_pvlock *lock, struct pvlock_waiter *w,
+			u16 ticket, int cpu)
+{
+	const struct pvlock_backend *be;
+
+	if (!READ_ONCE(w->halted))
+		return false;
+	be = READ_ONCE(w->backend);
+	trace_pvlock_kick(lock, ticket, cpu);
+	be->kick(cpu);
+	pvlock_count(PVLOCK_STAT_WAKEUPS);
+	return true;
+}
+
+/* Torture check: the unlocker that let us in must have kicked us. */
+static bool pvlock_wait_kick(struct pvlock_waiter *w, u16 me)
+{
+	u64 start = local_clock();
+
+	while (READ_ONCE(w->kick) != (me | PVLOCK_KICKED)) {
+		if (local_clock() - start > NSEC_PER_SEC)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+static void pvlock_account_blocked(u64 ns)
+{
+	unsigned int b = min_t(unsigned int, fls64(ns), PVLOCK_HISTO_BUCKETS - 1);
+
+	pvlock_count(PVLOCK_STAT_BLOCKED);
+	this_cpu_add(pvlock_stats.stat[PVLOCK_STAT_TIME_BLOCKED_NS], ns);
+	this_cpu_inc(pvlock_stats.histo[b]);
+}
+
+/*
+ * The slow path: ticket @me is not served yet.  Spin, then block until the
+ * unlocker of ticket @me - 1 kicks us.  Interrupts stay in the caller's
+ * state except around the check-then-halt, which runs with interrupts off
+ * so that a kick arriving after the check is held pending until the halt
+ * (sti;hlt for the ipi backend, PV unhalt for kvm).
+ */
+static noinline void pvlock_slowpath(struct vmaccel_pvlock *lock, u16 me,
+				     struct pvlock_acq *acq)
+{
+	const struct pvlock_backend *be = READ_ONCE(pvlock_backend);
+	struct pvlock_waiter *w = NULL;
+	struct pvlock_acq local;
+	unsigned long flags;
+	bool irqs_on;
+	u64 t0 = 0;
+
+	if (!acq) {
+		memset(&local, 0, sizeof(local));
+		local.spin_threshold = READ_ONCE(pvlock_spin_threshold);
+		acq = &local;
+	}
+	if (pvlock_spin(lock, me, acq->spin_threshold)) {
+		pvlock_count(PVLOCK_STAT_TAKEN_FAST);
+		return;
+	}
+	acq->slow = true;
+	pvlock_count(PVLOCK_STAT_TAKEN_SLOW);
+
+	irqs_on = !irqs_disabled();
+	if (!be->can_block || in_nmi()) {
+		pvlock_spin_forever(lock, me);
+		return;
+	}
+	if (!be->can_block(irqs_on)) {
+		acq->irqs_off = true;
+		pvlock_count(PVLOCK_STAT_IRQS_OFF_SPINS);
+		pvlock_spin_forever(lock, me);
+		return;
+	}
+
+	for (;;) {
+		local_irq_save(flags);
+		if (!w) {
+			w = pvlock_register(lock, me, be);
+			if (!w) {
+				local_irq_restore(flags);
+				pvlock_spin_forever(lock, me);
+				return;
+			}
+			t0 = local_clock();
+		}
+		WRITE_ONCE(w->halted, 1);
+		/*
+		 * halted (and the slot) before the last check of head: pairs
+		 * with the smp_mb() in pvlock_unlock_kick() between its head
+		 * store and its reads of nr_blocked and halted.  Either we
+		 * see our turn, or the unlocker sees us halted and kicks us.
+		 */
+		smp_mb();
+		if (pvlock_head(lock) == me) {
+			WRITE_ONCE(w->halted, 0);
+			if (!acq->halts)
+				pvlock_count(PVLOCK_STAT_TAKEN_SLOW_PICKUP);
+			local_irq_restore(flags);
+			break;
+		}
+		trace_pvlock_block(lock, me, READ_ONCE(lock->tickets.head),
+				   irqs_on);
+		be->wait(irqs_on);
+		WRITE_ONCE(w->halted, 0);
+		acq->halts++;
+		pvlock_count(PVLOCK_STAT_HALTS);
+		/*
+		 * Whatever woke us (our kick, another interrupt, a kick still
+		 * in flight from earlier) happened after the kicker's head
+		 * store or is followed by this re-check; see design.rst.
+		 */
+		smp_mb();
+		if (pvlock_head(lock) == me) {
+			trace_pvlock_wake(lock, me, false);
+			local_irq_restore(flags);
+			break;
+		}
+		trace_pvlock_wake(lock, me, true);
+		acq->spurious++;
+		pvlock_count(PVLOCK_STAT_SPURIOUS);
+		local_irq_restore(flags);
+		if (pvlock_spin(lock, me, acq->spin_threshold))
+			break;
+	}
+
+	if (acq->halts) {
+		acq->blocked = true;
+		pvlock_account_blocked(local_clock() - t0);
+		if (acq->verify_kicks)
+			acq->lost = !pvlock_wait_kick(w, me);
+	}
+	pvlock_unregister(lock, w);
+}
+
+/**
+ * pvlock_lock_acq() - take a lock, reporting what the acquisition did
+ * @lock: the lock.
+ * @acq: the torture's per-acquisition report (input: spin threshold and
+ *	checks), or NULL for the module-wide settings and no report.
+ *
+ * The body of vmaccel_pvlock_lock().
+ *
+ * Return: the ticket that was served.
+ */
+u16 pvlock_lock_acq(struct vmaccel_pvlock *lock, struct pvlock_acq *acq)
+	__acquires(lock)
+{
+	u32 old;
+	u16 me;
+
+	preempt_disable();
+	this_cpu_inc(pvlock_inflight);
+	spin_acquire(&lock->dep_map, 0, 0, _RET_IP_);
+	old = (u32)atomic_fetch_add_acquire(PVLOCK_TAIL_INC, &lock->val);
+	me = old >> 16;
+	if (likely((u16)old == me))
+		pvlock_count(PVLOCK_STAT_TAKEN_FAST);
+	else
+		pvlock_slowpath(lock, me, acq);
+	__acquire(lock);
+	return me;
+}
+
+/* Kick the waiter registered for @lock with ticket @next, if there is one. */
+static unsigned int pvlock_kick_next(struct vmaccel_pvlock *lock, u16 next)
+{
+	struct pvlock_waiter *w;
+	unsigned int ret;
+	int cpu;
+
+	pvlock_count(PVLOCK_STAT_RELEASED_SLOW);
+	w = pvlock_find(lock, next, &cpu);
+	if (!w)
+		return 0;
+	cmpxchg(&w->kick, next, next | PVLOCK_KICKED);
+	pvlock_count(PVLOCK_STAT_RELEASED_SLOW_KICKED);
+	ret = PVLOCK_UNLOCK_KICKED;
+	if (pvlock_wake(lock, w, next, cpu))
+		ret |= PVLOCK_UNLOCK_WOKE;
+	return ret;
+}
+
+/**
+ * pvlock_unlock_kick() - release a lock, kicking the next waiter if blocked
+ * @lock: the lock, held by the caller.
+ *
+ * The body of vmaccel_pvlock_unlock().
+ *
+ * Return: %PVLOCK_UNLOCK_KICKED if the waiter of the next ticket was
+ * registered (blocked or about to block), with %PVLOCK_UNLOCK_WOKE if it was
+ * halted and a wake-up was sent; 0 otherwise.
+ */
+unsigned int pvlock_unlock_kick(struct vmaccel_pvlock *lock)
+	__releases(lock)
+{
+	u16 next = READ_ONCE(lock->tickets.head) + 1;
+	unsigned int ret = 0;
+
+	spin_release(&lock->dep_map, _RET_IP_);
+	/* The critical section before the next owner sees its turn. */
+	smp_store_release(&lock->tickets.head, next);
+	/* Head store before nr_blocked and halted loads; see the slow path. */
+	smp_mb();
+	if (atomic_read(&lock->nr_blocked)) {
+		/* nr_blocked before the slots it announces. */
+		smp_rmb();
+		ret = pvlock_kick_next(lock, next);
+	}
+	this_cpu_dec(pvlock_inflight);
+	preempt_enable();
+	__release(lock);
+	return ret;
+}
+
+/**
+ * pvlock_plain_lock() - take a lock as a plain ticket lock (never blocks)
+ * @lock: the lock; it must only be used with pvlock_plain_unlock().
+ *
+ * The torture's %VMACCEL_PVLOCK_KIND_TICKET baseline: same layout, same
+ * fast path, no slow path, no counters.
+ *
+ * Return: the ticket that was served.
+ */
+u16 pvlock_plain_lock(struct vmaccel_pvlock *lock)
+	__acquires(lock)
+{
+	u32 old;
+	u16 me;
+
+	preempt_disable();
+	old = (u32)atomic_fetch_add_acquire(PVLOCK_TAIL_INC, &lock->val);
+	me = old >> 16;
+	if ((u16)old != me)
+		pvlock_spin_forever(lock, me);
+	__acquire(lock);
+	return me;
+}
+
+/**
+ * pvlock_plain_unlock() - release a lock taken with pvlock_plain_lock()
+ * @lock: the lock.
+ */
+void pvlock_plain_unlock(struct vmaccel_pvlock *lock)
+	__releases(lock)
+{
+	/* The critical section before the next owner sees its turn. */
+	smp_store_release(&lock->tickets.head,
+			  READ_ONCE(lock->tickets.head) + 1);
+	preempt_enable();
+	__release(lock);
+}
+
+/**
+ * vmaccel_pvlock_lock() - take a lock, waiting if needed
+ * @lock: the lock.
+ *
+ * Takes a ticket and waits for it to be served: spinning first, then
+ * blocked (halted) until the unlocker of the previous ticket kicks this CPU.
+ * Preemption is disabled until vmaccel_pvlock_unlock().  Waiting happens
+ * with interrupts in the caller's state.
+ *
+ * Context: any context but NMI; must not sleep while holding the lock.
+ */
+void vmaccel_pvlock_lock(struct vmaccel_pvlock *lock)
+	__acquires(lock)
+{
+	pvlock_lock_acq(lock, NULL);
+}
+EXPORT_SYMBOL_GPL(vmaccel_pvlock_lock);
+
+/**
+ * vmaccel_pvlock_unlock() - release a lock
+ * @lock: the lock, held by the caller.
+ *
+ * Serves the next ticket and, if its waiter is blocked, kicks that waiter
+ * (only that one).
+ *
+ * Context: the context that took the lock.
+ */
+void vmaccel_pvlock_unlock(struct vmaccel_pvlock *lock)
+	__releases(lock)
+{
+	pvlock_unlock_kick(lock);
+}
+EXPORT_SYMBOL_GPL(vmaccel_pvlock_unlock);
+
+/**
+ * _vmaccel_pvlock_trylock() - take a lock if it is free
+ * @lock: the lock.
+ *
+ * Use vmaccel_pvlock_trylock(), which tells sparse about the lock.
+ *
+ * Context: any context but NMI.
+ * Return: 1 if the lock was taken (preemption disabled), 0 otherwise.
+ */
+int _vmaccel_pvlock_trylock(struct vmaccel_pvlock *lock)
+{
+	int old;
+
+	preempt_disable();
+	old = atomic_read(&lock->val);
+	if ((u16)old == (u16)((u32)old >> 16) &&
+	    atomic_try_cmpxchg_acquire(&lock->val, &old,
+				       (int)((u32)old + PVLOCK_TAIL_INC))) {
+		this_cpu_inc(pvlock_inflight);
+		spin_acquire(&lock->dep_map, 0, 1, _RET_IP_);
+		pvlock_count(PVLOCK_STAT_TAKEN_FAST);
+		return 1;
+	}
+	preempt_enable();
+	return 0;
+}
+EXPORT_SYMBOL_GPL(_vmaccel_pvlock_trylock);
+
+/**
+ * _vmaccel_pvlock_lock_irqsave() - disable local interrupts, take a lock
+ * @lock: the lock.
+ *
+ * Use vmaccel_pvlock_lock_irqsave().
+ *
+ * Context: any context but NMI.
+ * Return: the interrupt state before, for vmaccel_pvlock_unlock_irqrestore().
+ */
+unsigned long _vmaccel_pvlock_lock_irqsave(struct vmaccel_pvlock *lock)
+	__acquires(lock)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	pvlock_lock_acq(lock, NULL);
+	return flags;
+}
+EXPORT_SYMBOL_GPL(_vmaccel_pvlock_lock_irqsave);
+
+/**
+ * _vmaccel_pvlock_trylock_irqsave() - disable local interrupts, try a lock
+ * @lock: the lock.
+ * @flags: receives the interrupt state before.
+ *
+ * Use vmaccel_pvlock_trylock_irqsave().
+ *
+ * Context: any context but NMI.
+ * Return: 1 if the lock was taken (interrupts off), 0 otherwise (interrupt
+ * state restored).
+ */
+int _vmaccel_pvlock_trylock_irqsave(struct vmaccel_pvlock *lock,
+				    unsigned long *flags)
+{
+	local_irq_save(*flags);
+	if (_vmaccel_pvlock_trylock(lock))
+		return 1;
+	local_irq_restore(*flags);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(_vmaccel_pvlock_trylock_irqsave);
+
+/**
+ * vmaccel_pvlock_unlock_irqrestore() - release a lock, restore interrupts
+ * @lock: the lock, taken with vmaccel_pvlock_lock_irqsave() or
+ *	vmaccel_pvlock_trylock_irqsave().
+ * @flags: the interrupt state returned by it.
+ *
+ * The kick (if any) is sent before interrupts are restored; both backends
+ * can kick with interrupts off.
+ */
+void vmaccel_pvlock_unlock_irqrestore(struct vmaccel_pvlock *lock,
+				      unsigned long flags)
+	__releases(lock)
+{
+	pvlock_unlock_kick(lock);
+	local_irq_restore(flags);
+}
+EXPORT_SYMBOL_GPL(vmaccel_pvlock_unlock_irqrestore);
+
+/**
+ * pvlock_stats_sum() - add up the counters of all CPUs
+ * @sum: the totals.
+ */
+void pvlock_stats_sum(struct pvlock_stats *sum)
+{
+	const struct pvlock_stats *s;
+	unsigned int i;
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		s = per_cpu_ptr(&pvlock_stats, cpu);
+		for (i = 0; i < PVLOCK_NR_STATS; i++)
+			sum->stat[i] += READ_ONCE(s->stat[i]);
+		for (i = 0; i < PVLOCK_HISTO_BUCKETS; i++)
+			sum->histo[i] += READ_ONCE(s->histo[i]);
+	}
+}
+
+static void pvlock_stats_zero_cpu(void *unused)
+{
+	unsigned int i;
+
+	for (i = 0; i < PVLOCK_NR_STATS; i++)
+		this_cpu_write(pvlock_stats.stat[i], 0);
+	for (i = 0; i < PVLOCK_HISTO_BUCKETS; i++)
+		this_cpu_write(pvlock_stats.histo[i], 0);
+}
+
+/**
+ * pvlock_stats_zero() - reset the counters of all CPUs
+ *
+ * Each CPU resets its own counters (in an IPI), so no increment is torn;
+ * events that happen during the reset may or may not be counted.  Called
+ * from process context.
+ */
+void pvlock_stats_zero(void)
+{
+	on_each_cpu(pvlock_stats_zero_cpu, NULL, 1);
+}
+
+/**
+ * pvlock_locks_in_use() - locks held or waited for right now
+ *
+ * Return: the sum of the per-CPU counts; a snapshot.
+ */
+long pvlock_locks_in_use(void)
+{
+	long n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(*per_cpu_ptr(&pvlock_inflight, cpu));
+	return n;
+}
+
+/**
+ * pvlock_waiters_show() - print the registered waiters (debugfs)
+ * @m: the seq_file.
+ */
+void pvlock_waiters_show(struct seq_file *m)
+{
+	const struct pvlock_backend *be;
+	struct vmaccel_pvlock *lock;
+	struct pvlock_waiter *w;
+	unsigned int i;
+	u32 kick;
+	int cpu;
+
+	seq_puts(m, "cpu slot lock want kicked halted backend\n");
+	for_each_online_cpu(cpu) {
+		for (i = 0; i < PVLOCK_MAX_NEST; i++) {
+			w = &per_cpu_ptr(&pvlock_cpus, cpu)->slot[i];
+			lock = READ_ONCE(w->lock);
+			if (!lock)
+				continue;
+			/* Pairs with the smp_wmb() in pvlock_register(). */
+			smp_rmb();
+			kick = READ_ONCE(w->kick);
+			be = READ_ONCE(w->backend);
+			seq_printf(m, "%d %u %p %u %d %d %s\n", cpu, i, lock,
+				   READ_ONCE(w->want) & 0xffff,
+				   !!(kick & PVLOCK_KICKED),
+				   !!READ_ONCE(w->halted), be->name);
+		}
+	}
+}
