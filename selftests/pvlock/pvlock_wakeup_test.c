@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_pvlock selftest: no lost wake-ups in long runs, on every backend.
+ *
+ * Runs use a zero spin threshold, so that every contended acquisition takes
+ * the blocking path, and VMACCEL_PVLOCK_RUN_VERIFY_KICKS: each acquisition
+ * that halted waits (up to a second) for the kick of the unlocker that let
+ * it in and counts a lost wake-up if it never comes.  With the ipi backend a
+ * lost kick would not hang a waiter whose interrupts are on (the timer tick
+ * ends every halt), which is why the kick itself is checked.
+ */
+#include "pvlock_util.h"
+
+#define BACKEND		PVLOCK_SYSFS "backend"
+#define AVAILABLE	PVLOCK_SYSFS "available_backends"
+
+/* Long enough for tens of thousands of block/kick cycles under TCG. */
+#define LONG_RUN_MS	6000
+/* Holding the lock most of the time, so that nearly every waiter blocks. */
+#define LONG_CS_NS	20000
+
+FIXTURE(wake) {
+	char backend[32];
+	char available[128];
+};
+
+FIXTURE_VARIANT(wake) {
+	const char *backend;
+	bool blocks;		/* the backend halts waiters */
+	__u32 flags;
+};
+
+FIXTURE_VARIANT_ADD(wake, ipi) {
+	.backend = "ipi",
+	.blocks = true,
+};
+
+FIXTURE_VARIANT_ADD(wake, kvm) {
+	.backend = "kvm",
+	.blocks = true,
+};
+
+FIXTURE_VARIANT_ADD(wake, kvm_irqs_off) {
+	.backend = "kvm",
+	.blocks = true,
+	.flags = VMACCEL_PVLOCK_RUN_IRQS_OFF,
+};
+
+FIXTURE_VARIANT_ADD(wake, spin) {
+	.backend = "spin",
+	.blocks = false,
+};
+
+FIXTURE_SETUP(wake)
+{
+	ASSERT_EQ(0, pvlock_sysfs_read(BACKEND, self->backend,
+				       sizeof(self->backend)));
+	ASSERT_EQ(0, pvlock_sysfs_read(AVAILABLE, self->available,
+				       sizeof(self->available)));
+}
+
+FIXTURE_TEARDOWN(wake)
+{
+	pvlock_sysfs_write(BACKEND, self->backend);
+}
+
+TEST_F_TIMEOUT(wake, long_run_no_lost_wakeups, 120)
+{
+	struct vmaccel_pvlock_run p;
+	struct vmaccel_pvlock_result r;
+
+	if (!pvlock_word_in(self->available, variant->backend))
+		SKIP(return, "backend %s not available here", variant->backend);
+	if (pvlock_nr_cpus() < 2)
+		SKIP(return, "contention needs 2 CPUs");
+	ASSERT_EQ(0, pvlock_sysfs_write(BACKEND, variant->backend));
+
+	p = pvlock_params(VMACCEL_PVLOCK_KIND_PV, pvlock_crowd(), LONG_RUN_MS,
+			  LONG_CS_NS, 0, VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD |
+			  VMACCEL_PVLOCK_RUN_VERIFY_KICKS | variant->flags);
+	p.spin_threshold = 0;
+	pvlock_must_run(_metadata, &p, &r);
+	pvlock_expect_sane(_metadata, &p, &r);
+	TH_LOG("%s: %llu acquisitions, %llu blocked, %llu halts",
+	       variant->backend, (unsigned long long)r.acquisitions,
+	       (unsigned long long)r.blocked, (unsigned long long)r.halts);
+	TH_LOG("%s: %llu spurious, %llu kicks, max wait %llu us",
+	       variant->backend, (unsigned long long)r.spurious_wakeups,
+	       (unsigned long long)r.kicks,
+	       (unsigned long long)r.max_wait_ns / 1000);
+
+	EXPECT_EQ(PVLOCK_U64(0), r.lost_wakeups);
+	EXPECT_EQ(PVLOCK_U64(0), r.violations);
+	EXPECT_EQ(PVLOCK_U64(0), r.fifo_violations);
+	EXPECT_EQ(0U, r.status);
+	/* Every thread kept making progress. */
+	EXPECT_GE(r.acquisitions_min, PVLOCK_U64(1));
+	if (variant->blocks) {
+		/* The test is only meaningful if waiters did block... */
+		EXPECT_GT(r.blocked, PVLOCK_U64(100));
+		/* ...and each of them was kicked by its unlocker. */
+		EXPECT_GE(r.kicks, r.blocked);
+		EXPECT_EQ(PVLOCK_U64(0), r.irqs_off_spins);
+	} else {
+		EXPECT_EQ(PVLOCK_U64(0), r.blocked);
+		EXPECT_EQ(PVLOCK_U64(0), r.kicks);
+	}
+}
+
+/*
+ * Two runs on two files at once, on two locks: kicks go to the waiter of
+ * the right lock (a kick for the other lock would leave a waiter without
+ * its own and show up as a lost wake-up).
+ */
+TEST_F_TIMEOUT(wake, two_locks_at_once, 120)
+{
+	struct vmaccel_pvlock_run p;
+	struct vmaccel_pvlock_result r1, r2;
+	int fd1, fd2;
+
+	if (!variant->blocks || variant->flags ||
+	    !pvlock_word_in(self->available, variant->backend))
+		SKIP(return, "only for a blocking backend, once");
+	if (pvlock_nr_cpus() < 2)
+		SKIP(return, "contention needs 2 CPUs");
+	ASSERT_EQ(0, pvlock_sysfs_write(BACKEND, variant->backend));
+
+	p = pvlock_params(VMACCEL_PVLOCK_KIND_PV, pvlock_crowd(), 3000,
+			  LONG_CS_NS, 0, VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD |
+			  VMACCEL_PVLOCK_RUN_VERIFY_KICKS);
+	fd1 = pvlock_open();
+	fd2 = pvlock_open();
+	ASSERT_LE(0, fd1);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, pvlock_start(fd1, &p));
+	ASSERT_EQ(0, pvlock_start(fd2, &p));
+	ASSERT_EQ(0, pvlock_result(fd1, &r1, 0));
+	ASSERT_EQ(0, pvlock_result(fd2, &r2, 0));
+	close(fd1);
+	close(fd2);
+	pvlock_expect_sane(_metadata, &p, &r1);
+	pvlock_expect_sane(_metadata, &p, &r2);
+	EXPECT_EQ(PVLOCK_U64(0), r1.lost_wakeups + r2.lost_wakeups);
+	EXPECT_EQ(PVLOCK_U64(0), r1.violations + r2.violations);
+	EXPECT_EQ(PVLOCK_U64(0), r1.fifo_violations + r2.fifo_violations);
+	EXPECT_GT(r1.blocked + r2.blocked, PVLOCK_U64(0));
+	EXPECT_GE(r1.kicks, r1.blocked);
+	EXPECT_GE(r2.kicks, r2.blocked);
+}
+
+TEST_HARNESS_MAIN
