@@ -38,6 +38,8 @@ KDOC_SOURCES = $(filter-out %.mod.c,$(wildcard $(addsuffix /*.c,$(MODDIRS)) \
 VM_CPUS ?= 2
 VM_MEM ?= 2048
 VM_TIMEOUT ?= 1500
+HOST_CPUS := $(shell nproc)
+DEMO_OVERCOMMIT_CPUS ?= $(shell echo $$(( 2 * $(HOST_CPUS) )))
 
 .PHONY: all modules clean deps check demo install gates selftests bench ktools
 
@@ -104,7 +106,14 @@ demo: deps
 	@$(MAKE) --no-print-directory modules bench
 	@tools/vm-run -q -c $(VM_CPUS) -m $(VM_MEM) -t $(VM_TIMEOUT) -l $(BUILD)/demo-console.log \
 		-- tools/demo $(MODDIRS) || { echo "demo failed; console log: $(BUILD)/demo-console.log"; exit 1; }
-	@sed -n '/^=== vmaccel demo/,/^=== end of demo/p' $(BUILD)/demo-console.log
+	@sed -n '/^=== vmaccel demo/,/^=== end of demo/{/^\[ *[0-9.]*\] /d;p}' $(BUILD)/demo-console.log
+ifneq ($(filter pvlock,$(MODDIRS)),)
+# pvlock's overcommit row: a second VM with twice as many vCPUs as host CPUs.
+	@tools/vm-run -q -c $(DEMO_OVERCOMMIT_CPUS) -m $(VM_MEM) -t $(VM_TIMEOUT) \
+		-l $(BUILD)/demo-overcommit-console.log -- tools/demo pvlock || \
+		{ echo "demo failed; console log: $(BUILD)/demo-overcommit-console.log"; exit 1; }
+	@sed -n '/^=== vmaccel demo/,/^=== end of demo/{/^\[ *[0-9.]*\] /d;p}' $(BUILD)/demo-overcommit-console.log
+endif
 
 install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
