@@ -529,7 +529,15 @@ static void pvlock_run_reap(struct pvlock_run *run)
 		return;
 	WRITE_ONCE(run->stop, true);
 	for (i = 0; i < run->nr_created; i++) {
-		kthread_stop(run->threads[i].task);
+		/*
+		 * -EINTR: stopped before pvlock_thread() ever ran (a close
+		 * right after the start), so it never left the count of
+		 * active threads; leave it on its behalf, or the run would
+		 * never finish and pvlock_runs_active would stay raised.
+		 */
+		if (kthread_stop(run->threads[i].task) == -EINTR && run->go &&
+		    atomic_dec_and_test(&run->active))
+			pvlock_run_finish(run);
 		put_task_struct(run->threads[i].task);
 	}
 	run->reaped = true;
