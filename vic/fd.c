@@ -21,6 +21,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -50,6 +51,7 @@
  *	units after a bounded drain (see vic_fd_take()), in process context.
  * @stopping: set at release so that @drain_work stops early.
  * @node: entry in vic_fd_list, protected by vic_fd_lock.
+ * @rcu: frees the coalescer after a grace period (see vic_fd_destroy()).
  *
  * Everything except @unsignalled is set before the coalescer is visible
  * and constant until release.
@@ -66,6 +68,7 @@ struct vic_fd {
 	struct work_struct drain_work;
 	bool stopping;
 	struct list_head node;
+	struct rcu_head rcu;
 };
 
 /* Semaphore-mode units taken per wake-up with the source's lock held. */
@@ -253,7 +256,12 @@ static void vic_fd_destroy(struct vic_fd *f)
 	vic_fd_signal_work(&f->signal_work);
 	eventfd_ctx_put(f->dst);
 	eventfd_ctx_put(f->src);
-	kfree(f);
+	/*
+	 * irq_work_single() still writes @signal_work's flags after the
+	 * callback, with interrupts off; a grace period covers that window
+	 * (KASAN caught it once under TCG with a chain of coalescers).
+	 */
+	kfree_rcu(f, rcu);
 }
 
 static int vic_fd_release(struct inode *inode, struct file *file)
