@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_balloon - the policy: when to take memory back from which guest.
+ *
+ * A tick every interval_ms samples every VM's guest-RAM file (vm.c), then
+ * looks at host memory: below low_pct available, it asks the guests for
+ * what brings the host back to the middle of the low/high band, shared in
+ * proportion to what each guest can spare (its reported available memory
+ * above guest_free_pct, down to its floor), at most step_pct of a guest's
+ * RAM per tick; above high_pct, it gives every guest step_pct back up to
+ * its ceiling; in between, targets hold (hysteresis, so guests are not
+ * whipsawed).  A shrinker adds what kernel reclaim asks for to the next
+ * tick and runs it at once.  VMs that never reported statistics, and VMs
+ * that stalled on the last request, are not asked.  Nothing here waits for
+ * a VMM: a VMM that never answers only stalls its own VM.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/shrinker.h>
+#include <linux/workqueue.h>
+
+#include "balloon.h"
+
+/* Protects balloon_vms, balloon_nr_vms and each VM's policy state. */
+DEFINE_MUTEX(balloon_lock);
+LIST_HEAD(balloon_vms);
+unsigned int balloon_nr_vms;
+struct balloon_totals balloon_totals;
+
+static void balloon_tick_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(balloon_tick, balloon_tick_fn);
+
+/* Pages kernel reclaim asked our shrinker for since the last tick. */
+static atomic_long_t balloon_shrink_wanted;
+/* What the guests could spare at the last tick, in pages (shrinker count). */
+static atomic_long_t balloon_spare_pages;
+/* Set while the module is going away: the tick no longer re-arms. */
+static bool balloon_stopping;
+
+/**
+ * balloon_host_avail_pct() - host available memory, percent of RAM
+ *
+ * Return: test_available_pct when set, else MemAvailable / MemTotal.
+ */
+unsigned int balloon_host_avail_pct(void)
+{
+	int test = READ_ONCE(balloon_params.test_available_pct);
+	long avail;
+
+	if (test >= 0)
+		return test;
+	avail = max(si_mem_available(), 0L);
+	return div64_ul((u64)avail * 100, max(totalram_pages(), 1UL));
+}
+
+/* What a VM can give now, in bytes (page multiple). */
+static u64 balloon_vm_spare(struct balloon_vm *vm)
+{
+	u64 keep, avail, spare;
+
+	lockdep_assert_held(&balloon_lock);
+	if (vm->stalled || !vm->stats_ns || vm->target <= vm->floor)
+		return 0;
+	avail = balloon_vm_avail(vm);
+	keep = div_u64(vm->guest * READ_ONCE(balloon_params.guest_free_pct), 100);
+	if (avail <= keep)
+		return 0;
+	spare = min(avail - keep, vm->target - vm->floor);
+	return spare & PAGE_MASK;
+}
+
+static u64 balloon_step(const struct balloon_vm *vm)
+{
+	u64 step = div_u64(vm->guest * READ_ONCE(balloon_params.step_pct), 100);
+
+	return max_t(u64, step & PAGE_MASK, PAGE_SIZE);
+}
+
+static void balloon_inflate(u64 need, u64 now, unsigned int avail_pct)
+{
+	struct balloon_vm *vm;
+	u64 total = 0, give;
+
+	lockdep_assert_held(&balloon_lock);
+	list_for_each_entry(vm, &balloon_vms, node)
+		total += balloon_vm_spare(vm);
+	if (!total || !need)
+		return;
+	need = min(need, total);
+	list_for_each_entry(vm, &balloon_vms, node) {
+		u64 spare = balloon_vm_spare(vm);
+
+		if (!spare)
+			continue;
+		/* need * spare / total without overflow: both below 2^52. */
+		give = mul_u64_u64_div_u64(need, spare, total);
+		give = min3(give, spare, balloon_step(vm)) & PAGE_MASK;
+		if (give)
+			balloon_vm_set_target(vm, vm->target - give, now,
+					      avail_pct);
+	}
+}
+
+static void balloon_deflate(u64 now, unsigned int avail_pct)
+{
+	struct balloon_vm *vm;
+
+	lockdep_assert_held(&balloon_lock);
+	list_for_each_entry(vm, &balloon_vms, node)
+		if (vm->target < vm->ceiling)
+			balloon_vm_set_target(vm, vm->target + balloon_step(vm),
+					      now, avail_pct);
+}
+
+static void balloon_tick_fn(struct work_struct *work)
+{
+	unsigned int avail_pct = balloon_host_avail_pct();
+	unsigned int low = READ_ONCE(balloon_params.low_pct);
+	unsigned int high = READ_ONCE(balloon_params.high_pct);
+	long shrink = atomic_long_xchg(&balloon_shrink_wanted, 0);
+	u64 now = ktime_get_ns(), need = 0, spare = 0;
+	struct balloon_vm *vm;
+
+	mutex_lock(&balloon_lock);
+	list_for_each_entry(vm, &balloon_vms, node)
+		balloon_vm_sample(vm, now);
+	if (READ_ONCE(balloon_params.enabled)) {
+		if (avail_pct < low) {
+			u64 mid = (low + high) / 2;
+
+			need = div_u64((mid - avail_pct) * (u64)totalram_pages(),
+				       100) << PAGE_SHIFT;
+		}
+		if (shrink > 0)
+			need = max_t(u64, need, (u64)shrink << PAGE_SHIFT);
+		if (need) {
+			atomic64_inc(&balloon_totals.pressure_ticks);
+			balloon_inflate(need, now, avail_pct);
+		} else if (avail_pct > high) {
+			balloon_deflate(now, avail_pct);
+		}
+	}
+	list_for_each_entry(vm, &balloon_vms, node)
+		spare += balloon_vm_spare(vm);
+	atomic_long_set(&balloon_spare_pages, spare >> PAGE_SHIFT);
+	if (balloon_nr_vms && !READ_ONCE(balloon_stopping))
+		schedule_delayed_work(&balloon_tick,
+				      msecs_to_jiffies(READ_ONCE(balloon_params.interval_ms)));
+	mutex_unlock(&balloon_lock);
+}
+
+/**
+ * balloon_policy_kick() - run a policy tick now
+ *
+ * After a registration and a knob change, so that they take effect without
+ * waiting for the interval.
+ */
+void balloon_policy_kick(void)
+{
+	if (!READ_ONCE(balloon_stopping))
+		mod_delayed_work(system_wq, &balloon_tick, 0);
+}
+
+/*
+ * Shrinker: reclaim cannot wait for guests, so scanning only records how
+ * much reclaim wanted and runs a tick; the memory comes back when the
+ * VMMs apply the new targets.
+ */
+static unsigned long balloon_shrink_count(struct shrinker *s,
+					  struct shrink_control *sc)
+{
+	if (!READ_ONCE(balloon_params.enabled))
+		return 0;
+	return atomic_long_read(&balloon_spare_pages);
+}
+
+static unsigned long balloon_shrink_scan(struct shrinker *s,
+					 struct shrink_control *sc)
+{
+	atomic64_inc(&balloon_totals.shrinker_scans);
+	atomic_long_add(sc->nr_to_scan, &balloon_shrink_wanted);
+	balloon_policy_kick();
+	return SHRINK_STOP;
+}
+
+static struct shrinker balloon_shrinker = {
+	.count_objects = balloon_shrink_count,
+	.scan_objects = balloon_shrink_scan,
+	.seeks = DEFAULT_SEEKS,
+};
+
+/**
+ * balloon_policy_init() - register the shrinker
+ *
+ * Return: 0 or a negative errno.
+ */
+int balloon_policy_init(void)
+{
+	return register_shrinker(&balloon_shrinker, "vmaccel-balloon");
+}
+
+/**
+ * balloon_policy_exit() - stop the tick and unregister the shrinker
+ */
+void balloon_policy_exit(void)
+{
+	unregister_shrinker(&balloon_shrinker);
+	WRITE_ONCE(balloon_stopping, true);
+	cancel_delayed_work_sync(&balloon_tick);
+}

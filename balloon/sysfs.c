@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_balloon - /sys/kernel/mm/vmaccel_balloon/: the policy knobs
+ * (range-checked) and the module-wide totals (read-only).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/kobject.h>
+#include <linux/mm.h>
+#include <linux/sysfs.h>
+
+#include "balloon.h"
+
+struct balloon_params balloon_params = {
+	.enabled = true,
+	.interval_ms = 1000,
+	.low_pct = 20,
+	.high_pct = 30,
+	.step_pct = 5,
+	.guest_free_pct = 10,
+	.stall_ms = 10000,
+	.test_available_pct = -1,
+};
+
+static struct kobject *balloon_kobj;
+
+/**
+ * struct balloon_knob - a u32 knob in [@min, @max]
+ * @attr: the sysfs attribute.
+ * @val: the parameter it sets.
+ * @min: smallest value accepted.
+ * @max: largest value accepted.
+ */
+struct balloon_knob {
+	struct kobj_attribute attr;
+	u32 *val;
+	u32 min;
+	u32 max;
+};
+
+static ssize_t knob_show(struct kobject *k, struct kobj_attribute *a,
+			 char *buf)
+{
+	struct balloon_knob *kn = container_of(a, struct balloon_knob, attr);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*kn->val));
+}
+
+static ssize_t knob_store(struct kobject *k, struct kobj_attribute *a,
+			  const char *buf, size_t count)
+{
+	struct balloon_knob *kn = container_of(a, struct balloon_knob, attr);
+	u32 val;
+	int ret = 0;
+
+	if (kstrtou32(buf, 10, &val) || val < kn->min || val > kn->max)
+		return -EINVAL;
+	/* The watermarks must keep low_pct < high_pct. */
+	mutex_lock(&balloon_lock);
+	if ((kn->val == &balloon_params.low_pct &&
+	     val >= balloon_params.high_pct) ||
+	    (kn->val == &balloon_params.high_pct &&
+	     val <= balloon_params.low_pct))
+		ret = -EINVAL;
+	else
+		WRITE_ONCE(*kn->val, val);
+	mutex_unlock(&balloon_lock);
+	if (ret)
+		return ret;
+	balloon_policy_kick();
+	return count;
+}
+
+static struct balloon_knob knob_interval_ms = {
+	__ATTR(interval_ms, 0644, knob_show, knob_store),
+	&balloon_params.interval_ms, 100, 60000,
+};
+
+static struct balloon_knob knob_low_pct = {
+	__ATTR(low_pct, 0644, knob_show, knob_store),
+	&balloon_params.low_pct, 1, 90,
+};
+
+static struct balloon_knob knob_high_pct = {
+	__ATTR(high_pct, 0644, knob_show, knob_store),
+	&balloon_params.high_pct, 2, 99,
+};
+
+static struct balloon_knob knob_step_pct = {
+	__ATTR(step_pct, 0644, knob_show, knob_store),
+	&balloon_params.step_pct, 1, 50,
+};
+
+static struct balloon_knob knob_guest_free_pct = {
+	__ATTR(guest_free_pct, 0644, knob_show, knob_store),
+	&balloon_params.guest_free_pct, 0, 90,
+};
+
+static struct balloon_knob knob_stall_ms = {
+	__ATTR(stall_ms, 0644, knob_show, knob_store),
+	&balloon_params.stall_ms, 100, 600000,
+};
+
+static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(balloon_params.enabled));
+}
+
+static ssize_t enabled_store(struct kobject *k, struct kobj_attribute *a,
+			     const char *buf, size_t count)
+{
+	u32 val;
+
+	if (kstrtou32(buf, 10, &val) || val > 1)
+		return -EINVAL;
+	WRITE_ONCE(balloon_params.enabled, val);
+	balloon_policy_kick();
+	return count;
+}
+
+static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
+
+static ssize_t test_available_pct_show(struct kobject *k,
+				       struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  READ_ONCE(balloon_params.test_available_pct));
+}
+
+static ssize_t test_available_pct_store(struct kobject *k,
+					struct kobj_attribute *a,
+					const char *buf, size_t count)
+{
+	int val;
+
+	if (kstrtoint(buf, 10, &val) || val < -1 || val > 100)
+		return -EINVAL;
+	WRITE_ONCE(balloon_params.test_available_pct, val);
+	balloon_policy_kick();
+	return count;
+}
+
+static struct kobj_attribute test_available_pct_attr =
+	__ATTR_RW(test_available_pct);
+
+static ssize_t host_available_pct_show(struct kobject *k,
+				       struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", balloon_host_avail_pct());
+}
+
+static struct kobj_attribute host_available_pct_attr =
+	__ATTR_RO(host_available_pct);
+
+static ssize_t vms_show(struct kobject *k, struct kobj_attribute *a,
+			char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(balloon_nr_vms));
+}
+
+static struct kobj_attribute vms_attr = __ATTR_RO(vms);
+
+/**
+ * struct balloon_total_attr - a read-only module-wide counter
+ * @attr: the sysfs attribute.
+ * @ctr: the counter in balloon_totals.
+ */
+struct balloon_total_attr {
+	struct kobj_attribute attr;
+	atomic64_t *ctr;
+};
+
+static ssize_t total_show(struct kobject *k, struct kobj_attribute *a,
+			  char *buf)
+{
+	struct balloon_total_attr *t =
+		container_of(a, struct balloon_total_attr, attr);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(t->ctr));
+}
+
+static struct balloon_total_attr total_target_changes = {
+	__ATTR(target_changes, 0444, total_show, NULL),
+	&balloon_totals.target_changes,
+};
+
+static struct balloon_total_attr total_inflations = {
+	__ATTR(inflations, 0444, total_show, NULL),
+	&balloon_totals.inflations,
+};
+
+static struct balloon_total_attr total_deflations = {
+	__ATTR(deflations, 0444, total_show, NULL),
+	&balloon_totals.deflations,
+};
+
+static struct balloon_total_attr total_released_bytes = {
+	__ATTR(released_bytes, 0444, total_show, NULL),
+	&balloon_totals.released_bytes,
+};
+
+static struct balloon_total_attr total_pressure_ticks = {
+	__ATTR(pressure_ticks, 0444, total_show, NULL),
+	&balloon_totals.pressure_ticks,
+};
+
+static struct balloon_total_attr total_shrinker_scans = {
+	__ATTR(shrinker_scans, 0444, total_show, NULL),
+	&balloon_totals.shrinker_scans,
+};
+
+static struct balloon_total_attr total_stalls = {
+	__ATTR(stalls, 0444, total_show, NULL),
+	&balloon_totals.stalls,
+};
+
+static struct attribute *balloon_attrs[] = {
+	&enabled_attr.attr,
+	&knob_interval_ms.attr.attr,
+	&knob_low_pct.attr.attr,
+	&knob_high_pct.attr.attr,
+	&knob_step_pct.attr.attr,
+	&knob_guest_free_pct.attr.attr,
+	&knob_stall_ms.attr.attr,
+	&test_available_pct_attr.attr,
+	&host_available_pct_attr.attr,
+	&vms_attr.attr,
+	&total_target_changes.attr.attr,
+	&total_inflations.attr.attr,
+	&total_deflations.attr.attr,
+	&total_released_bytes.attr.attr,
+	&total_pressure_ticks.attr.attr,
+	&total_shrinker_scans.attr.attr,
+	&total_stalls.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group balloon_group = {
+	.attrs = balloon_attrs,
+};
+
+/**
+ * balloon_sysfs_init() - create /sys/kernel/mm/vmaccel_balloon/
+ *
+ * Return: 0 or a negative errno.
+ */
+int balloon_sysfs_init(void)
+{
+	int ret;
+
+	balloon_kobj = kobject_create_and_add("vmaccel_balloon", mm_kobj);
+	if (!balloon_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(balloon_kobj, &balloon_group);
+	if (ret)
+		kobject_put(balloon_kobj);
+	return ret;
+}
+
+/**
+ * balloon_sysfs_exit() - remove /sys/kernel/mm/vmaccel_balloon/
+ */
+void balloon_sysfs_exit(void)
+{
+	sysfs_remove_group(balloon_kobj, &balloon_group);
+	kobject_put(balloon_kobj);
+}
