@@ -9,7 +9,8 @@
  * above guest_free_pct, down to its floor), at most step_pct of a guest's
  * RAM per tick; above high_pct, it gives every guest step_pct back up to
  * its ceiling; in between, targets hold (hysteresis, so guests are not
- * whipsawed).  A shrinker adds what kernel reclaim asks for to the next
+ * whipsawed).  A VM's target moves at most once per interval, and a VM is
+ * not asked for more while it has not given back what it was asked for.  A shrinker adds what kernel reclaim asks for to the next
  * tick and runs it at once.  VMs that never reported statistics, and VMs
  * that stalled on the last request, are not asked.  Nothing here waits for
  * a VMM: a VMM that never answers only stalls its own VM.
@@ -58,13 +59,26 @@ unsigned int balloon_host_avail_pct(void)
 	return div64_ul((u64)avail * 100, max(totalram_pages(), 1UL));
 }
 
+/*
+ * Rate limit: a VM's target changes at most once per interval_ms, however
+ * often ticks run (knob changes and the shrinker run extra ones).
+ */
+static bool balloon_may_change(const struct balloon_vm *vm, u64 now)
+{
+	u64 interval = (u64)READ_ONCE(balloon_params.interval_ms) * NSEC_PER_MSEC;
+
+	return !vm->changed_ns || now - vm->changed_ns >= interval;
+}
+
 /* What a VM can give now, in bytes (page multiple). */
 static u64 balloon_vm_spare(struct balloon_vm *vm)
 {
 	u64 keep, avail, spare;
 
 	lockdep_assert_held(&balloon_lock);
-	if (vm->stalled || !vm->stats_ns || vm->target <= vm->floor)
+	/* Not before it gave back what it was asked for last time. */
+	if (vm->stalled || vm->release_pending || !vm->stats_ns ||
+	    vm->target <= vm->floor)
 		return 0;
 	avail = balloon_vm_avail(vm);
 	keep = div_u64(vm->guest * READ_ONCE(balloon_params.guest_free_pct), 100);
@@ -88,13 +102,17 @@ static void balloon_inflate(u64 need, u64 now, unsigned int avail_pct)
 
 	lockdep_assert_held(&balloon_lock);
 	list_for_each_entry(vm, &balloon_vms, node)
-		total += balloon_vm_spare(vm);
+		if (balloon_may_change(vm, now))
+			total += balloon_vm_spare(vm);
 	if (!total || !need)
 		return;
 	need = min(need, total);
 	list_for_each_entry(vm, &balloon_vms, node) {
-		u64 spare = balloon_vm_spare(vm);
+		u64 spare;
 
+		if (!balloon_may_change(vm, now))
+			continue;
+		spare = balloon_vm_spare(vm);
 		if (!spare)
 			continue;
 		/* need * spare / total without overflow: both below 2^52. */
@@ -112,7 +130,7 @@ static void balloon_deflate(u64 now, unsigned int avail_pct)
 
 	lockdep_assert_held(&balloon_lock);
 	list_for_each_entry(vm, &balloon_vms, node)
-		if (vm->target < vm->ceiling)
+		if (vm->target < vm->ceiling && balloon_may_change(vm, now))
 			balloon_vm_set_target(vm, vm->target + balloon_step(vm),
 					      now, avail_pct);
 }
