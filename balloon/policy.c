@@ -10,9 +10,10 @@
  * RAM per tick; above high_pct, it gives every guest step_pct back up to
  * its ceiling; in between, targets hold (hysteresis, so guests are not
  * whipsawed).  A VM's target moves at most once per interval, and a VM is
- * not asked for more while it has not given back what it was asked for.  A shrinker adds what kernel reclaim asks for to the next
- * tick and runs it at once.  VMs that never reported statistics, and VMs
- * that stalled on the last request, are not asked.  Nothing here waits for
+ * not asked for more while it has not given back what it was asked for.
+ * A shrinker adds what kernel reclaim asks for to the next tick and runs
+ * it at once.  VMs that never reported statistics, and VMs that stalled
+ * on the last request, are not asked.  Nothing here waits for
  * a VMM: a VMM that never answers only stalls its own VM.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

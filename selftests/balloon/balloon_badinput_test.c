@@ -226,7 +226,7 @@ TEST_F(bad, sysfs_ranges)
 	unsigned int i;
 
 	balloon_defaults();
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		long before = balloon_knob(bad[i].knob);
 		int ret = balloon_set(bad[i].knob, bad[i].val);
 

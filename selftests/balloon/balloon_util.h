@@ -36,7 +36,7 @@
 
 #define BALLOON_DEV	"/dev/vmaccel-balloon"
 #define BALLOON_SYSFS	"/sys/kernel/mm/vmaccel_balloon/"
-#define MiB		(1ULL << 20)
+#define MiB		(1024ULL * 1024)
 
 /* virtio-balloon statistic tags (<linux/virtio_balloon.h>). */
 #define TAG_MEMFREE	4
