@@ -33,6 +33,8 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
+/* TEST() expands to a function with a parameter it does not use. */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
 
 #define BALLOON_DEV	"/dev/vmaccel-balloon"
 #define BALLOON_SYSFS	"/sys/kernel/mm/vmaccel_balloon/"
