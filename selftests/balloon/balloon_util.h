@@ -65,6 +65,25 @@ static inline void balloon_sleep_ms(unsigned int ms)
 		;
 }
 
+/*
+ * True in the debug tier's fault-injection pass (this task's allocations
+ * fail at random).  Tests skip what would make other tasks' allocations
+ * run in this context there: dropping caches evicts the shared root's 9p
+ * inodes, and a failed 9p clunk leaves that root unusable for the run.
+ */
+static inline bool balloon_fault_injected(void)
+{
+	char c = '0';
+	int fd = open("/proc/self/make-it-fail", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = '0';
+	close(fd);
+	return c == '1';
+}
+
 static inline int balloon_open(void)
 {
 	return open(BALLOON_DEV, O_RDWR | O_CLOEXEC);

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_balloon: the real-VMM test.  Runs balloon_qemu_e2e.sh (next to
+ * this source file): a Linux guest under QEMU with virtio-balloon and its
+ * RAM on vmaccelfs, tools/vmaccel-balloond as the bridge, real host
+ * pressure; see the script for what is checked.  Slow under TCG (a few
+ * minutes); skipped in the debug tier, whose KASAN kernel makes a nested
+ * TCG guest too slow to be a fair test, and where the script is not found
+ * (the fault-injection pass runs copies of the binaries).
+ */
+#include "balloon_util.h"
+
+#include <libgen.h>
+#include <sys/wait.h>
+
+TEST(guest_gives_memory_back_under_host_pressure)
+{
+	char exe[512], script[600], cmd[700];
+	const char *tier = getenv("VMACCEL_TIER");
+	ssize_t n;
+	int st;
+
+	if (tier && !strcmp(tier, "debug"))
+		SKIP(return, "nested QEMU under the KASAN kernel: too slow");
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_LT(0, n);
+	exe[n] = 0;
+	/* build/selftests/balloon/<binary> -> selftests/balloon/<script> */
+	snprintf(script, sizeof(script),
+		 "%s/../../../selftests/balloon/balloon_qemu_e2e.sh",
+		 dirname(exe));
+	if (access(script, X_OK))
+		SKIP(return, "%s: %s", script, strerror(errno));
+	snprintf(cmd, sizeof(cmd), "sh '%s'", script);
+	st = system(cmd);
+	ASSERT_TRUE(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 4)
+		SKIP(return, "see the script's SKIP line above");
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+TEST_HARNESS_MAIN
