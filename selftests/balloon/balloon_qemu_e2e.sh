@@ -22,7 +22,7 @@ sys=/sys/kernel/mm/vmaccel_balloon
 dbg=/sys/kernel/debug/vmaccel_balloon/vms
 GUEST_MB=512
 FLOOR_MB=128
-BOOT_S=${BALLOON_E2E_BOOT_S:-300}
+BOOT_S=${BALLOON_E2E_BOOT_S:-600}
 RECLAIM_S=${BALLOON_E2E_RECLAIM_S:-180}
 
 say() { echo "# e2e: $*"; }
@@ -54,9 +54,12 @@ cleanup() {
 	rm -f /dev/shm/vmaccel-balloon-hog
 	mountpoint -q "$dir/fs" 2>/dev/null && umount "$dir/fs"
 	rm -rf "$dir"
-	echo -1 >"$sys/test_available_pct"
-	echo 30 >"$sys/high_pct"; echo 20 >"$sys/low_pct"; echo 30 >"$sys/high_pct"
-	echo 1000 >"$sys/interval_ms"; echo 5 >"$sys/step_pct"
+	# Back to the defaults (high first may be refused while low is above).
+	{
+		echo -1 >"$sys/test_available_pct"
+		echo 30 >"$sys/high_pct"; echo 20 >"$sys/low_pct"; echo 30 >"$sys/high_pct"
+		echo 1000 >"$sys/interval_ms"; echo 5 >"$sys/step_pct"
+	} 2>/dev/null
 }
 trap cleanup EXIT
 
@@ -84,7 +87,7 @@ for m in $(cat /mods/order); do insmod /mods/$m.ko; done
 # Touch 300 MiB and free it: resident in the host's file, free in here.
 dd if=/dev/zero of=/fill bs=1M count=300 2>/dev/null
 rm /fill
-echo "GUEST-READY $(grep MemAvailable /proc/meminfo)"
+echo "GUEST-READY $(awk '/MemAvailable/ { print int($2 / 1024) " MiB available" }' /proc/meminfo)"
 while :; do
 	sleep 10
 	echo "guest: $(grep -E 'MemTotal' /proc/meminfo | tr -s ' ')"

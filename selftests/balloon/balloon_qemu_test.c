@@ -13,7 +13,20 @@
 #include <libgen.h>
 #include <sys/wait.h>
 
-TEST(guest_gives_memory_back_under_host_pressure)
+FIXTURE(e2e) {
+	int unused;
+};
+
+FIXTURE_SETUP(e2e)
+{
+}
+
+FIXTURE_TEARDOWN(e2e)
+{
+}
+
+/* Booting the guest alone takes one to two minutes under TCG. */
+TEST_F_TIMEOUT(e2e, guest_gives_memory_back_under_host_pressure, 1200)
 {
 	char exe[512], script[600], cmd[700];
 	const char *tier = getenv("VMACCEL_TIER");
