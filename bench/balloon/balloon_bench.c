@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * balloon_bench - how fast memory comes back under host pressure, from
+ * which guests, and how much work the guests lose, with vmaccel_balloon's
+ * policy against a static baseline.
+ *
+ * The guests are simulated in this process (a nested QEMU guest per data
+ * point would take minutes under TCG): each has its RAM in a memfd, all of
+ * it touched (resident, as in a guest that has run a while), and a
+ * workload thread that keeps writing its working set (16, 48, 96 and 160
+ * MiB of 192 MiB).  The rest is free guest memory.  A guest reports its
+ * free memory as VIRTIO_BALLOON_S_AVAIL, and inflates as a virtio-balloon
+ * guest does: it gives free pages first (punched out of the memfd, as QEMU
+ * does), and working-set pages only when asked for more than it has free;
+ * the workload then refaults those, which is the work it loses.
+ *
+ * Pressure is real: a file in /dev/shm takes 15 % of RAM, with the
+ * watermarks set just above what is then available.  Two runs:
+ *
+ *   vmaccel  the module's policy (interval 200 ms, step 10 %), targets
+ *            applied on each eventfd;
+ *   static   the policy off; at the start of pressure every guest is asked
+ *            for an equal share of the same deficit (what a management
+ *            tool without guest statistics does).
+ *
+ * Printed: time until the files gave back N MiB (N: the deficit), memory
+ * given back per guest, and each guest's workload throughput during the
+ * pressure window relative to before (the workloads share the CPUs, so a
+ * guest that refaults slows the others too), then ratios static / vmaccel.
+ *
+ * usage: balloon_bench [-w WINDOW_MS]   (vmaccel_balloon loaded, root)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/vmaccel_balloon.h>
+
+#define DEV		"/dev/vmaccel-balloon"
+#define SYSFS		"/sys/kernel/mm/vmaccel_balloon/"
+#define HOG		"/dev/shm/vmaccel-balloon-bench-hog"
+#define MiB		(1024ULL * 1024)
+#define PAGE		4096ULL
+#define NR_GUESTS	4
+#define GUEST		(192 * MiB)
+#define FLOOR		(16 * MiB)
+
+static const unsigned int ws_mib[NR_GUESTS] = { 16, 48, 96, 160 };
+
+struct guest {
+	int mem, efd, vm;
+	char *ram;
+	__u64 ws;		/* working set, bytes from offset 0 */
+	__u64 ballooned;	/* bytes given, from the end of RAM down */
+	__u64 res0;		/* resident at the start of pressure */
+	__u64 given;		/* resident res0 - now, at the end */
+	double ops0, ops1;	/* workload pages/s before and during */
+	pthread_t th;
+	unsigned long long ops;	/* pages written by the workload */
+	bool stop;
+};
+
+static struct guest guests[NR_GUESTS];
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int knob(const char *name, long val)
+{
+	char path[128], buf[32];
+	int fd, n, ret = 0;
+
+	snprintf(path, sizeof(path), SYSFS "%s", name);
+	n = snprintf(buf, sizeof(buf), "%ld", val);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	if (write(fd, buf, n) != n)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+static long knob_read(const char *name)
+{
+	char path[128], buf[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), SYSFS "%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return atol(buf);
+}
+
+static __u64 resident(const struct guest *g)
+{
+	struct stat st;
+
+	return fstat(g->mem, &st) ? 0 : (__u64)st.st_blocks * 512;
+}
+
+static void *workload(void *arg)
+{
+	struct guest *g = arg;
+	__u64 off;
+
+	while (!__atomic_load_n(&g->stop, __ATOMIC_RELAXED)) {
+		for (off = 0; off < g->ws; off += PAGE)
+			g->ram[off]++;
+		__atomic_add_fetch(&g->ops, g->ws / PAGE, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* The guest's balloon driver: give (or take back) down to @target. */
+static void balloon_to(struct guest *g, __u64 target)
+{
+	__u64 want = target < GUEST ? GUEST - target : 0;
+
+	if (want > g->ballooned)
+		fallocate(g->mem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)(GUEST - want), (off_t)(want - g->ballooned));
+	/* Deflating only makes the pages the guest's again. */
+	g->ballooned = want;
+}
+
+static void report(struct guest *g)
+{
+	struct vmaccel_balloon_stat st[2];
+	struct vmaccel_balloon_stats s;
+	__u64 used = g->ws + g->ballooned;
+
+	memset(st, 0, sizeof(st));
+	memset(&s, 0, sizeof(s));
+	st[0].tag = 6;	/* VIRTIO_BALLOON_S_AVAIL */
+	st[0].val = used < GUEST ? GUEST - used : 0;
+	st[1].tag = 5;	/* VIRTIO_BALLOON_S_MEMTOT */
+	st[1].val = GUEST;
+	s.nr = 2;
+	s.stats_ptr = (__u64)(uintptr_t)st;
+	ioctl(g->vm, VMACCEL_BALLOON_REPORT_STATS, &s);
+}
+
+static __u64 target_of(struct guest *g)
+{
+	struct vmaccel_balloon_target t;
+
+	memset(&t, 0, sizeof(t));
+	if (ioctl(g->vm, VMACCEL_BALLOON_GET_TARGET, &t))
+		return GUEST;
+	return t.target_bytes;
+}
+
+static int setup_guests(int dev)
+{
+	struct vmaccel_balloon_register r;
+	int i;
+
+	for (i = 0; i < NR_GUESTS; i++) {
+		struct guest *g = &guests[i];
+
+		memset(g, 0, sizeof(*g));
+		g->ws = ws_mib[i] * MiB;
+		g->mem = memfd_create("balloon-bench", MFD_CLOEXEC);
+		if (g->mem < 0 || ftruncate(g->mem, GUEST))
+			return -1;
+		g->ram = mmap(NULL, GUEST, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      g->mem, 0);
+		if (g->ram == MAP_FAILED)
+			return -1;
+		memset(g->ram, 1, GUEST);
+		g->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		memset(&r, 0, sizeof(r));
+		r.mem_fd = g->mem;
+		r.event_fd = g->efd;
+		r.guest_bytes = GUEST;
+		r.floor_bytes = FLOOR;
+		r.ceiling_bytes = GUEST;
+		snprintf(r.name, sizeof(r.name), "bench%d", i);
+		g->vm = ioctl(dev, VMACCEL_BALLOON_REGISTER, &r);
+		if (g->vm < 0)
+			return -1;
+		report(g);
+		if (pthread_create(&g->th, NULL, workload, g))
+			return -1;
+	}
+	return 0;
+}
+
+static void teardown_guests(void)
+{
+	int i;
+
+	for (i = 0; i < NR_GUESTS; i++) {
+		struct guest *g = &guests[i];
+
+		__atomic_store_n(&g->stop, true, __ATOMIC_RELAXED);
+		pthread_join(g->th, NULL);
+		munmap(g->ram, GUEST);
+		close(g->vm);
+		close(g->efd);
+		close(g->mem);
+	}
+}
+
+static void rates(int which, unsigned int ms)
+{
+	unsigned long long before[NR_GUESTS];
+	int i;
+
+	for (i = 0; i < NR_GUESTS; i++)
+		before[i] = __atomic_load_n(&guests[i].ops, __ATOMIC_RELAXED);
+	sleep_ms(ms);
+	for (i = 0; i < NR_GUESTS; i++) {
+		double r = (double)(__atomic_load_n(&guests[i].ops,
+						    __ATOMIC_RELAXED) -
+				    before[i]) * 1000.0 / ms;
+		if (which)
+			guests[i].ops1 = r;
+		else
+			guests[i].ops0 = r;
+	}
+}
+
+struct run {
+	const char *name;
+	double secs_to_n;	/* -1: not reached */
+	__u64 given_total;
+	double given[NR_GUESTS];
+	double kept[NR_GUESTS];	/* workload throughput during / before */
+};
+
+/* One run; the hog is created at its start and removed at its end. */
+static int run_one(int dev, bool policy, unsigned int window_ms, __u64 hog,
+		   __u64 *need, struct run *out)
+{
+	struct sysinfo si;
+	__u64 t0, deadline, next_report = 0, total = 0;
+	long cur;
+	int i, fd;
+
+	if (setup_guests(dev))
+		return -1;
+	knob("enabled", policy);
+	knob("interval_ms", 200);
+	knob("step_pct", 10);
+	knob("guest_free_pct", 5);
+	/* Warm up (TCG translates the loops), then the rate before. */
+	sleep_ms(2000);
+	rates(0, 2000);
+	cur = knob_read("host_available_pct");
+	knob("high_pct", cur - 3);
+	knob("low_pct", cur - 6);
+
+	/* Pressure. */
+	fd = open(HOG, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || fallocate(fd, 0, 0, (off_t)hog))
+		return -1;
+	close(fd);
+	sysinfo(&si);
+	if (!*need) {
+		/* The deficit to the middle of the band, as the policy sees it. */
+		long now = knob_read("host_available_pct");
+		double mid = (double)(cur - 3 + cur - 6) / 2;
+
+		*need = (__u64)((mid - now) / 100.0 * si.totalram * si.mem_unit);
+		*need &= ~(PAGE - 1);
+	}
+	for (i = 0; i < NR_GUESTS; i++)
+		guests[i].res0 = resident(&guests[i]);
+	{
+		unsigned long long before[NR_GUESTS];
+		double secs;
+
+		for (i = 0; i < NR_GUESTS; i++)
+			before[i] = __atomic_load_n(&guests[i].ops,
+						    __ATOMIC_RELAXED);
+		t0 = now_ns();
+		deadline = t0 + (__u64)window_ms * 1000000ULL;
+		out->secs_to_n = -1;
+		if (!policy)
+			for (i = 0; i < NR_GUESTS; i++)
+				balloon_to(&guests[i], GUEST - *need / NR_GUESTS);
+		/* The window: the VMMs apply targets; the workloads run on. */
+		do {
+			struct pollfd p[NR_GUESTS];
+			__u64 v;
+
+			for (i = 0; i < NR_GUESTS; i++) {
+				p[i].fd = guests[i].efd;
+				p[i].events = POLLIN;
+			}
+			poll(p, NR_GUESTS, 20);
+			for (i = 0; i < NR_GUESTS; i++) {
+				if (!(p[i].revents & POLLIN))
+					continue;
+				if (read(guests[i].efd, &v, sizeof(v)) < 0)
+					continue;
+				balloon_to(&guests[i], target_of(&guests[i]));
+			}
+			if (now_ns() >= next_report) {
+				next_report = now_ns() + 200000000ULL;
+				for (i = 0; i < NR_GUESTS; i++)
+					report(&guests[i]);
+			}
+			for (total = 0, i = 0; i < NR_GUESTS; i++) {
+				__u64 r = resident(&guests[i]);
+
+				total += guests[i].res0 > r ?
+					 guests[i].res0 - r : 0;
+			}
+			if (out->secs_to_n < 0 && total >= *need)
+				out->secs_to_n = (now_ns() - t0) / 1e9;
+		} while (now_ns() < deadline);
+		secs = (now_ns() - t0) / 1e9;
+		for (i = 0; i < NR_GUESTS; i++)
+			guests[i].ops1 = (double)(__atomic_load_n(&guests[i].ops,
+								  __ATOMIC_RELAXED) -
+						  before[i]) / secs;
+	}
+	out->given_total = total;
+	for (i = 0; i < NR_GUESTS; i++) {
+		__u64 r = resident(&guests[i]);
+
+		out->given[i] = guests[i].res0 > r ?
+				(double)(guests[i].res0 - r) / MiB : 0;
+		out->kept[i] = guests[i].ops0 > 0 ?
+			       guests[i].ops1 / guests[i].ops0 : 0;
+	}
+	unlink(HOG);
+	teardown_guests();
+	knob("enabled", 1);
+	knob("high_pct", 30);
+	knob("low_pct", 20);
+	knob("high_pct", 30);
+	knob("interval_ms", 1000);
+	knob("step_pct", 5);
+	knob("guest_free_pct", 10);
+	sleep_ms(500);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int window_ms = 8000;
+	struct run runs[2] = { { .name = "vmaccel" }, { .name = "static" } };
+	struct sysinfo si;
+	__u64 hog, need = 0;
+	int dev, opt, i, k;
+
+	while ((opt = getopt(argc, argv, "w:")) != -1) {
+		if (opt == 'w') {
+			window_ms = atoi(optarg);
+		} else {
+			fprintf(stderr, "usage: %s [-w WINDOW_MS]\n", argv[0]);
+			return 2;
+		}
+	}
+	dev = open(DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		fprintf(stderr, "%s: %s (load vmaccel_balloon)\n", DEV,
+			strerror(errno));
+		return 1;
+	}
+	sysinfo(&si);
+	hog = (__u64)si.totalram * si.mem_unit * 15 / 100;
+	hog &= ~(PAGE - 1);
+	printf("balloon_bench: %d simulated guests of %llu MiB (working sets",
+	       NR_GUESTS, GUEST / MiB);
+	for (i = 0; i < NR_GUESTS; i++)
+		printf(" %u", ws_mib[i]);
+	printf(" MiB), host pressure %llu MiB, window %u ms\n", hog / MiB,
+	       window_ms);
+	for (k = 0; k < 2; k++) {
+		if (run_one(dev, k == 0, window_ms, hog, &need, &runs[k])) {
+			fprintf(stderr, "balloon_bench: %s run failed: %s\n",
+				runs[k].name, strerror(errno));
+			unlink(HOG);
+			return 1;
+		}
+	}
+	printf("deficit N = %llu MiB (to the middle of the watermark band)\n\n",
+	       need / MiB);
+	printf("%-8s %12s %10s", "policy", "to N MiB (s)", "given MiB");
+	for (i = 0; i < NR_GUESTS; i++)
+		printf("  g%d(ws%3u) given/kept", i, ws_mib[i]);
+	printf("\n");
+	for (k = 0; k < 2; k++) {
+		struct run *r = &runs[k];
+
+		printf("%-8s ", r->name);
+		if (r->secs_to_n < 0)
+			printf("%12s", "not reached");
+		else
+			printf("%12.2f", r->secs_to_n);
+		printf(" %10llu", r->given_total / MiB);
+		for (i = 0; i < NR_GUESTS; i++)
+			printf("  %9.0f MiB %5.0f%%", r->given[i],
+			       100.0 * r->kept[i]);
+		printf("\n");
+	}
+	printf("\nratios static / vmaccel: given back %.2fx", runs[0].given_total ?
+	       (double)runs[1].given_total / runs[0].given_total : 0);
+	for (i = 0; i < NR_GUESTS; i++)
+		printf(", g%d work kept %.2fx", i, runs[0].kept[i] > 0 ?
+		       runs[1].kept[i] / runs[0].kept[i] : 0);
+	printf("\n");
+	close(dev);
+	return 0;
+}
