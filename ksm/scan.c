@@ -513,8 +513,10 @@ static bool scan_step(u64 *merged, u64 *scanned)
 	bool pa, pb;
 
 	if (!cursor) {
-		if (list_empty(&ksm_inodes))
+		if (list_empty(&ksm_inodes)) {
+			pass_pages = 0;
 			return false;	/* no file: no pass */
+		}
 		cursor = ksm_inodes.next;
 		cursor_index = 0;
 		pass_pages = 0;
