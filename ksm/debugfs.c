@@ -15,22 +15,9 @@
 
 static struct dentry *ksm_debugfs_dir;
 
-static void file_line(struct vk_inode *vi, void *arg)
-{
-	struct vmaccel_ksm_file_stats st;
-	struct seq_file *m = arg;
-
-	if (vk_file_stats(vi, &st))
-		return;
-	seq_printf(m, "%lu %u %llu %llu %llu %llu %llu %llu %llu\n",
-		   vi->vfs_inode.i_ino, st.group, st.size, st.resident,
-		   st.merged, st.shared, st.sharing, st.zero, st.cow_breaks);
-}
-
 static int files_show(struct seq_file *m, void *unused)
 {
-	seq_puts(m, "ino group size resident merged shared sharing zero cow_breaks\n");
-	ksm_for_each_file(file_line, m);
+	ksm_files_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(files);

@@ -692,12 +692,12 @@ static const struct super_operations vk_sops = {
 	.show_options = vk_show_options,
 };
 
-enum { Opt_size, Opt_group, Opt_mode };
+enum { VK_OPT_SIZE, VK_OPT_GROUP, VK_OPT_MODE };
 
 static const struct fs_parameter_spec vk_fs_params[] = {
-	fsparam_string("size", Opt_size),
-	fsparam_u32("group", Opt_group),
-	fsparam_u32oct("mode", Opt_mode),
+	fsparam_string("size", VK_OPT_SIZE),
+	fsparam_u32("group", VK_OPT_GROUP),
+	fsparam_u32oct("mode", VK_OPT_MODE),
 	{}
 };
 
@@ -714,16 +714,16 @@ static int vk_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	if (opt < 0)
 		return opt;
 	switch (opt) {
-	case Opt_size:
+	case VK_OPT_SIZE:
 		size = memparse(param->string, &rest);
 		if (*rest || size > MAX_LFS_FILESIZE)
 			return invalfc(fc, "bad size '%s'", param->string);
 		sbi->max_pages = DIV_ROUND_UP(size, PAGE_SIZE);
 		break;
-	case Opt_group:
+	case VK_OPT_GROUP:
 		sbi->group = result.uint_32;
 		break;
-	case Opt_mode:
+	case VK_OPT_MODE:
 		sbi->mode = result.uint_32 & 07777;
 		break;
 	}

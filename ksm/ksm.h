@@ -17,6 +17,7 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
+#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -55,7 +56,7 @@ struct vk_sb {
  * @vfs_inode: the VFS inode.
  */
 struct vk_inode {
-	struct mutex lock;
+	struct mutex lock;	/* see above */
 	struct xarray pages;
 	struct maple_tree mergeable;
 	struct xarray items;
@@ -173,7 +174,7 @@ int ksm_unmerge_all(void);
 int ksm_set_group(struct vk_inode *vi, u32 group);
 int ksm_set_mergeable(struct vk_inode *vi, pgoff_t start, pgoff_t last,
 		      bool on);
-void ksm_for_each_file(void (*fn)(struct vk_inode *vi, void *arg), void *arg);
+void ksm_files_show(struct seq_file *m);
 pid_t ksm_scan_pid(void);
 bool ksm_page_merged(struct page *page);
 bool ksm_page_zero(struct page *page);

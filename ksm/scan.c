@@ -50,7 +50,9 @@ unsigned long ksm_full_scans;
 atomic_long_t ksm_pages_scanned;
 atomic_long_t ksm_cow_breaks;
 
+/* Serializes the scanner, the file list and the unstable tree. */
 DEFINE_MUTEX(ksm_scan_mutex);
+/* Protects the stable tree and the vk_spage sharing counts. */
 DEFINE_SPINLOCK(ksm_stable_lock);
 
 /* ksm_scan_mutex: */
@@ -699,9 +701,8 @@ int ksm_set_mergeable(struct vk_inode *vi, pgoff_t start, pgoff_t last,
 /**
  * ksm_unmerge_all() - give every merged file page a private copy
  *
- * Also frees the scanner's per-page state, like run=2 upstream.
- *
- * Context: ksm_scan_mutex held.
+ * Context: ksm_scan_mutex held.  Also frees the scanner's per-page
+ * state, like run=2 upstream.
  * Return: 0, -ENOMEM or -EINTR.
  */
 int ksm_unmerge_all(void)
@@ -722,17 +723,24 @@ int ksm_unmerge_all(void)
 }
 
 /**
- * ksm_for_each_file() - call @fn for every vmaccelfs regular file
- * @fn: the callback; runs with ksm_scan_mutex held.
- * @arg: its argument.
+ * ksm_files_show() - one line of counters per vmaccelfs file (debugfs)
+ * @m: the seq_file.
  */
-void ksm_for_each_file(void (*fn)(struct vk_inode *vi, void *arg), void *arg)
+void ksm_files_show(struct seq_file *m)
 {
+	struct vmaccel_ksm_file_stats st;
 	struct vk_inode *vi;
 
+	seq_puts(m, "ino group size resident merged shared sharing zero cow_breaks\n");
 	mutex_lock(&ksm_scan_mutex);
-	list_for_each_entry(vi, &ksm_inodes, link)
-		fn(vi, arg);
+	list_for_each_entry(vi, &ksm_inodes, link) {
+		if (vk_file_stats(vi, &st))
+			continue;
+		seq_printf(m, "%lu %u %llu %llu %llu %llu %llu %llu %llu\n",
+			   vi->vfs_inode.i_ino, st.group, st.size, st.resident,
+			   st.merged, st.shared, st.sharing, st.zero,
+			   st.cow_breaks);
+	}
 	mutex_unlock(&ksm_scan_mutex);
 }
 
@@ -742,6 +750,11 @@ void ksm_for_each_file(void (*fn)(struct vk_inode *vi, void *arg), void *arg)
 void ksm_scan_wake(void)
 {
 	wake_up_interruptible(&ksm_thread_wait);
+}
+
+static bool ksm_thread_should_run(void)
+{
+	return READ_ONCE(ksm_run) == KSM_RUN_MERGE || kthread_should_stop();
 }
 
 static int ksm_scan_thread(void *unused)
@@ -755,13 +768,15 @@ static int ksm_scan_thread(void *unused)
 		mutex_unlock(&ksm_scan_mutex);
 		try_to_freeze();
 		if (READ_ONCE(ksm_run) == KSM_RUN_MERGE) {
+			long timeout;
+
+			timeout = msecs_to_jiffies(READ_ONCE(ksm_sleep_millisecs));
 			wait_event_interruptible_timeout(ksm_thread_wait,
-				kthread_should_stop(),
-				msecs_to_jiffies(READ_ONCE(ksm_sleep_millisecs)));
+							 kthread_should_stop(),
+							 timeout);
 		} else {
 			wait_event_interruptible(ksm_thread_wait,
-				READ_ONCE(ksm_run) == KSM_RUN_MERGE ||
-				kthread_should_stop());
+						 ksm_thread_should_run());
 		}
 	}
 	return 0;

@@ -15,7 +15,7 @@
 
 #define KSM_PAGES_TO_SCAN_MAX		1000000U
 #define KSM_SLEEP_MILLISECS_MAX		3600000U
-#define KSM_MAX_PAGE_SHARING_MAX	(1U << 20)
+#define KSM_MAX_PAGE_SHARING_MAX	BIT(20)
 
 static struct kobject *ksm_kobj;
 

@@ -61,7 +61,7 @@ FIXTURE_TEARDOWN(ksm)
 }
 
 /* File @i: NP pages of @seed, then NZ zero pages. */
-static void fill(FIXTURE_DATA(ksm) *self, int i, unsigned long seed)
+static void fill(struct _test_data_ksm *self, int i, unsigned long seed)
 {
 	unsigned long n;
 
@@ -70,7 +70,7 @@ static void fill(FIXTURE_DATA(ksm) *self, int i, unsigned long seed)
 	memset(self->map[i] + NP * KSM_PAGE, 0, NZ * KSM_PAGE);
 }
 
-static bool same(FIXTURE_DATA(ksm) *self, int i, unsigned long seed)
+static bool same(struct _test_data_ksm *self, int i, unsigned long seed)
 {
 	char page[KSM_PAGE];
 	unsigned long n;
@@ -380,10 +380,8 @@ TEST_F(ksm, truncate_and_sigbus)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		volatile char c = self->map[0][4 * KSM_PAGE];
-
-		(void)c;
-		_exit(0);
+		_exit(__atomic_load_n(&self->map[0][4 * KSM_PAGE],
+				      __ATOMIC_RELAXED));
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));

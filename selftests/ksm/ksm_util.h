@@ -21,10 +21,9 @@
 
 #include <linux/vmaccel_ksm.h>
 
-#pragma GCC diagnostic push
+/* The 6.1 harness's TEST() wrappers have unused parameters. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
-#pragma GCC diagnostic pop
 /* The counters are __u64 and longs, compared with small int constants. */
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
@@ -117,7 +116,7 @@ static inline void *ksm_map(int fd, size_t len)
 /* Deterministic page content: page @n of seed @seed. */
 static inline void ksm_fill(void *page, unsigned long seed, unsigned long n)
 {
-	uint64_t *q = page, x = seed * 0x9E3779B97F4A7C15ULL + n + 1;
+	__u64 *q = page, x = seed * 0x9E3779B97F4A7C15ULL + n + 1;
 	size_t i;
 
 	for (i = 0; i < KSM_PAGE / 8; i++) {

@@ -168,7 +168,7 @@ struct vmaccel_ksm_scan {
 #define VMACCEL_KSM_UNMERGE_RANGE _IOW(VMACCEL_IOCTL_TYPE, 0x34, struct vmaccel_ksm_range)
 
 /**
- * define VMACCEL_KSM_GET_STATS - per-file counters
+ * define VMACCEL_KSM_GET_STATS - the counters of one file
  *
  * Fills a &struct vmaccel_ksm_file_stats.  Returns 0, -ENOMEM, -EFAULT.
  */
