@@ -289,6 +289,7 @@ TEST(fuzz)
 		printf("# fuzz: %s:%s\n", kf_names[i], line);
 	}
 	printf("# fuzz: %ld calls\n", total);
+	fflush(stdout);
 	EXPECT_EQ(0, atomic_load(&k->unexpected)) TH_LOG("%s", k->msg);
 	EXPECT_LT(1000, total);
 	for (i = 0; i < KF_POOL; i++)
