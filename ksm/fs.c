@@ -107,7 +107,10 @@ static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
 	if (!page)
 		return -ENOMEM;
 	copy_highpage(page, old);
+	/* Wait for a fault that mapped @old and still holds its lock. */
+	lock_page(old);
 	err = xa_err(xa_store(&vi->pages, index, page, GFP_KERNEL));
+	unlock_page(old);
 	if (err) {
 		put_page(page);
 		return err;

@@ -24,6 +24,7 @@
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -305,8 +306,15 @@ static bool try_merge(struct vk_inode *vi, pgoff_t index, struct page *page,
 	addr = kmap_local_page(page);
 	ok = !cmp_content(addr, stable);
 	kunmap_local(addr);
-	if (!ok)
+	/*
+	 * A fault that mapped the page may still hold its lock (its reference
+	 * went with the mapping we removed): the page must not be freed under
+	 * it.  Index entries are only replaced with the old page locked.
+	 */
+	if (!ok || !trylock_page(page)) {
+		ok = false;
 		goto out;
+	}
 	spin_lock(&ksm_stable_lock);
 	ok = page_private(stable) == (unsigned long)sp && sp->sharing &&
 	     sp->sharing < READ_ONCE(ksm_max_page_sharing);
@@ -317,11 +325,14 @@ static bool try_merge(struct vk_inode *vi, pgoff_t index, struct page *page,
 			atomic_long_inc(&ksm_zero_sharing);
 	}
 	spin_unlock(&ksm_stable_lock);
-	if (!ok)
+	if (!ok) {
+		unlock_page(page);
 		goto out;
+	}
 	get_page(stable);
 	/* The index exists: replacing its entry allocates nothing. */
 	WARN_ON_ONCE(xa_is_err(xa_store(&vi->pages, index, stable, GFP_KERNEL)));
+	unlock_page(page);
 	trace_vmaccel_ksm_merge(vi->vfs_inode.i_ino, index, page_to_pfn(stable),
 				sp->key->zero);
 	put_page(page);	/* the index's reference */
