@@ -133,7 +133,10 @@ static int pid_of(const char *comm)
 			continue;
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
-		if (n > 0 && (buf[n - 1] = '\0', !strcmp(buf, comm)))
+		if (n <= 0)
+			continue;
+		buf[n - 1] = '\0';
+		if (!strcmp(buf, comm))
 			pid = atoi(d->d_name);
 	}
 	if (dir)
@@ -190,8 +193,10 @@ static void *writer(void *unused)
 		size_t i;
 
 		for (i = 18; i < npages; i += 20) {
-			*(volatile unsigned long *)(mem + i * PG) = gen;
-			*(volatile unsigned long *)(mem + (i + 1) * PG) = gen;
+			__atomic_store_n((unsigned long *)(mem + i * PG), gen,
+					 __ATOMIC_RELAXED);
+			__atomic_store_n((unsigned long *)(mem + (i + 1) * PG),
+					 gen, __ATOMIC_RELAXED);
 		}
 		gen++;
 		usleep(5000);
@@ -229,10 +234,11 @@ static struct result run(const char *dir, int pid, long target, double timeout)
 
 static void print(const char *name, struct result r, long target)
 {
-	printf("%-22s %s in %7.2f s, scanner CPU %6.2f s = %7.2f us/merged page, saved %ld of %ld pages (%.1f MiB)\n",
-	       name, r.ok ? "converged" : "TIMED OUT", r.secs, r.cpu_secs,
-	       r.sharing > 0 ? r.cpu_secs * 1e6 / r.sharing : 0.0, r.sharing,
-	       target, r.sharing * PG / 1048576.0);
+	printf("%-24s %s in %7.2f s, scanner CPU %6.2f s\n", name,
+	       r.ok ? "converged" : "TIMED OUT", r.secs, r.cpu_secs);
+	printf("%-24s %7.2f us CPU/merged page, saved %ld of %ld pages (%.1f MiB)\n",
+	       "", r.sharing > 0 ? r.cpu_secs * 1e6 / r.sharing : 0.0,
+	       r.sharing, target, r.sharing * PG / 1048576.0);
 }
 
 int main(int argc, char **argv)
@@ -245,19 +251,29 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "m:p:s:t:")) != -1) {
 		switch (opt) {
-		case 'm': mib = atol(optarg); break;
-		case 'p': pages_to_scan = atol(optarg); break;
-		case 's': sleep_ms = atol(optarg); break;
-		case 't': timeout = atof(optarg); break;
+		case 'm':
+			mib = atol(optarg);
+			break;
+		case 'p':
+			pages_to_scan = atol(optarg);
+			break;
+		case 's':
+			sleep_ms = atol(optarg);
+			break;
+		case 't':
+			timeout = atof(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-m MiB] [-p pages_to_scan] [-s sleep_millisecs] [-t timeout_s]\n",
+			fprintf(stderr, "usage: %s [-m MiB] [-p pages] [-s ms] [-t s]\n",
 				argv[0]);
 			return 2;
 		}
 	}
 	npages = mib * 1048576 / PG;
-	printf("ksm_bench: %ld MiB (%zu pages: 50%% duplicates x4, 15%% zero, 25%% unique, 10%% volatile), pages_to_scan=%ld sleep_millisecs=%ld\n",
-	       mib, npages, pages_to_scan, sleep_ms);
+	printf("ksm_bench: %ld MiB, %zu pages: 50%% dup x4, 15%% 0, 25%% unique, 10%% volatile\n",
+	       mib, npages);
+	printf("ksm_bench: pages_to_scan=%ld sleep_millisecs=%ld\n",
+	       pages_to_scan, sleep_ms);
 
 	/* vmaccel_ksm: a vmaccelfs file. */
 	kpid = (int)sys_get(OURS, "scanner_pid");
@@ -290,7 +306,7 @@ int main(int argc, char **argv)
 	/* Upstream KSM: anonymous MADV_MERGEABLE memory. */
 	upid = pid_of("ksmd");
 	if (access(UPSTREAM "run", W_OK) || upid <= 0) {
-		printf("upstream KSM: not available here (no /sys/kernel/mm/ksm or ksmd): no ratios\n");
+		printf("upstream KSM: not available (no /sys/kernel/mm/ksm or ksmd)\n");
 		return ours.ok ? 0 : 1;
 	}
 	mem = mmap(NULL, npages * PG, PROT_READ | PROT_WRITE,
@@ -317,13 +333,15 @@ int main(int argc, char **argv)
 	print("upstream KSM (anon)", up, target);
 
 	if (ours.ok && up.ok && ours.secs > 0 && ours.cpu_secs > 0) {
-		printf("ratios (upstream / vmaccel_ksm): time to converge %.2fx, scanner CPU per merged page %.2fx, memory saved %.2fx (vmaccel / upstream)\n",
-		       up.secs / ours.secs,
+		printf("ratio time to converge (upstream / vmaccel_ksm): %.2fx\n",
+		       up.secs / ours.secs);
+		printf("ratio scanner CPU per merged page (upstream / vmaccel_ksm): %.2fx\n",
 		       (up.cpu_secs / (up.sharing > 0 ? up.sharing : 1)) /
-		       (ours.cpu_secs / (ours.sharing > 0 ? ours.sharing : 1)),
+		       (ours.cpu_secs / (ours.sharing > 0 ? ours.sharing : 1)));
+		printf("ratio memory saved (vmaccel_ksm / upstream): %.2fx\n",
 		       (double)ours.sharing / (up.sharing > 0 ? up.sharing : 1));
 	} else {
-		printf("ratios: n/a (a run did not converge or used no measurable CPU)\n");
+		printf("ratios: n/a (a run did not converge or used no CPU)\n");
 	}
 	return ours.ok ? 0 : 1;
 }

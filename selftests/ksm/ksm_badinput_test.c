@@ -202,9 +202,9 @@ TEST_F(bad, sysfs_ranges)
 	before[2] = ksm_sys_get("sleep_millisecs");
 	before[3] = ksm_sys_get("max_page_sharing");
 	before[4] = ksm_sys_get("use_zero_pages");
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(-EINVAL, ksm_sys_set(bad[i].name, bad[i].val));
-	for (i = 0; i < sizeof(ro) / sizeof(ro[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ro); i++) {
 		EXPECT_NE(0, ksm_sys_set(ro[i], "0"));
 		EXPECT_LE(0, ksm_sys_get(ro[i]) + (i == 6 ? 1L << 40 : 0));
 	}

@@ -58,7 +58,7 @@ static __u64 kf_u64(unsigned long *s)
 	unsigned long r = kf_rand(s);
 
 	if (r & 1)
-		return edge[(r >> 1) % (sizeof(edge) / sizeof(edge[0]))];
+		return edge[(r >> 1) % ARRAY_SIZE(edge)];
 	return (r & 2) ? ((r >> 8) % 64) * KSM_PAGE : r;
 }
 
