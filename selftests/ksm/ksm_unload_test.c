@@ -46,7 +46,7 @@ static int ul_unload_settled(void)
 	return r;
 }
 
-static int ul_load(void)
+static int ul_load_once(void)
 {
 	const char *dir = getenv("VMACCEL_KO_DIR");
 	char path[512];
@@ -59,6 +59,47 @@ static int ul_load(void)
 	r = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
 	close(fd);
 	return r == -EEXIST ? 0 : r;
+}
+
+/* Set this thread's fault-injection flag; the old value, or -1. */
+static int ul_make_it_fail(int val)
+{
+	char buf[16] = "";
+	int fd = -1, i, old;
+	ssize_t n;
+
+	for (i = 0; i < 1000 && fd < 0; i++) {
+		fd = open("/proc/thread-self/make-it-fail", O_RDWR | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			return -1;
+	}
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	old = n > 0 ? atoi(buf) : -1;
+	if (old >= 0 && pwrite(fd, val ? "1" : "0", 1, 0) != 1)
+		old = -1;
+	close(fd);
+	return old;
+}
+
+/*
+ * Load the module.  Under injected allocation failures (the debug tier's
+ * fault pass) one try goes through the module's error paths; then load
+ * with injection off for this thread, so that the module is back.
+ */
+static int ul_load(void)
+{
+	int r = ul_load_once(), old, i;
+
+	if (!r)
+		return 0;
+	old = ul_make_it_fail(0);
+	for (i = 0; i < 5 && r; i++)
+		r = ul_load_once();
+	if (old == 1)
+		ul_make_it_fail(1);
+	return r;
 }
 
 static bool ul_refused(int r)
