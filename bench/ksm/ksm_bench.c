@@ -46,6 +46,7 @@ struct result {
 
 static char *mem;
 static size_t npages;
+static long max_sharing = 256;	/* set in both KSMs */
 static atomic_bool stop_writer;
 
 static long sys_get(const char *dir, const char *name)
@@ -109,7 +110,7 @@ static double cpu_of(int pid)
 	p = strrchr(buf, ')');
 	if (!p)
 		return -1;
-	for (i = 0; i < 11 && p; i++)	/* to field 14 */
+	for (i = 0; i < 12 && p; i++)	/* to field 14 (utime) */
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p, " %lu %lu", &ut, &st) != 2)
 		return -1;
@@ -180,8 +181,11 @@ static long fill_all(void)
 			fill_page(p, 5000000 + i);
 		}
 	}
-	/* Four copies of each duplicate content save three pages. */
-	return dups - (dups + 3) / 4 + (zeros ? zeros - 1 : 0);
+	/*
+	 * Four copies of each duplicate content save three pages; the zero
+	 * pages fill merged pages of up to max_page_sharing users each.
+	 */
+	return dups / 4 * 3 + zeros - (zeros + max_sharing - 1) / max_sharing;
 }
 
 static void *writer(void *unused)
@@ -226,6 +230,11 @@ static struct result run(const char *dir, int pid, long target, double timeout)
 	r.secs = now() - t0;
 	r.cpu_secs = cpu_of(pid) - cpu0;
 	r.sharing = sys_get(dir, "pages_sharing");
+	if (!r.ok)
+		printf("%s: pages_shared %ld unshared %ld volatile %ld full_scans %ld\n",
+		       dir, sys_get(dir, "pages_shared"),
+		       sys_get(dir, "pages_unshared"),
+		       sys_get(dir, "pages_volatile"), sys_get(dir, "full_scans"));
 	atomic_store(&stop_writer, true);
 	pthread_join(th, NULL);
 	sys_set(dir, "run", 2);
@@ -269,7 +278,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	npages = mib * 1048576 / PG;
+	/* Whole groups of four 20-page blocks: the savings are exact. */
+	npages = mib * 1048576 / PG / 80 * 80;
 	printf("ksm_bench: %ld MiB, %zu pages: 50%% dup x4, 15%% 0, 25%% unique, 10%% volatile\n",
 	       mib, npages);
 	printf("ksm_bench: pages_to_scan=%ld sleep_millisecs=%ld\n",
@@ -293,6 +303,7 @@ int main(int argc, char **argv)
 	sys_set(OURS, "run", 2);
 	sys_set(OURS, "pages_to_scan", pages_to_scan);
 	sys_set(OURS, "sleep_millisecs", sleep_ms);
+	sys_set(OURS, "max_page_sharing", max_sharing);
 	target = fill_all();
 	ours = run(OURS, kpid, target, timeout);
 	munmap(mem, npages * PG);
@@ -323,6 +334,8 @@ int main(int argc, char **argv)
 		sys_set(UPSTREAM, "run", 2);
 		sys_set(UPSTREAM, "pages_to_scan", pages_to_scan);
 		sys_set(UPSTREAM, "sleep_millisecs", sleep_ms);
+		if (sys_set(UPSTREAM, "max_page_sharing", max_sharing))
+			printf("upstream KSM: cannot set max_page_sharing\n");
 		fill_all();
 		up = run(UPSTREAM, upid, target, timeout);
 		sys_set(UPSTREAM, "run", 0);
