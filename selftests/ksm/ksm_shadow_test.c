@@ -6,8 +6,11 @@
  * of KS_SEEDS contents (seed 0 is all zeroes), so there is much to merge.
  * Writer threads write whole pages (through the mapping or pwrite(2)),
  * reader threads check pages (through the mapping or pread(2)), a punch
- * thread punches pages out (they read back as zeroes), a scan thread runs
- * scanner passes and the scanner thread runs as well (run=1).  Each page
+ * thread punches pages out (they read back as zeroes), a truncate thread
+ * cuts the last file short and extends it again (the cut pages read back
+ * as zeroes; that file is accessed with pread/pwrite only, so that nobody
+ * touches its mapping beyond EOF), a scan thread runs scanner passes and
+ * the scanner thread runs as well (run=1).  Each page
  * has a lock that orders its writes and checks with the shadow, never with
  * the kernel.  Every check must find exactly the last content written.
  * At the end every page is checked, run=2 unmerges, every page is checked
@@ -26,14 +29,16 @@
 #define KS_SEEDS	6
 #define KS_WRITERS	2
 #define KS_READERS	2
+#define KS_TRUNC	(KS_FILES - 1)	/* the file that gets truncated */
 
 struct ks {
 	int fd[KS_FILES];
 	char *map[KS_FILES];
 	unsigned char shadow[KS_FILES][KS_PAGES];
 	pthread_mutex_t lock[KS_FILES][KS_PAGES];
+	pthread_rwlock_t trunc_lock;	/* write: a truncate of KS_TRUNC */
 	atomic_bool stop;
-	atomic_long bad, writes, reads, punches, scans;
+	atomic_long bad, writes, reads, punches, scans, truncates;
 	char bad_msg[256];
 };
 
@@ -83,8 +88,10 @@ static void *ks_writer(void *arg)
 		unsigned int seed = ks_rand(&s) % KS_SEEDS;
 
 		ks_content(page, seed);
+		if (f == KS_TRUNC)
+			pthread_rwlock_rdlock(&k->trunc_lock);
 		pthread_mutex_lock(&k->lock[f][p]);
-		if (ks_rand(&s) & 1) {
+		if ((ks_rand(&s) & 1) && f != KS_TRUNC) {
 			memcpy(k->map[f] + p * KSM_PAGE, page, KSM_PAGE);
 		} else if (pwrite(k->fd[f], page, KSM_PAGE, p * KSM_PAGE) !=
 			   KSM_PAGE) {
@@ -92,6 +99,8 @@ static void *ks_writer(void *arg)
 		}
 		k->shadow[f][p] = seed;
 		pthread_mutex_unlock(&k->lock[f][p]);
+		if (f == KS_TRUNC)
+			pthread_rwlock_unlock(&k->trunc_lock);
 		atomic_fetch_add(&k->writes, 1);
 	}
 	return NULL;
@@ -104,12 +113,16 @@ static void *ks_reader(void *arg)
 
 	while (!atomic_load(&k->stop)) {
 		int f = ks_rand(&s) % KS_FILES, p = ks_rand(&s) % KS_PAGES;
-		bool use_read = ks_rand(&s) & 1;
+		bool use_read = (ks_rand(&s) & 1) || f == KS_TRUNC;
 
+		if (f == KS_TRUNC)
+			pthread_rwlock_rdlock(&k->trunc_lock);
 		pthread_mutex_lock(&k->lock[f][p]);
 		if (!ks_check(k, f, p, use_read))
 			ks_bad(k, f, p, use_read ? "pread" : "mapping");
 		pthread_mutex_unlock(&k->lock[f][p]);
+		if (f == KS_TRUNC)
+			pthread_rwlock_unlock(&k->trunc_lock);
 		atomic_fetch_add(&k->reads, 1);
 	}
 	return NULL;
@@ -135,6 +148,27 @@ static void *ks_puncher(void *arg)
 	return NULL;
 }
 
+static void *ks_truncater(void *arg)
+{
+	struct ks *k = arg;
+	unsigned int s = 4242;
+
+	while (!atomic_load(&k->stop)) {
+		int n = KS_PAGES / 2 + ks_rand(&s) % (KS_PAGES / 2), p;
+
+		pthread_rwlock_wrlock(&k->trunc_lock);
+		if (ftruncate(k->fd[KS_TRUNC], n * KSM_PAGE) ||
+		    ftruncate(k->fd[KS_TRUNC], KS_PAGES * KSM_PAGE))
+			ks_bad(k, KS_TRUNC, n, "ftruncate failed");
+		for (p = n; p < KS_PAGES; p++)
+			k->shadow[KS_TRUNC][p] = 0;
+		pthread_rwlock_unlock(&k->trunc_lock);
+		atomic_fetch_add(&k->truncates, 1);
+		usleep(3000);
+	}
+	return NULL;
+}
+
 static void *ks_scanner(void *arg)
 {
 	struct ks *k = arg;
@@ -152,7 +186,7 @@ TEST(shadow_copy)
 	const char *env = getenv("VMACCEL_SHADOW_SECS");
 	int secs = env ? atoi(env) : 10, f, p, i, n = 0;
 	struct vmaccel_ksm_file_stats st;
-	pthread_t th[KS_WRITERS + KS_READERS + 2];
+	pthread_t th[KS_WRITERS + KS_READERS + 3];
 	long merged_total = 0;
 	struct ks *k;
 
@@ -161,6 +195,7 @@ TEST(shadow_copy)
 	ksm_quiet();
 	k = calloc(1, sizeof(*k));
 	ASSERT_NE(NULL, k);
+	pthread_rwlock_init(&k->trunc_lock, NULL);
 	for (f = 0; f < KS_FILES; f++) {
 		k->fd[f] = ksm_create(KS_PAGES * KSM_PAGE, 4);
 		ASSERT_LE(0, k->fd[f]);
@@ -178,15 +213,17 @@ TEST(shadow_copy)
 		ASSERT_EQ(0, pthread_create(&th[n++], NULL, ks_reader, k));
 	ASSERT_EQ(0, pthread_create(&th[n++], NULL, ks_puncher, k));
 	ASSERT_EQ(0, pthread_create(&th[n++], NULL, ks_scanner, k));
+	ASSERT_EQ(0, pthread_create(&th[n++], NULL, ks_truncater, k));
 	sleep(secs);
 	atomic_store(&k->stop, true);
 	for (i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	ASSERT_EQ(0, ksm_sys_set("run", "0"));
-	TH_LOG("writes %ld reads %ld punches %ld scans %ld cow_breaks %ld",
+	TH_LOG("writes %ld reads %ld punches %ld truncates %ld scans %ld cow_breaks %ld",
 	       atomic_load(&k->writes), atomic_load(&k->reads),
-	       atomic_load(&k->punches), atomic_load(&k->scans),
-	       ksm_sys_get("cow_breaks"));
+	       atomic_load(&k->punches), atomic_load(&k->truncates),
+	       atomic_load(&k->scans), ksm_sys_get("cow_breaks"));
+	EXPECT_LT(0, atomic_load(&k->truncates));
 	EXPECT_EQ(0, atomic_load(&k->bad)) TH_LOG("%s", k->bad_msg);
 	EXPECT_LT(0, atomic_load(&k->scans));
 	/* Quiet now: merge everything, check, unmerge, check. */
