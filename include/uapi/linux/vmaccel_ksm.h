@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * vmaccel_ksm - vmaccelfs guest memory with KSM-style deduplication,
+ * userspace ABI.
+ *
+ * vmaccelfs ("mount -t vmaccelfs none DIR") holds regular files meant to be
+ * guest RAM, mapped with mmap(MAP_SHARED).  A scanner thread merges
+ * identical pages of files of the same merge group.  %VMACCEL_KSM_CREATE on
+ * /dev/vmaccel-ksm returns an unlinked vmaccelfs file on an internal mount,
+ * like memfd_create().  The other ioctls work on any vmaccelfs file (and
+ * %VMACCEL_KSM_SCAN on /dev/vmaccel-ksm as well).
+ *
+ * Every structure is fixed-size, naturally aligned and carries a flags word;
+ * unknown flags and non-zero reserved fields are rejected with -EINVAL,
+ * unknown commands with -ENOTTY.
+ */
+#ifndef _UAPI_LINUX_VMACCEL_KSM_H
+#define _UAPI_LINUX_VMACCEL_KSM_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* One ioctl type byte for the whole vmaccel suite; ksm owns 0x30-0x4f. */
+#ifndef VMACCEL_IOCTL_TYPE
+#define VMACCEL_IOCTL_TYPE	0xB8
+#endif
+
+/* The filesystem's magic number (statfs f_type). */
+#define VMACCEL_KSM_MAGIC		0x766d6b73	/* "vmks" */
+
+/* %VMACCEL_KSM_CREATE flags. */
+#define VMACCEL_KSM_CREATE_CLOEXEC	(1U << 0)	/* set FD_CLOEXEC */
+#define VMACCEL_KSM_CREATE_GROUP	(1U << 1)	/* @group is valid */
+#define VMACCEL_KSM_CREATE_FLAGS	(VMACCEL_KSM_CREATE_CLOEXEC | \
+					 VMACCEL_KSM_CREATE_GROUP)
+
+/* Largest number of full passes one %VMACCEL_KSM_SCAN may ask for. */
+#define VMACCEL_KSM_SCAN_MAX_PASSES	16
+
+/**
+ * struct vmaccel_ksm_create - a new unlinked vmaccelfs file
+ * @size: initial file size in bytes (0 is allowed; a multiple of the page
+ *	size is not required, but mappings end at the last whole page).
+ * @flags: %VMACCEL_KSM_CREATE_CLOEXEC, %VMACCEL_KSM_CREATE_GROUP.
+ * @group: the merge group of the file when %VMACCEL_KSM_CREATE_GROUP is
+ *	set; otherwise group 0.
+ * @reserved: must be zero.
+ */
+struct vmaccel_ksm_create {
+	__u64 size;
+	__u32 flags;
+	__u32 group;
+	__u64 reserved[2];
+};
+
+/**
+ * struct vmaccel_ksm_group - the merge group of a file
+ * @group: the group.  Pages merge only with pages of files of the same
+ *	group unless /sys/kernel/mm/vmaccel_ksm/merge_across_groups is 1.
+ * @flags: must be zero.
+ * @reserved: must be zero (%VMACCEL_KSM_SET_GROUP); zero on return.
+ */
+struct vmaccel_ksm_group {
+	__u32 group;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/**
+ * struct vmaccel_ksm_range - a byte range of a file
+ * @offset: start, a multiple of the page size.
+ * @length: length, a non-zero multiple of the page size; the range may
+ *	extend past the end of the file, @offset + @length must not overflow.
+ * @flags: must be zero.
+ * @pad: must be zero.
+ */
+struct vmaccel_ksm_range {
+	__u64 offset;
+	__u64 length;
+	__u32 flags;
+	__u32 pad;
+};
+
+/**
+ * struct vmaccel_ksm_file_stats - per-file counters, in pages
+ * @size: the file size in bytes.
+ * @resident: pages present in the file (private and merged).
+ * @merged: file pages backed by a merged page (incl. zero pages).
+ * @shared: distinct merged pages those file pages use.
+ * @sharing: @merged - @shared: the pages this file saves by itself
+ *	counting each distinct merged page once.
+ * @zero: file pages backed by a merged zero-filled page.
+ * @cow_breaks: writes that gave a file page a private copy of a merged
+ *	page, since the file was created.
+ * @group: the merge group of the file.
+ * @flags: 0 on return.
+ * @reserved: zero on return.
+ */
+struct vmaccel_ksm_file_stats {
+	__u64 size;
+	__u64 resident;
+	__u64 merged;
+	__u64 shared;
+	__u64 sharing;
+	__u64 zero;
+	__u64 cow_breaks;
+	__u32 group;
+	__u32 flags;
+	__u64 reserved[4];
+};
+
+/**
+ * struct vmaccel_ksm_scan - run full scanner passes now and wait for them
+ * @passes: in: number of full passes, 1..%VMACCEL_KSM_SCAN_MAX_PASSES.
+ * @flags: in: must be zero.
+ * @merged: out: file pages merged during these passes.
+ * @scanned: out: file pages looked at during these passes.
+ * @reserved: must be zero.
+ */
+struct vmaccel_ksm_scan {
+	__u32 passes;
+	__u32 flags;
+	__u64 merged;
+	__u64 scanned;
+	__u64 reserved[2];
+};
+
+/**
+ * define VMACCEL_KSM_CREATE - create an unlinked vmaccelfs file
+ *
+ * On /dev/vmaccel-ksm.  Takes a &struct vmaccel_ksm_create; returns a new
+ * file descriptor opened read-write, or -EINVAL (flags, reserved, a size
+ * beyond the maximum file size), -ENOMEM, -EMFILE.
+ */
+#define VMACCEL_KSM_CREATE	_IOW(VMACCEL_IOCTL_TYPE, 0x30, struct vmaccel_ksm_create)
+
+/**
+ * define VMACCEL_KSM_SET_GROUP - move a file to another merge group
+ *
+ * Takes a &struct vmaccel_ksm_group.  Merged pages of the file are first
+ * given private copies (they were merged under the old group).  Returns 0,
+ * -EINVAL, -ENOMEM, -EINTR.
+ */
+#define VMACCEL_KSM_SET_GROUP	_IOW(VMACCEL_IOCTL_TYPE, 0x31, struct vmaccel_ksm_group)
+
+/**
+ * define VMACCEL_KSM_GET_GROUP - read the merge group of a file
+ *
+ * Fills a &struct vmaccel_ksm_group.  Returns 0 or -EFAULT.
+ */
+#define VMACCEL_KSM_GET_GROUP	_IOR(VMACCEL_IOCTL_TYPE, 0x32, struct vmaccel_ksm_group)
+
+/**
+ * define VMACCEL_KSM_MERGE_RANGE - allow merging in a range
+ *
+ * Like madvise(MADV_MERGEABLE).  Every file starts fully mergeable.
+ * Takes a &struct vmaccel_ksm_range.  Returns 0, -EINVAL, -ENOMEM.
+ */
+#define VMACCEL_KSM_MERGE_RANGE	_IOW(VMACCEL_IOCTL_TYPE, 0x33, struct vmaccel_ksm_range)
+
+/**
+ * define VMACCEL_KSM_UNMERGE_RANGE - stop merging in a range
+ *
+ * Like madvise(MADV_UNMERGEABLE): merged pages in the range get private
+ * copies and the scanner leaves the range alone.  Takes a &struct
+ * vmaccel_ksm_range.  Returns 0, -EINVAL, -ENOMEM, -EINTR.
+ */
+#define VMACCEL_KSM_UNMERGE_RANGE _IOW(VMACCEL_IOCTL_TYPE, 0x34, struct vmaccel_ksm_range)
+
+/**
+ * define VMACCEL_KSM_GET_STATS - the counters of one file
+ *
+ * Fills a &struct vmaccel_ksm_file_stats.  Returns 0, -ENOMEM, -EFAULT.
+ */
+#define VMACCEL_KSM_GET_STATS	_IOR(VMACCEL_IOCTL_TYPE, 0x35, struct vmaccel_ksm_file_stats)
+
+/**
+ * define VMACCEL_KSM_SCAN - run full scanner passes and wait for them
+ *
+ * On a vmaccelfs file or /dev/vmaccel-ksm; runs in the caller's context
+ * over every vmaccelfs file, whatever sysfs "run" says.  Takes and fills a
+ * &struct vmaccel_ksm_scan.  Returns 0, -EINVAL, -EINTR (fatal signal),
+ * -EFAULT.
+ */
+#define VMACCEL_KSM_SCAN	_IOWR(VMACCEL_IOCTL_TYPE, 0x36, struct vmaccel_ksm_scan)
+
+#endif /* _UAPI_LINUX_VMACCEL_KSM_H */

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_ksm - debugfs, /sys/kernel/debug/vmaccel_ksm/:
+ *
+ *   files   one line per vmaccelfs file: inode number, group and the
+ *           counters of VMACCEL_KSM_GET_STATS
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/seq_file.h>
+
+#include "ksm.h"
+
+static struct dentry *ksm_debugfs_dir;
+
+static int files_show(struct seq_file *m, void *unused)
+{
+	ksm_files_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(files);
+
+/**
+ * ksm_debugfs_init() - create /sys/kernel/debug/vmaccel_ksm/ (failures
+ * are ignored, as debugfs wants)
+ */
+void ksm_debugfs_init(void)
+{
+	ksm_debugfs_dir = debugfs_create_dir("vmaccel_ksm", NULL);
+	debugfs_create_file("files", 0400, ksm_debugfs_dir, NULL, &files_fops);
+}
+
+/**
+ * ksm_debugfs_exit() - remove /sys/kernel/debug/vmaccel_ksm/
+ */
+void ksm_debugfs_exit(void)
+{
+	debugfs_remove_recursive(ksm_debugfs_dir);
+}

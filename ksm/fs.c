@@ -1,0 +1,904 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_ksm - vmaccelfs: a filesystem whose regular files are guest RAM.
+ *
+ * The module owns the pages of a file: vk_inode.pages maps a page index to a
+ * struct page (not the page cache: a merged page backs many indices of many
+ * files).  Files are mapped with MAP_SHARED only; ->fault hands out the page
+ * of an index, ->page_mkwrite gives a merged page's index a private copy
+ * (copy-on-write break) and asks for a retry.  Pages are allocated with
+ * __GFP_ACCOUNT, so they count in the memory cgroup of the task that faults
+ * them in.  Directory operations come from libfs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/falloc.h>
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/statfs.h>
+#include <linux/uio.h>
+
+#include "ksm.h"
+#include "trace.h"
+
+#define VK_GFP		(GFP_HIGHUSER | __GFP_ACCOUNT)
+#define VK_DEFAULT_MODE	0755
+
+static struct kmem_cache *vk_inode_cache;
+static struct vfsmount *vk_mnt;
+static const struct inode_operations vk_file_iops;
+static const struct inode_operations vk_dir_iops;
+static const struct vm_operations_struct vk_vm_ops;
+
+static struct vk_sb *VK_SB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static pgoff_t vk_size_pages(struct inode *inode)
+{
+	return DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
+}
+
+/**
+ * vk_unmap_index() - remove every user mapping of one file page
+ * @vi: the file.
+ * @index: the page index.
+ *
+ * Context: process context; vi->lock must not be held.
+ */
+void vk_unmap_index(struct vk_inode *vi, pgoff_t index)
+{
+	unmap_mapping_range(vi->vfs_inode.i_mapping, (loff_t)index << PAGE_SHIFT,
+			    PAGE_SIZE, 0);
+}
+
+/* A new zeroed page at @index, which must be empty. */
+static int vk_add_page(struct vk_inode *vi, pgoff_t index, struct page **pagep)
+{
+	struct vk_sb *sbi = VK_SB(vi->vfs_inode.i_sb);
+	struct page *page;
+	int err;
+
+	lockdep_assert_held(&vi->lock);
+	if (atomic_long_inc_return(&sbi->used_pages) > sbi->max_pages &&
+	    sbi->max_pages) {
+		atomic_long_dec(&sbi->used_pages);
+		return -ENOSPC;
+	}
+	page = alloc_page(VK_GFP);
+	if (!page) {
+		atomic_long_dec(&sbi->used_pages);
+		return -ENOMEM;
+	}
+	clear_highpage(page);
+	err = xa_err(xa_store(&vi->pages, index, page, GFP_KERNEL));
+	if (err) {
+		put_page(page);
+		atomic_long_dec(&sbi->used_pages);
+		return err;
+	}
+	vi->nr_pages++;
+	*pagep = page;
+	return 0;
+}
+
+/*
+ * Give @index, which holds the merged page @old, a private copy.  The slot's
+ * reference on @old is dropped; the caller unmaps @index afterwards.
+ */
+static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
+		  bool count, struct page **newp)
+{
+	struct page *page;
+	int err;
+
+	lockdep_assert_held(&vi->lock);
+	page = alloc_page(VK_GFP);
+	if (!page)
+		return -ENOMEM;
+	copy_highpage(page, old);
+	/* Wait for a fault that mapped @old and still holds its lock. */
+	lock_page(old);
+	err = xa_err(xa_store(&vi->pages, index, page, GFP_KERNEL));
+	unlock_page(old);
+	if (err) {
+		put_page(page);
+		return err;
+	}
+	if (count) {
+		vi->cow_breaks++;
+		atomic_long_inc(&ksm_cow_breaks);
+	}
+	trace_vmaccel_ksm_cow(vi->vfs_inode.i_ino, index, count);
+	ksm_release_slot(old);
+	if (newp)
+		*newp = page;
+	return 0;
+}
+
+/*
+ * The private page at @index with a reference for the caller: allocated if
+ * the index is empty and @create, copied if it holds a merged page.
+ * *pagep is NULL for an empty index without @create.
+ */
+static int vk_get_private(struct vk_inode *vi, pgoff_t index, bool create,
+			  struct page **pagep)
+{
+	struct page *page;
+	bool cowed = false;
+	int err = 0;
+
+	mutex_lock(&vi->lock);
+	page = xa_load(&vi->pages, index);
+	if (!page) {
+		if (create)
+			err = vk_add_page(vi, index, &page);
+	} else if (ksm_page_merged(page)) {
+		err = vk_cow(vi, index, page, true, &page);
+		cowed = !err;
+	}
+	if (!err && page)
+		get_page(page);
+	mutex_unlock(&vi->lock);
+	if (cowed)
+		vk_unmap_index(vi, index);
+	*pagep = err ? NULL : page;
+	return err;
+}
+
+/**
+ * vk_break_range() - give every merged page of a range a private copy
+ * @vi: the file.
+ * @start: first page index.
+ * @end: last page index + 1.
+ *
+ * Context: process context, may sleep; vi->lock not held.
+ * Return: 0, -ENOMEM, or -EINTR on a fatal signal.
+ */
+int vk_break_range(struct vk_inode *vi, pgoff_t start, pgoff_t end)
+{
+	unsigned long index = start;
+	struct page *page;
+	int err = 0;
+
+	while (index < end) {
+		bool cowed = false;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		mutex_lock(&vi->lock);
+		page = xa_find(&vi->pages, &index, end - 1, XA_PRESENT);
+		if (!page) {
+			mutex_unlock(&vi->lock);
+			break;
+		}
+		if (ksm_page_merged(page)) {
+			err = vk_cow(vi, index, page, false, NULL);
+			cowed = !err;
+		}
+		mutex_unlock(&vi->lock);
+		if (err)
+			return err;
+		if (cowed)
+			vk_unmap_index(vi, index);
+		if (index == ULONG_MAX)
+			break;
+		index++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Free the pages of [start, end).  The caller unmapped the range first; a
+ * fault that got a page before it left the file holds the page lock until
+ * the page is mapped, so waiting for the lock and unmapping again removes
+ * every mapping.
+ */
+#define VK_BATCH 16
+static void vk_remove_range(struct vk_inode *vi, pgoff_t start, pgoff_t end)
+{
+	struct vk_sb *sbi = VK_SB(vi->vfs_inode.i_sb);
+	struct page *batch[VK_BATCH];
+	unsigned long index;
+	struct page *page;
+	unsigned int n, i;
+	bool any = false;
+
+	if (start >= end)
+		return;
+	do {
+		n = 0;
+		mutex_lock(&vi->lock);
+		xa_for_each_range(&vi->pages, index, page, start, end - 1) {
+			xa_erase(&vi->pages, index);
+			batch[n++] = page;
+			if (n == VK_BATCH)
+				break;
+		}
+		vi->nr_pages -= n;
+		mutex_unlock(&vi->lock);
+		atomic_long_sub(n, &sbi->used_pages);
+		for (i = 0; i < n; i++) {
+			lock_page(batch[i]);
+			unlock_page(batch[i]);
+			ksm_release_slot(batch[i]);
+		}
+		any |= n > 0;
+		cond_resched();
+	} while (n == VK_BATCH);
+	if (any && mapping_mapped(vi->vfs_inode.i_mapping))
+		unmap_mapping_range(vi->vfs_inode.i_mapping,
+				    (loff_t)start << PAGE_SHIFT,
+				    end == ULONG_MAX ? 0 :
+				    (loff_t)(end - start) << PAGE_SHIFT, 0);
+}
+
+/* Zero [pos, pos + len) inside one page, if the page exists. */
+static int vk_zero_partial(struct vk_inode *vi, loff_t pos, unsigned int len)
+{
+	struct page *page;
+	int err;
+
+	if (!len)
+		return 0;
+	err = vk_get_private(vi, pos >> PAGE_SHIFT, false, &page);
+	if (err || !page)
+		return err;
+	zero_user(page, offset_in_page(pos), len);
+	put_page(page);
+	return 0;
+}
+
+static vm_fault_t vk_fault(struct vm_fault *vmf)
+{
+	struct vk_inode *vi = VK_I(file_inode(vmf->vma->vm_file));
+	struct page *page;
+	int err = 0;
+
+	mutex_lock(&vi->lock);
+	if (vmf->pgoff >= vk_size_pages(&vi->vfs_inode)) {
+		mutex_unlock(&vi->lock);
+		return VM_FAULT_SIGBUS;
+	}
+	page = xa_load(&vi->pages, vmf->pgoff);
+	if (!page)
+		err = vk_add_page(vi, vmf->pgoff, &page);
+	if (err) {
+		mutex_unlock(&vi->lock);
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	}
+	get_page(page);
+	lock_page(page);
+	mutex_unlock(&vi->lock);
+	vmf->page = page;
+	return VM_FAULT_LOCKED;
+}
+
+static vm_fault_t vk_page_mkwrite(struct vm_fault *vmf)
+{
+	struct vk_inode *vi = VK_I(file_inode(vmf->vma->vm_file));
+	struct page *page = vmf->page;
+	int err;
+
+	file_update_time(vmf->vma->vm_file);
+	mutex_lock(&vi->lock);
+	if (vmf->pgoff >= vk_size_pages(&vi->vfs_inode)) {
+		mutex_unlock(&vi->lock);
+		return VM_FAULT_SIGBUS;
+	}
+	if (xa_load(&vi->pages, vmf->pgoff) != page) {
+		/* A stale mapping: the index got another page meanwhile. */
+		mutex_unlock(&vi->lock);
+		vk_unmap_index(vi, vmf->pgoff);
+		return VM_FAULT_NOPAGE;
+	}
+	if (!ksm_page_merged(page)) {
+		lock_page(page);
+		mutex_unlock(&vi->lock);
+		return VM_FAULT_LOCKED;
+	}
+	/* Copy-on-write break; the retried fault maps the private copy. */
+	err = vk_cow(vi, vmf->pgoff, page, true, NULL);
+	mutex_unlock(&vi->lock);
+	if (err)
+		return VM_FAULT_OOM;
+	vk_unmap_index(vi, vmf->pgoff);
+	return VM_FAULT_NOPAGE;
+}
+
+static const struct vm_operations_struct vk_vm_ops = {
+	.fault = vk_fault,
+	.page_mkwrite = vk_page_mkwrite,
+};
+
+static int vk_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	/* One page backs many indices: private (COW) mappings are refused. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	file_accessed(file);
+	/* No mremap growth, no mlock pagevecs, no khugepaged. */
+	vma->vm_flags |= VM_DONTEXPAND;
+	vma->vm_ops = &vk_vm_ops;
+	return 0;
+}
+
+static ssize_t vk_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	struct vk_inode *vi = VK_I(inode);
+	loff_t pos = iocb->ki_pos;
+	ssize_t done = 0;
+
+	while (iov_iter_count(to)) {
+		loff_t size = i_size_read(inode);
+		size_t off = offset_in_page(pos), n, copied;
+		struct page *page;
+
+		if (pos >= size)
+			break;
+		n = min_t(loff_t, min_t(size_t, PAGE_SIZE - off,
+					iov_iter_count(to)), size - pos);
+		mutex_lock(&vi->lock);
+		page = xa_load(&vi->pages, pos >> PAGE_SHIFT);
+		if (page)
+			get_page(page);
+		mutex_unlock(&vi->lock);
+		if (page) {
+			copied = copy_page_to_iter(page, off, n, to);
+			put_page(page);
+		} else {
+			copied = iov_iter_zero(n, to);
+		}
+		pos += copied;
+		done += copied;
+		if (copied < n) {
+			if (!done)
+				done = -EFAULT;
+			break;
+		}
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	iocb->ki_pos = pos;
+	file_accessed(iocb->ki_filp);
+	return done;
+}
+
+static ssize_t vk_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	struct vk_inode *vi = VK_I(inode);
+	ssize_t ret, done = 0;
+	loff_t pos;
+
+	inode_lock(inode);
+	ret = generic_write_checks(iocb, from);
+	if (ret <= 0)
+		goto out;
+	ret = file_modified(file);
+	if (ret)
+		goto out;
+	pos = iocb->ki_pos;
+	while (iov_iter_count(from)) {
+		size_t off = offset_in_page(pos), copied;
+		size_t n = min_t(size_t, PAGE_SIZE - off, iov_iter_count(from));
+		struct page *page;
+
+		ret = vk_get_private(vi, pos >> PAGE_SHIFT, true, &page);
+		if (ret)
+			break;
+		copied = copy_page_from_iter(page, off, n, from);
+		put_page(page);
+		pos += copied;
+		done += copied;
+		if (pos > i_size_read(inode))
+			i_size_write(inode, pos);
+		if (copied < n) {
+			ret = -EFAULT;
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	iocb->ki_pos = pos;
+	if (done)
+		ret = done;
+out:
+	inode_unlock(inode);
+	return ret;
+}
+
+static long vk_fallocate(struct file *file, int mode, loff_t offset,
+			 loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	struct vk_inode *vi = VK_I(inode);
+	loff_t end = offset + len;
+	long err = 0;
+
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+		return -EOPNOTSUPP;
+	inode_lock(inode);
+	if (mode & FALLOC_FL_PUNCH_HOLE) {
+		loff_t first = round_up(offset, PAGE_SIZE);
+		loff_t last = round_down(end, PAGE_SIZE);
+
+		if (first > last) {	/* inside one page */
+			err = vk_zero_partial(vi, offset, len);
+			goto out;
+		}
+		err = vk_zero_partial(vi, offset, first - offset);
+		if (!err)
+			err = vk_zero_partial(vi, last, end - last);
+		if (err)
+			goto out;
+		if (first < last) {
+			unmap_mapping_range(inode->i_mapping, first,
+					    last - first, 0);
+			vk_remove_range(vi, first >> PAGE_SHIFT,
+					last >> PAGE_SHIFT);
+		}
+		inode->i_mtime = current_time(inode);
+		inode->i_ctime = inode->i_mtime;
+		goto out;
+	}
+	/* Mode 0 / KEEP_SIZE: allocate every page of the range. */
+	err = inode_newsize_ok(inode, end);
+	if (err)
+		goto out;
+	for (pgoff_t i = offset >> PAGE_SHIFT; i < DIV_ROUND_UP(end, PAGE_SIZE); i++) {
+		struct page *page;
+
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		mutex_lock(&vi->lock);
+		if (!xa_load(&vi->pages, i))
+			err = vk_add_page(vi, i, &page);
+		mutex_unlock(&vi->lock);
+		if (err)
+			break;
+		cond_resched();
+	}
+	if (!err && !(mode & FALLOC_FL_KEEP_SIZE) && end > i_size_read(inode)) {
+		i_size_write(inode, end);
+		inode->i_ctime = current_time(inode);
+	}
+out:
+	inode_unlock(inode);
+	return err;
+}
+
+static int vk_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+		      struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	struct vk_inode *vi = VK_I(inode);
+	int err;
+
+	err = setattr_prepare(mnt_userns, dentry, attr);
+	if (err)
+		return err;
+	if ((attr->ia_valid & ATTR_SIZE) && attr->ia_size != inode->i_size) {
+		loff_t oldsize = inode->i_size, newsize = attr->ia_size;
+
+		i_size_write(inode, newsize);
+		if (newsize < oldsize) {
+			loff_t hole = round_up(newsize, PAGE_SIZE);
+
+			unmap_mapping_range(inode->i_mapping, hole, 0, 1);
+			/* Zero the tail of the last page for a later extension. */
+			err = vk_zero_partial(vi, newsize, hole - newsize);
+			vk_remove_range(vi, hole >> PAGE_SHIFT, ULONG_MAX);
+			if (err)
+				return err;
+		}
+		inode->i_mtime = current_time(inode);
+		inode->i_ctime = inode->i_mtime;
+	}
+	setattr_copy(mnt_userns, inode, attr);
+	return 0;
+}
+
+const struct file_operations vk_file_ops = {
+	.owner = THIS_MODULE,
+	.mmap = vk_mmap,
+	.read_iter = vk_read_iter,
+	.write_iter = vk_write_iter,
+	.fallocate = vk_fallocate,
+	.llseek = generic_file_llseek,
+	.fsync = noop_fsync,
+	.unlocked_ioctl = vk_file_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/**
+ * vk_is_file() - whether a file is a vmaccelfs regular file
+ * @file: the file.
+ *
+ * Return: true for a vmaccelfs regular file.
+ */
+bool vk_is_file(struct file *file)
+{
+	return file->f_op == &vk_file_ops;
+}
+
+static const struct inode_operations vk_file_iops = {
+	.setattr = vk_setattr,
+	.getattr = simple_getattr,
+};
+
+static struct inode *vk_get_inode(struct super_block *sb,
+				  const struct inode *dir, umode_t mode)
+{
+	struct inode *inode = new_inode(sb);
+	struct vk_inode *vi;
+
+	if (!inode)
+		return NULL;
+	vi = VK_I(inode);
+	inode->i_ino = get_next_ino();
+	inode_init_owner(&init_user_ns, inode, dir, mode);
+	inode->i_atime = current_time(inode);
+	inode->i_mtime = inode->i_atime;
+	inode->i_ctime = inode->i_atime;
+	if (S_ISDIR(mode)) {
+		inode->i_op = &vk_dir_iops;
+		inode->i_fop = &simple_dir_operations;
+		inc_nlink(inode);
+	} else {
+		inode->i_op = &vk_file_iops;
+		inode->i_fop = &vk_file_ops;
+		vi->group = VK_SB(sb)->group;
+		if (mtree_store_range(&vi->mergeable, 0, ULONG_MAX,
+				      VK_MERGEABLE, GFP_KERNEL)) {
+			iput(inode);
+			return NULL;
+		}
+		ksm_inode_add(vi);
+	}
+	return inode;
+}
+
+static int vk_mknod(struct inode *dir, struct dentry *dentry, umode_t mode)
+{
+	struct inode *inode;
+
+	if (!S_ISREG(mode) && !S_ISDIR(mode))
+		return -EINVAL;
+	inode = vk_get_inode(dir->i_sb, dir, mode);
+	if (!inode)
+		return -ENOMEM;
+	d_instantiate(dentry, inode);
+	dget(dentry);	/* pinned in the dcache, like ramfs */
+	dir->i_mtime = current_time(dir);
+	dir->i_ctime = dir->i_mtime;
+	return 0;
+}
+
+static int vk_create(struct user_namespace *mnt_userns, struct inode *dir,
+		     struct dentry *dentry, umode_t mode, bool excl)
+{
+	return vk_mknod(dir, dentry, mode | S_IFREG);
+}
+
+static int vk_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+		    struct dentry *dentry, umode_t mode)
+{
+	int err = vk_mknod(dir, dentry, mode | S_IFDIR);
+
+	if (!err)
+		inc_nlink(dir);
+	return err;
+}
+
+static const struct inode_operations vk_dir_iops = {
+	.create = vk_create,
+	.lookup = simple_lookup,
+	.link = simple_link,
+	.unlink = simple_unlink,
+	.mkdir = vk_mkdir,
+	.rmdir = simple_rmdir,
+	.rename = simple_rename,
+	.getattr = simple_getattr,
+};
+
+static struct inode *vk_alloc_inode(struct super_block *sb)
+{
+	struct vk_inode *vi = alloc_inode_sb(sb, vk_inode_cache, GFP_KERNEL);
+
+	if (!vi)
+		return NULL;
+	mutex_init(&vi->lock);
+	xa_init(&vi->pages);
+	xa_init(&vi->items);
+	mt_init(&vi->mergeable);
+	INIT_LIST_HEAD(&vi->link);
+	vi->group = 0;
+	vi->nr_pages = 0;
+	vi->cow_breaks = 0;
+	return &vi->vfs_inode;
+}
+
+static void vk_free_inode(struct inode *inode)
+{
+	kmem_cache_free(vk_inode_cache, VK_I(inode));
+}
+
+static void vk_evict_inode(struct inode *inode)
+{
+	struct vk_inode *vi = VK_I(inode);
+
+	truncate_inode_pages_final(&inode->i_data);
+	if (S_ISREG(inode->i_mode)) {
+		ksm_inode_remove(vi);
+		vk_remove_range(vi, 0, ULONG_MAX);
+		xa_destroy(&vi->pages);
+		mtree_destroy(&vi->mergeable);
+	}
+	clear_inode(inode);
+}
+
+static int vk_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct vk_sb *sbi = VK_SB(dentry->d_sb);
+	long used = atomic_long_read(&sbi->used_pages);
+	int err = simple_statfs(dentry, buf);
+
+	if (err)
+		return err;
+	if (sbi->max_pages) {
+		buf->f_blocks = sbi->max_pages;
+		buf->f_bfree = sbi->max_pages > used ? sbi->max_pages - used : 0;
+		buf->f_bavail = buf->f_bfree;
+	}
+	return 0;
+}
+
+static int vk_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct vk_sb *sbi = VK_SB(root->d_sb);
+
+	if (sbi->max_pages)
+		seq_printf(m, ",size=%luk", sbi->max_pages << (PAGE_SHIFT - 10));
+	if (sbi->group)
+		seq_printf(m, ",group=%u", sbi->group);
+	if (sbi->mode != VK_DEFAULT_MODE)
+		seq_printf(m, ",mode=%o", sbi->mode);
+	return 0;
+}
+
+static const struct super_operations vk_sops = {
+	.alloc_inode = vk_alloc_inode,
+	.free_inode = vk_free_inode,
+	.evict_inode = vk_evict_inode,
+	.drop_inode = generic_delete_inode,
+	.statfs = vk_statfs,
+	.show_options = vk_show_options,
+};
+
+enum { VK_OPT_SIZE, VK_OPT_GROUP, VK_OPT_MODE };
+
+static const struct fs_parameter_spec vk_fs_params[] = {
+	fsparam_string("size", VK_OPT_SIZE),
+	fsparam_u32("group", VK_OPT_GROUP),
+	fsparam_u32oct("mode", VK_OPT_MODE),
+	{}
+};
+
+/* Mount options parsed into a struct vk_sb (fc->s_fs_info). */
+static int vk_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct vk_sb *sbi = fc->s_fs_info;
+	struct fs_parse_result result;
+	unsigned long long size;
+	char *rest;
+	int opt;
+
+	opt = fs_parse(fc, vk_fs_params, param, &result);
+	if (opt < 0)
+		return opt;
+	switch (opt) {
+	case VK_OPT_SIZE:
+		size = memparse(param->string, &rest);
+		if (*rest || size > MAX_LFS_FILESIZE)
+			return invalfc(fc, "bad size '%s'", param->string);
+		sbi->max_pages = DIV_ROUND_UP(size, PAGE_SIZE);
+		break;
+	case VK_OPT_GROUP:
+		sbi->group = result.uint_32;
+		break;
+	case VK_OPT_MODE:
+		sbi->mode = result.uint_32 & 07777;
+		break;
+	}
+	return 0;
+}
+
+static int vk_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct vk_sb *sbi = sb->s_fs_info;	/* moved here by sget_fc() */
+	struct inode *root;
+
+	sb->s_maxbytes = MAX_LFS_FILESIZE;
+	sb->s_blocksize = PAGE_SIZE;
+	sb->s_blocksize_bits = PAGE_SHIFT;
+	sb->s_magic = VMACCEL_KSM_MAGIC;
+	sb->s_op = &vk_sops;
+	sb->s_time_gran = 1;
+	root = vk_get_inode(sb, NULL, S_IFDIR | sbi->mode);
+	sb->s_root = d_make_root(root);
+	return sb->s_root ? 0 : -ENOMEM;
+}
+
+static int vk_get_tree(struct fs_context *fc)
+{
+	return get_tree_nodev(fc, vk_fill_super);
+}
+
+static int vk_reconfigure(struct fs_context *fc)
+{
+	struct vk_sb *new = fc->s_fs_info, *sbi = VK_SB(fc->root->d_sb);
+
+	sbi->max_pages = new->max_pages;
+	sbi->group = new->group;
+	return 0;
+}
+
+static void vk_free_fc(struct fs_context *fc)
+{
+	kfree(fc->s_fs_info);
+}
+
+static const struct fs_context_operations vk_context_ops = {
+	.parse_param = vk_parse_param,
+	.get_tree = vk_get_tree,
+	.reconfigure = vk_reconfigure,
+	.free = vk_free_fc,
+};
+
+static int vk_init_fs_context(struct fs_context *fc)
+{
+	struct vk_sb *sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+
+	if (!sbi)
+		return -ENOMEM;
+	sbi->mode = VK_DEFAULT_MODE;
+	atomic_long_set(&sbi->used_pages, 0);
+	fc->s_fs_info = sbi;
+	fc->ops = &vk_context_ops;
+	return 0;
+}
+
+static void vk_kill_sb(struct super_block *sb)
+{
+	struct vk_sb *sbi = VK_SB(sb);
+
+	kill_litter_super(sb);
+	kfree(sbi);
+}
+
+static struct file_system_type vk_fs_type = {
+	.owner = THIS_MODULE,
+	.name = "vmaccelfs",
+	.init_fs_context = vk_init_fs_context,
+	.parameters = vk_fs_params,
+	.kill_sb = vk_kill_sb,
+};
+
+/*
+ * The internal mount of VMACCEL_KSM_CREATE files: not registered, and with
+ * no owner, so that it does not pin the module (each file does, through
+ * its file operations).
+ */
+static struct file_system_type vk_internal_fs_type = {
+	.name = "vmaccelfs",
+	.init_fs_context = vk_init_fs_context,
+	.kill_sb = vk_kill_sb,
+};
+
+/**
+ * vk_create_file() - an unlinked vmaccelfs file on the internal mount
+ * @size: initial size in bytes.
+ * @group: merge group.
+ *
+ * Context: process context.
+ * Return: the file, or an ERR_PTR().
+ */
+struct file *vk_create_file(u64 size, u32 group)
+{
+	struct inode *inode;
+	struct file *file;
+
+	if (size > MAX_LFS_FILESIZE)
+		return ERR_PTR(-EINVAL);
+	inode = vk_get_inode(vk_mnt->mnt_sb, NULL, S_IFREG | 0600);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	VK_I(inode)->group = group;
+	inode->i_size = size;
+	clear_nlink(inode);
+	if (!try_module_get(THIS_MODULE)) {
+		iput(inode);
+		return ERR_PTR(-ENOENT);
+	}
+	file = alloc_file_pseudo(inode, vk_mnt, "vmaccel-ksm", O_RDWR,
+				 &vk_file_ops);
+	if (IS_ERR(file)) {
+		iput(inode);
+		module_put(THIS_MODULE);
+		return file;
+	}
+	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+	file->f_flags |= O_LARGEFILE;
+	return file;
+}
+
+static void vk_inode_init_once(void *p)
+{
+	struct vk_inode *vi = p;
+
+	inode_init_once(&vi->vfs_inode);
+}
+
+/**
+ * vk_fs_init() - create the inode cache and the internal mount, register
+ * vmaccelfs
+ *
+ * Return: 0 or a negative errno.
+ */
+int vk_fs_init(void)
+{
+	int err;
+
+	vk_inode_cache = kmem_cache_create("vmaccel_ksm_inode",
+					   sizeof(struct vk_inode), 0,
+					   SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+					   vk_inode_init_once);
+	if (!vk_inode_cache)
+		return -ENOMEM;
+	vk_mnt = kern_mount(&vk_internal_fs_type);
+	if (IS_ERR(vk_mnt)) {
+		err = PTR_ERR(vk_mnt);
+		goto err_cache;
+	}
+	err = register_filesystem(&vk_fs_type);
+	if (err)
+		goto err_mnt;
+	return 0;
+
+err_mnt:
+	kern_unmount(vk_mnt);
+err_cache:
+	kmem_cache_destroy(vk_inode_cache);
+	return err;
+}
+
+/**
+ * vk_fs_exit() - undo vk_fs_init()
+ */
+void vk_fs_exit(void)
+{
+	unregister_filesystem(&vk_fs_type);
+	kern_unmount(vk_mnt);
+	rcu_barrier();	/* inodes are freed after an RCU grace period */
+	kmem_cache_destroy(vk_inode_cache);
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vmaccel_ksm - declarations shared by the files of the module.
+ *
+ * Lock order (outermost first):
+ *   ksm_scan_mutex -> vk_inode.lock -> page lock -> ksm_stable_lock
+ *   mmap_lock -> vk_inode.lock (faults)
+ * unmap_mapping_range() (i_mmap_rwsem) is never called with vk_inode.lock
+ * held.
+ */
+#ifndef _VMACCEL_KSM_INTERNAL_H
+#define _VMACCEL_KSM_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/maple_tree.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+#include <linux/vmaccel_ksm.h>
+
+/**
+ * struct vk_sb - per-superblock data of a vmaccelfs mount
+ * @max_pages: size limit in pages (0: none).
+ * @used_pages: file pages allocated on this mount (merged pages counted once
+ *	per file page that uses them: the limit is on what the files hold).
+ * @group: merge group of new files.
+ * @mode: mode of the root directory.
+ */
+struct vk_sb {
+	unsigned long max_pages;
+	atomic_long_t used_pages;
+	u32 group;
+	umode_t mode;
+};
+
+/**
+ * struct vk_inode - a vmaccelfs inode
+ * @lock: protects @pages (stores and the page each index holds), @group,
+ *	@cow_breaks updates and the merge decision of the scanner.
+ * @pages: file page index -> struct page.  Each entry holds one page
+ *	reference.  A merged page (page_private() != 0) may sit at many
+ *	indices of many files.
+ * @mergeable: maple tree of the ranges the scanner may merge (entry
+ *	%VK_MERGEABLE), internally locked.
+ * @items: file page index -> struct vk_item, the scanner's per-page state.
+ *	Only touched under ksm_scan_mutex.
+ * @link: in ksm_inodes (ksm_scan_mutex), regular files only.
+ * @group: merge group.
+ * @nr_pages: entries in @pages (@lock).
+ * @cow_breaks: copy-on-write breaks of merged pages of this file.
+ * @vfs_inode: the VFS inode.
+ */
+struct vk_inode {
+	struct mutex lock;	/* see above */
+	struct xarray pages;
+	struct maple_tree mergeable;
+	struct xarray items;
+	struct list_head link;
+	u32 group;
+	unsigned long nr_pages;
+	u64 cow_breaks;
+	struct inode vfs_inode;
+};
+
+#define VK_MERGEABLE	xa_mk_value(1)
+
+static inline struct vk_inode *VK_I(struct inode *inode)
+{
+	return container_of(inode, struct vk_inode, vfs_inode);
+}
+
+/**
+ * struct vk_item - the scanner's state of one file page
+ * @vi: the file.
+ * @index: the page index in the file.
+ * @csum: xxh64 of the page content when last scanned.
+ * @node: in the unstable tree when @seq is the current pass.
+ * @seq: pass number in which @node was inserted (0: never).
+ * @group: the key group the item was inserted under.
+ */
+struct vk_item {
+	struct vk_inode *vi;
+	pgoff_t index;
+	u64 csum;
+	u32 group;
+	struct rb_node node;
+	unsigned long seq;
+};
+
+/**
+ * struct vk_stable_key - a content in the stable tree
+ * @node: in ksm_stable_root, ordered by (group, csum, content).
+ * @group: merge group (0 for all when merging across groups).
+ * @csum: xxh64 of the content.
+ * @zero: the content is all zeroes.
+ * @pages: the struct vk_spage of this content; more than one when
+ *	max_page_sharing is reached.
+ *
+ * Protected by ksm_stable_lock.
+ */
+struct vk_stable_key {
+	struct rb_node node;
+	u32 group;
+	u64 csum;
+	bool zero;
+	struct list_head pages;
+};
+
+/**
+ * struct vk_spage - a merged (stable, write-protected) page
+ * @page: the page; page_private(@page) points back here.  Holds one
+ *	reference of its own.
+ * @key: its content key.
+ * @sharing: file page indices that use @page (each holds a reference).
+ * @link: in @key->pages.
+ *
+ * Protected by ksm_stable_lock.
+ */
+struct vk_spage {
+	struct page *page;
+	struct vk_stable_key *key;
+	unsigned long sharing;
+	struct list_head link;
+};
+
+/* Run states, as in /sys/kernel/mm/ksm/run. */
+#define KSM_RUN_STOP	0
+#define KSM_RUN_MERGE	1
+#define KSM_RUN_UNMERGE	2
+
+/* Knobs (sysfs). */
+extern unsigned int ksm_run;
+extern unsigned int ksm_pages_to_scan;
+extern unsigned int ksm_sleep_millisecs;
+extern unsigned int ksm_max_page_sharing;
+extern bool ksm_use_zero_pages;
+extern bool ksm_merge_across_groups;
+
+/* Counters. */
+extern atomic_long_t ksm_pages_shared;		/* live struct vk_spage */
+extern atomic_long_t ksm_sharing_total;	/* sum of vk_spage.sharing */
+extern atomic_long_t ksm_zero_sharing;		/* file pages on zero pages */
+extern atomic_long_t ksm_nr_items;
+extern unsigned long ksm_pages_unshared;	/* ksm_scan_mutex */
+extern unsigned long ksm_full_scans;		/* ksm_scan_mutex */
+extern atomic_long_t ksm_pages_scanned;
+extern atomic_long_t ksm_cow_breaks;
+
+extern struct mutex ksm_scan_mutex;
+extern spinlock_t ksm_stable_lock;
+
+/* fs.c */
+extern const struct file_operations vk_file_ops;
+int vk_fs_init(void);
+void vk_fs_exit(void);
+struct file *vk_create_file(u64 size, u32 group);
+bool vk_is_file(struct file *file);
+void vk_unmap_index(struct vk_inode *vi, pgoff_t index);
+int vk_break_range(struct vk_inode *vi, pgoff_t start, pgoff_t end);
+
+/* scan.c */
+int ksm_scan_init(void);
+void ksm_scan_exit(void);
+void ksm_scan_wake(void);
+void ksm_inode_add(struct vk_inode *vi);
+void ksm_inode_remove(struct vk_inode *vi);
+int ksm_scan_passes(unsigned int passes, u64 *merged, u64 *scanned);
+int ksm_unmerge_all(void);
+int ksm_set_group(struct vk_inode *vi, u32 group);
+int ksm_set_mergeable(struct vk_inode *vi, pgoff_t start, pgoff_t last,
+		      bool on);
+void ksm_files_show(struct seq_file *m);
+pid_t ksm_scan_pid(void);
+bool ksm_page_merged(struct page *page);
+bool ksm_page_zero(struct page *page);
+void ksm_release_slot(struct page *page);
+
+/* ioctl.c */
+long vk_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long vk_scan_ioctl(void __user *argp);
+
+/* sysfs.c */
+int ksm_sysfs_init(void);
+void ksm_sysfs_exit(void);
+
+/* debugfs.c, ioctl.c */
+void ksm_debugfs_init(void);
+void ksm_debugfs_exit(void);
+int vk_file_stats(struct vk_inode *vi, struct vmaccel_ksm_file_stats *st);
+
+#endif /* _VMACCEL_KSM_INTERNAL_H */
