@@ -88,6 +88,8 @@ static int vk_add_page(struct vk_inode *vi, pgoff_t index, struct page **pagep)
 		return err;
 	}
 	vi->nr_pages++;
+	/* st_blocks: what the file holds (vmaccel_balloon accounts by it). */
+	inode_add_bytes(&vi->vfs_inode, PAGE_SIZE);
 	*pagep = page;
 	return 0;
 }
@@ -227,6 +229,7 @@ static void vk_remove_range(struct vk_inode *vi, pgoff_t start, pgoff_t end)
 				break;
 		}
 		vi->nr_pages -= n;
+		inode_sub_bytes(&vi->vfs_inode, (loff_t)n << PAGE_SHIFT);
 		mutex_unlock(&vi->lock);
 		atomic_long_sub(n, &sbi->used_pages);
 		for (i = 0; i < n; i++) {

@@ -5,6 +5,8 @@
  */
 #include "balloon_util.h"
 
+#include <sys/mount.h>
+
 FIXTURE(vm) {
 	int dev;
 	int mem;
@@ -170,6 +172,39 @@ TEST_F(vm, registration_holds_the_files)
 	self->efd = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, self->mem);
 	ASSERT_LE(0, self->efd);
+}
+
+/* The same on vmaccelfs (vmaccel_ksm), whose files are guest RAM too. */
+TEST_F(vm, account_on_vmaccelfs)
+{
+	struct vmaccel_balloon_account a;
+	char dir[] = "/tmp/balloon-vmaccelfs-XXXXXX", path[64];
+	int fd, vm;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	if (mount("none", dir, "vmaccelfs", 0, NULL)) {
+		rmdir(dir);
+		SKIP(return, "no vmaccelfs: %s (vmaccel_ksm not loaded?)",
+		     strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/ram", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 128 * MiB));
+	vm = balloon_register(self->dev, fd, self->efd, 128 * MiB, 32 * MiB,
+			      128 * MiB);
+	ASSERT_LE(0, vm);
+	ASSERT_EQ(0, balloon_touch(fd, 0, 64 * MiB));
+	ASSERT_EQ(0, balloon_account(vm, &a));
+	EXPECT_EQ(64 * MiB, a.resident_bytes);
+	ASSERT_EQ(0, balloon_punch(fd, 0, 32 * MiB));
+	ASSERT_EQ(0, balloon_account(vm, &a));
+	EXPECT_EQ(32 * MiB, a.resident_bytes);
+	EXPECT_EQ(32 * MiB, a.released_bytes);
+	close(vm);
+	close(fd);
+	EXPECT_EQ(0, umount(dir));
+	rmdir(dir);
 }
 
 TEST_HARNESS_MAIN
