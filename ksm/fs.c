@@ -544,9 +544,21 @@ bool vk_is_file(struct file *file)
 	return file->f_op == &vk_file_ops;
 }
 
+/*
+ * simple_getattr() counts page-cache pages as st_blocks; a vmaccelfs file
+ * keeps its pages in its own index and counts them in i_blocks.
+ */
+static int vk_getattr(struct user_namespace *mnt_userns,
+		      const struct path *path, struct kstat *stat,
+		      u32 request_mask, unsigned int query_flags)
+{
+	generic_fillattr(&init_user_ns, d_inode(path->dentry), stat);
+	return 0;
+}
+
 static const struct inode_operations vk_file_iops = {
 	.setattr = vk_setattr,
-	.getattr = simple_getattr,
+	.getattr = vk_getattr,
 };
 
 static struct inode *vk_get_inode(struct super_block *sb,

@@ -6,6 +6,7 @@
 #include "balloon_util.h"
 
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 FIXTURE(vm) {
 	int dev;
@@ -179,6 +180,7 @@ TEST_F(vm, account_on_vmaccelfs)
 {
 	struct vmaccel_balloon_account a;
 	char dir[] = "/tmp/balloon-vmaccelfs-XXXXXX", path[64];
+	struct stat st;
 	int fd, vm;
 
 	ASSERT_NE(NULL, mkdtemp(dir));
@@ -197,6 +199,9 @@ TEST_F(vm, account_on_vmaccelfs)
 	ASSERT_EQ(0, balloon_touch(fd, 0, 64 * MiB));
 	ASSERT_EQ(0, balloon_account(vm, &a));
 	EXPECT_EQ(64 * MiB, a.resident_bytes);
+	/* st_blocks says the same (du, and the e2e test, read it). */
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(64 * MiB, (__u64)st.st_blocks * 512);
 	ASSERT_EQ(0, balloon_punch(fd, 0, 32 * MiB));
 	ASSERT_EQ(0, balloon_account(vm, &a));
 	EXPECT_EQ(32 * MiB, a.resident_bytes);
