@@ -10,6 +10,7 @@
  * balloon/vmaccel_balloon.ko from the current directory.
  */
 #include "balloon_util.h"
+#include "../lib/vmaccel_kmod.h"
 
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -22,68 +23,17 @@ static char ko_path[512];
 
 static int ul_unload(void)
 {
-	return syscall(__NR_delete_module, UL_MOD, O_NONBLOCK) ? -errno : 0;
+	return vmaccel_kmod_unload(UL_MOD);
 }
 
-static int ul_load_once(void)
-{
-	int fd, r;
-
-	fd = open(ko_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return r;
-}
-
-/* Set this thread's make-it-fail flag; the old value, or -1 without it. */
-static int ul_make_it_fail(int val)
-{
-	char buf[16];
-	ssize_t n;
-	int fd, i, old;
-
-	for (i = 0, fd = -1; fd < 0 && i < 1000; i++) {
-		fd = open("/proc/thread-self/make-it-fail", O_RDWR | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT)
-			return -1;
-	}
-	if (fd < 0)
-		return -1;
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	old = n > 0 ? atoi(buf) : -1;
-	if (old >= 0 && pwrite(fd, val ? "1" : "0", 1, 0) != 1)
-		old = -1;
-	close(fd);
-	return old;
-}
-
-/*
- * Load; under the debug tier's fault injection a load may fail in its
- * allocations (the error paths run), so try once more without injection.
- */
 static int ul_load(void)
 {
-	int r = ul_load_once(), old;
-
-	if (!r || r == -EEXIST)
-		return r;
-	old = ul_make_it_fail(0);
-	if (old == 1) {
-		r = ul_load_once();
-		ul_make_it_fail(1);
-	}
-	return r;
+	return vmaccel_kmod_load(ko_path);
 }
 
 static bool ul_find_ko(void)
 {
-	const char *dir = getenv("VMACCEL_KO_DIR");
-
-	snprintf(ko_path, sizeof(ko_path), "%s/balloon/" UL_MOD ".ko",
-		 dir ? dir : ".");
+	vmaccel_kmod_path(ko_path, sizeof(ko_path), "balloon", UL_MOD);
 	return access(ko_path, R_OK) == 0;
 }
 

@@ -25,12 +25,24 @@
 #include <sys/syscall.h>
 
 #include "ksm_util.h"
+#include "../lib/vmaccel_kmod.h"
 
 #define UL_MOD "vmaccel_ksm"
 
 static int ul_unload(void)
 {
-	return syscall(__NR_delete_module, UL_MOD, O_NONBLOCK) ? -errno : 0;
+	return vmaccel_kmod_unload(UL_MOD);
+}
+
+/* Load the module (again): 0 when it is there afterwards, else -errno. */
+static int ul_load(void)
+{
+	char path[512];
+	int r;
+
+	vmaccel_kmod_path(path, sizeof(path), "ksm", UL_MOD);
+	r = vmaccel_kmod_load(path);
+	return r == -EEXIST ? 0 : r;
 }
 
 /* Unload, retrying a moment for deferred file releases: 0 or -errno. */
@@ -43,62 +55,6 @@ static int ul_unload_settled(void)
 		if (r)
 			usleep(20000);
 	}
-	return r;
-}
-
-static int ul_load_once(void)
-{
-	const char *dir = getenv("VMACCEL_KO_DIR");
-	char path[512];
-	int fd, r;
-
-	snprintf(path, sizeof(path), "%s/ksm/vmaccel_ksm.ko", dir ? dir : ".");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return r == -EEXIST ? 0 : r;
-}
-
-/* Set this thread's fault-injection flag; the old value, or -1. */
-static int ul_make_it_fail(int val)
-{
-	char buf[16] = "";
-	int fd = -1, i, old;
-	ssize_t n;
-
-	for (i = 0; i < 1000 && fd < 0; i++) {
-		fd = open("/proc/thread-self/make-it-fail", O_RDWR | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT)
-			return -1;
-	}
-	if (fd < 0)
-		return -1;
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	old = n > 0 ? atoi(buf) : -1;
-	if (old >= 0 && pwrite(fd, val ? "1" : "0", 1, 0) != 1)
-		old = -1;
-	close(fd);
-	return old;
-}
-
-/*
- * Load the module.  Under injected allocation failures (the debug tier's
- * fault pass) one try goes through the module's error paths; then load
- * with injection off for this thread, so that the module is back.
- */
-static int ul_load(void)
-{
-	int r = ul_load_once(), old, i;
-
-	if (!r)
-		return 0;
-	old = ul_make_it_fail(0);
-	for (i = 0; i < 5 && r; i++)
-		r = ul_load_once();
-	if (old == 1)
-		ul_make_it_fail(1);
 	return r;
 }
 

@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 
 #include "pvlock_util.h"
+#include "../lib/vmaccel_kmod.h"
 
 #define UL_MOD			"vmaccel_pvlock"
 #define UL_SYSMOD		"/sys/module/" UL_MOD
@@ -50,87 +51,11 @@
 
 static int ul_unload(void)
 {
-	return syscall(__NR_delete_module, UL_MOD, O_NONBLOCK) ? -errno : 0;
+	return vmaccel_kmod_unload(UL_MOD);
 }
 
-static int ul_load_once(const char *path)
-{
-	int fd, r;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return r;
-}
-
-/*
- * Set this thread's fault-injection flag (/proc/thread-self/make-it-fail);
- * returns the previous value, or -1 without fault injection.
- */
-static int ul_make_it_fail(int val)
-{
-	char buf[16];
-	ssize_t n;
-	int fd, i, old;
-
-	/* Opening may itself fail while failures are injected. */
-	for (i = 0, fd = -1; fd < 0 && i < 1000; i++) {
-		fd = open("/proc/thread-self/make-it-fail", O_RDWR | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT)
-			return -1;
-	}
-	if (fd < 0)
-		return -1;
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	old = n > 0 ? atoi(buf) : -1;
-	if (old >= 0 && pwrite(fd, val ? "1" : "0", 1, 0) != 1)
-		old = -1;
-	close(fd);
-	return old;
-}
-
-/*
- * Load the module.  With failures injected into this thread's allocations
- * (the debug tier's fault pass), a load rarely gets through them all: after
- * one try with failures (the module's error paths), load once more with
- * injection off for this thread, so that the module is back for the rest.
- */
-static int ul_load(const char *path)
-{
-	int r, old;
-
-	r = ul_load_once(path);
-	if (!r || r == -EEXIST)
-		return r;
-	old = ul_make_it_fail(0);
-	if (old == 1) {
-		r = ul_load_once(path);
-		ul_make_it_fail(1);
-	}
-	return r;
-}
-
-static const char *ul_load_hint(int err)
-{
-	switch (err) {
-	case -ENOENT:
-		return "no module file there (set VMACCEL_KO_DIR)";
-	case -EPERM:
-		return "refused: module signature enforced or lockdown?";
-	case -EKEYREJECTED:
-	case -ENOKEY:
-		return "refused: the module is not signed";
-	case -ENOEXEC:
-		return "not a module for this kernel (built against another KDIR?)";
-	case -EEXIST:
-		return "already loaded";
-	default:
-		return strerror(-err);
-	}
-}
+#define ul_load		vmaccel_kmod_load
+#define ul_load_hint	vmaccel_kmod_load_hint
 
 static int ul_read_sys(const char *path, char *buf, size_t size)
 {
