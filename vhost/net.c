@@ -246,6 +246,11 @@ static int vh_rx_bufs(struct vh_vq *vq, size_t need, unsigned int *niov,
 		if (!mrg)
 			break;
 	}
+	if (got < need) {
+		/* One chain too small for the packet (no mergeable buffers). */
+		ret = -EMSGSIZE;
+		goto fail;
+	}
 	*niov = total_iov;
 	*avail_len = got;
 	return count;
@@ -296,6 +301,20 @@ void vh_handle_rx(struct vh_vq *vq)
 				continue;
 			}
 			break;
+		}
+		if (count == -EMSGSIZE) {
+			/* Drop the packet: receive it into one byte, truncated. */
+			struct iovec one = { .iov_base = vq->iov[0].iov_base,
+					     .iov_len = 1 };
+
+			iov_iter_init(&msg.msg_iter, READ, &one, 1, 1);
+			sock->ops->recvmsg(sock, &msg, 1, MSG_DONTWAIT | MSG_TRUNC);
+			if (vq->nlog)
+				vh_log_write(vq, vq->logv[0].addr, 1);
+			vq->stats.dropped++;
+			atomic64_inc(&vh_totals.dropped);
+			trace_vh_rx(vq->dev->id, plen, 0, -EMSGSIZE);
+			continue;
 		}
 		if (count < 0) {
 			vh_vq_error(vq, count);

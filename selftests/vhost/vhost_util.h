@@ -196,6 +196,8 @@ static inline int vh_tap_create(struct vh_vm *vm)
 	vm->pkt = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	if (vm->pkt < 0)
 		return -1;
+	s = 8 << 20;	/* room for bursts of captured frames */
+	setsockopt(vm->pkt, SOL_SOCKET, SO_RCVBUFFORCE, &s, sizeof(s));
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
