@@ -7,11 +7,11 @@
  * the stock /dev/vhost-net is the control: if it fails, the environment is
  * broken and the test says so instead of blaming our device.
  */
+#include "vhost_util.h"
+
 #include <libgen.h>
 #include <limits.h>
 #include <sys/wait.h>
-
-#include "vhost_util.h"
 
 FIXTURE(e2e) {
 	char script[PATH_MAX];
