@@ -31,7 +31,7 @@ FIXTURE_SETUP(e2e)
 	snprintf(self->script, sizeof(self->script),
 		 "%s/selftests/vhost/qemu-e2e.sh", d);
 	if (access(self->script, R_OK))
-		SKIP(return, "no %s (not run from the build tree)", self->script);
+		SKIP(return, "no qemu-e2e.sh (not run from the build tree)");
 	snprintf(self->dir, sizeof(self->dir), "/tmp/vh-e2e.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 }
