@@ -54,7 +54,7 @@ TEST_F(vm, before_owner_and_twice)
 {
 	struct vhost_vring_state st = { .index = 0, .num = 256 };
 	struct vhost_vring_file vf = { .index = 0, .fd = -1 };
-	uint64_t f;
+	__u64 f;
 	int fd = open(vh_dev_path(), O_RDWR);
 
 	ASSERT_GE(fd, 0);
@@ -78,7 +78,7 @@ TEST_F(vm, not_the_owner)
 	if (pid == 0) {
 		struct vhost_vring_state st = { .index = 0, .num = 128 };
 		struct vhost_vring_file f = { .index = 1, .fd = -1 };
-		uint64_t feat = VH_BASE_FEATURES;
+		__u64 feat = VH_BASE_FEATURES;
 		int bad = 0;
 
 		/* A forked child has another mm: not the owner. */
@@ -96,7 +96,7 @@ TEST_F(vm, not_the_owner)
 }
 
 static int set_mem(int fd, unsigned int n, const struct vhost_memory_region *r,
-		   uint32_t padding)
+		   __u32 padding)
 {
 	struct vhost_memory *m = calloc(1, sizeof(*m) + n * sizeof(*r));
 	int ret;
@@ -147,7 +147,7 @@ TEST_F(vm, queue_ioctls)
 	struct vhost_vring_addr a;
 	struct vhost_vring_file f = { .index = 0 };
 	int fd = self->vm.dev, memfd;
-	uint64_t v;
+	__u64 v;
 
 	EXPECT_ERRNO(ENOBUFS, ioctl(fd, VHOST_SET_VRING_NUM, &st));
 	EXPECT_ERRNO(ENOBUFS, ioctl(fd, VHOST_GET_VRING_BASE, &st));
@@ -208,7 +208,7 @@ TEST_F(vm, backend_before_ring)
 
 TEST_F(vm, features)
 {
-	uint64_t f = 1ull << 50;
+	__u64 f = 1ull << 50;
 	int fd = self->vm.dev;
 
 	EXPECT_ERRNO(EOPNOTSUPP, ioctl(fd, VHOST_SET_FEATURES, &f));
@@ -264,12 +264,12 @@ TEST_F(vm, unknown_and_extension_ioctls)
  * guest then replaces the bad chain with a good packet, which goes out.
  */
 static void guest_error(struct __test_metadata *_metadata, struct vh_vm *vm,
-			unsigned int qi, void (*make_bad)(struct vh_vm *, uint16_t))
+			unsigned int qi, void (*make_bad)(struct vh_vm *, __u16))
 {
 	struct vh_q *q = &vm->q[qi];
-	uint8_t pkt[VH_HLEN + 100], got[200];
-	uint16_t d = vh_desc_alloc(q);
-	uint16_t before = vh_used_idx(q);
+	__u8 pkt[VH_HLEN + 100], got[200];
+	__u16 d = vh_desc_alloc(q);
+	__u16 before = vh_used_idx(q);
 
 	make_bad(vm, d);
 	vh_publish(q, d, true);
@@ -293,10 +293,10 @@ static void guest_error(struct __test_metadata *_metadata, struct vh_vm *vm,
 	ASSERT_TRUE(vh_wait_used(q, before + 1, WAIT_MS));
 }
 
-static void bad_loop(struct vh_vm *vm, uint16_t d)
+static void bad_loop(struct vh_vm *vm, __u16 d)
 {
 	struct vh_q *q = &vm->q[1];
-	uint16_t e = vh_desc_alloc(q);
+	__u16 e = vh_desc_alloc(q);
 
 	q->desc[d].addr = VH_GPA_BASE + 0x200000;
 	q->desc[d].len = 10;
@@ -306,14 +306,14 @@ static void bad_loop(struct vh_vm *vm, uint16_t d)
 	q->desc[e].next = d;
 }
 
-static void bad_outside(struct vh_vm *vm, uint16_t d)
+static void bad_outside(struct vh_vm *vm, __u16 d)
 {
 	vm->q[1].desc[d].addr = VH_GPA_BASE + VH_RAM_SIZE - 10;	/* runs off */
 	vm->q[1].desc[d].len = 100;
 	vm->q[1].desc[d].flags = 0;
 }
 
-static void bad_next(struct vh_vm *vm, uint16_t d)
+static void bad_next(struct vh_vm *vm, __u16 d)
 {
 	vm->q[1].desc[d].addr = VH_GPA_BASE + 0x200000;
 	vm->q[1].desc[d].len = 100;
@@ -321,21 +321,21 @@ static void bad_next(struct vh_vm *vm, uint16_t d)
 	vm->q[1].desc[d].next = VH_NUM + 5;
 }
 
-static void bad_writable_tx(struct vh_vm *vm, uint16_t d)
+static void bad_writable_tx(struct vh_vm *vm, __u16 d)
 {
 	vm->q[1].desc[d].addr = VH_GPA_BASE + 0x200000;
 	vm->q[1].desc[d].len = 100;
 	vm->q[1].desc[d].flags = VRING_DESC_F_WRITE;
 }
 
-static void bad_indirect_len(struct vh_vm *vm, uint16_t d)
+static void bad_indirect_len(struct vh_vm *vm, __u16 d)
 {
 	vm->q[1].desc[d].addr = VH_GPA_BASE + 0x200000;
 	vm->q[1].desc[d].len = 20;	/* not a multiple of 16 */
 	vm->q[1].desc[d].flags = VRING_DESC_F_INDIRECT;
 }
 
-static void bad_indirect_nested(struct vh_vm *vm, uint16_t d)
+static void bad_indirect_nested(struct vh_vm *vm, __u16 d)
 {
 	struct vring_desc *t = vh_hva(vm, VH_GPA_BASE + 0x210000);
 
@@ -347,7 +347,7 @@ static void bad_indirect_nested(struct vh_vm *vm, uint16_t d)
 	vm->q[1].desc[d].flags = VRING_DESC_F_INDIRECT;
 }
 
-static void bad_indirect_loop(struct vh_vm *vm, uint16_t d)
+static void bad_indirect_loop(struct vh_vm *vm, __u16 d)
 {
 	struct vring_desc *t = vh_hva(vm, VH_GPA_BASE + 0x210000);
 
@@ -362,7 +362,7 @@ static void bad_indirect_loop(struct vh_vm *vm, uint16_t d)
 	vm->q[1].desc[d].flags = VRING_DESC_F_INDIRECT;
 }
 
-static void bad_too_many_segments(struct vh_vm *vm, uint16_t d)
+static void bad_too_many_segments(struct vh_vm *vm, __u16 d)
 {
 	struct vring_desc *t = vh_hva(vm, VH_GPA_BASE + 0x220000);
 	unsigned int i, n = 2000;
@@ -443,8 +443,8 @@ TEST_F(vm, guest_avail_index_jumps)
 TEST_F(vm, guest_readable_buffer_on_rx)
 {
 	struct vh_q *q = &self->vm.q[0];
-	uint8_t frame[200];
-	uint16_t d = vh_desc_alloc(q);
+	__u8 frame[200];
+	__u16 d = vh_desc_alloc(q);
 
 	q->desc[d].addr = VH_GPA_BASE + 0x200000;
 	q->desc[d].len = 2048;
@@ -459,7 +459,7 @@ TEST_F(vm, guest_readable_buffer_on_rx)
 TEST_F(vm, oversized_packet_dropped)
 {
 	struct vmaccel_vhost_vq_stats st;
-	static uint8_t pkt[VH_HLEN + 100000];
+	static __u8 pkt[VH_HLEN + 100000];
 	struct vh_q *q = &self->vm.q[1];
 
 	memset(pkt, 0, VH_HLEN);

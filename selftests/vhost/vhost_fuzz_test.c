@@ -67,22 +67,22 @@ static unsigned long long rnd(void)
 	return rs;
 }
 
-static uint64_t pick_u64(void)
+static __u64 pick_u64(void)
 {
-	static const uint64_t pool[] = { 0, 1, 2, 3, 255, 256, 1024, 32768,
+	static const __u64 pool[] = { 0, 1, 2, 3, 255, 256, 1024, 32768,
 		65535, 65536, 0xffffffffull, ~0ull, 0x8000000000000000ull };
 
 	if (rnd() % 4 == 0)
 		return rnd();
-	return pool[rnd() % (sizeof(pool) / sizeof(pool[0]))];
+	return pool[rnd() % VH_ARRAY_SIZE(pool)];
 }
 
-static uint32_t pick_index(void)
+static __u32 pick_index(void)
 {
-	return rnd() % 8 ? rnd() % 2 : (uint32_t)pick_u64();
+	return rnd() % 8 ? rnd() % 2 : (__u32)pick_u64();
 }
 
-static uint64_t pick_addr(void)
+static __u64 pick_addr(void)
 {
 	switch (rnd() % 8) {
 	case 0:
@@ -114,9 +114,9 @@ static int pick_fd(void)
 	}
 }
 
-static uint64_t pick_features(void)
+static __u64 pick_features(void)
 {
-	uint64_t f = VH_BASE_FEATURES;
+	__u64 f = VH_BASE_FEATURES;
 
 	if (rnd() % 4 == 0)
 		return pick_u64();
@@ -134,7 +134,7 @@ static uint64_t pick_features(void)
 static int do_ioctl(int fd, unsigned int c)
 {
 	union {
-		uint64_t u64;
+		__u64 u64;
 		int fd;
 		struct vhost_vring_state st;
 		struct vhost_vring_file f;
@@ -146,9 +146,9 @@ static int do_ioctl(int fd, unsigned int c)
 			struct vhost_memory m;
 			struct vhost_memory_region r[4];
 		} mem;
-		uint8_t raw[512];
+		__u8 raw[512];
 	} u;
-	static uint8_t logbuf[1 << 16];
+	static __u8 logbuf[1 << 16];
 	unsigned int i;
 
 	memset(&u, 0, sizeof(u));
@@ -157,9 +157,10 @@ static int do_ioctl(int fd, unsigned int c)
 		u.u64 = pick_features();
 		break;
 	case VHOST_SET_MEM_TABLE:
-		u.mem.m.nregions = rnd() % 8 ? 1 + rnd() % 4 : (uint32_t)pick_u64();
+		u.mem.m.nregions = rnd() % 8 ? 1 + rnd() % 4 : (__u32)pick_u64();
 		for (i = 0; i < 4; i++) {
-			u.mem.r[i].guest_phys_addr = rnd() % 3 ? VH_GPA_BASE + i * 0x200000 : pick_u64();
+			u.mem.r[i].guest_phys_addr = rnd() % 3 ?
+				VH_GPA_BASE + i * 0x200000 : pick_u64();
 			u.mem.r[i].memory_size = rnd() % 3 ? 0x200000 : pick_u64();
 			u.mem.r[i].userspace_addr = rnd() % 3 ?
 				(uintptr_t)gvm.ram + i * 0x200000 : pick_addr();
@@ -175,9 +176,10 @@ static int do_ioctl(int fd, unsigned int c)
 		break;
 	case VHOST_SET_VRING_ADDR:
 		u.a.index = pick_index();
-		u.a.flags = rnd() % 4 ? 0 : (uint32_t)pick_u64();
+		u.a.flags = rnd() % 4 ? 0 : (__u32)pick_u64();
 		u.a.desc_user_addr = rnd() % 2 ? (uintptr_t)gvm.q[u.a.index % 2].desc : pick_addr();
-		u.a.avail_user_addr = rnd() % 2 ? (uintptr_t)gvm.q[u.a.index % 2].avail : pick_addr();
+		u.a.avail_user_addr = rnd() % 2 ?
+			(uintptr_t)gvm.q[u.a.index % 2].avail : pick_addr();
 		u.a.used_user_addr = rnd() % 2 ? (uintptr_t)gvm.q[u.a.index % 2].used : pick_addr();
 		u.a.log_guest_addr = pick_u64();
 		break;
@@ -195,16 +197,16 @@ static int do_ioctl(int fd, unsigned int c)
 	case VHOST_GET_VRING_BASE:
 	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
 		u.st.index = pick_index();
-		u.st.num = rnd() % 2 ? 256 : (uint32_t)pick_u64();
+		u.st.num = rnd() % 2 ? 256 : (__u32)pick_u64();
 		if (cmds[c].cmd == VHOST_SET_VRING_BUSYLOOP_TIMEOUT)
-			u.st.num = rnd() % 4 ? rnd() % 50 : (uint32_t)pick_u64();
+			u.st.num = rnd() % 4 ? rnd() % 50 : (__u32)pick_u64();
 		break;
 	case VHOST_SET_BACKEND_FEATURES:
 		u.u64 = rnd() % 2 ? 0 : pick_u64();
 		break;
 	case VMACCEL_VHOST_GET_VQ_STATS:
 		u.s.index = pick_index();
-		u.s.flags = rnd() % 8 ? 0 : (uint32_t)rnd();
+		u.s.flags = rnd() % 8 ? 0 : (__u32)rnd();
 		break;
 	case VMACCEL_VHOST_SET_VIC:
 		u.v.params.mode = rnd() % 4;
@@ -265,17 +267,18 @@ static void *scribble_thread(void *arg)
 
 		switch (rnd() % 5) {
 		case 0:
-			q->desc[i].addr = rnd() % 2 ? VH_GPA_BASE + (rnd() % VH_RAM_SIZE) : pick_u64();
-			q->desc[i].len = rnd() % 2 ? rnd() % 4096 : (uint32_t)pick_u64();
+			q->desc[i].addr = rnd() % 2 ?
+				VH_GPA_BASE + (rnd() % VH_RAM_SIZE) : pick_u64();
+			q->desc[i].len = rnd() % 2 ? rnd() % 4096 : (__u32)pick_u64();
 			q->desc[i].flags = rnd() % 8;
-			q->desc[i].next = rnd() % 2 ? rnd() % VH_NUM : (uint16_t)rnd();
+			q->desc[i].next = rnd() % 2 ? rnd() % VH_NUM : (__u16)rnd();
 			break;
 		case 1:
-			q->avail->ring[i] = rnd() % 8 ? rnd() % VH_NUM : (uint16_t)rnd();
+			q->avail->ring[i] = rnd() % 8 ? rnd() % VH_NUM : (__u16)rnd();
 			break;
 		case 2:
 			__atomic_store_n(&q->avail->idx,
-					 rnd() % 8 ? q->avail->idx + 1 : (uint16_t)rnd(),
+					 rnd() % 8 ? q->avail->idx + 1 : (__u16)rnd(),
 					 __ATOMIC_RELEASE);
 			break;
 		case 3:
@@ -293,7 +296,7 @@ static void *scribble_thread(void *arg)
 
 static void *inject_thread(void *arg)
 {
-	uint8_t f[1600];
+	__u8 f[1600];
 
 	(void)arg;
 	rs = 0x7654321;
@@ -347,7 +350,7 @@ TEST_F_TIMEOUT(fuzz, ioctls_rings_and_close_during_use, 600)
 	pthread_t th[8];
 	unsigned long total = 0;
 	struct vh_vm check;
-	uint8_t pkt[VH_HLEN + 100], got[200];
+	__u8 pkt[VH_HLEN + 100], got[200];
 
 	if (access(vh_dev_path(), F_OK))
 		SKIP(return, "%s missing", vh_dev_path());

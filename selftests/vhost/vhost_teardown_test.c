@@ -38,7 +38,7 @@ FIXTURE_TEARDOWN(vm)
 
 static void traffic(struct vh_vm *vm, unsigned int n, bool kick)
 {
-	uint8_t pkt[VH_HLEN + 1000], frame[600];
+	__u8 pkt[VH_HLEN + 1000], frame[600];
 	unsigned int i;
 
 	memset(pkt, 0, VH_HLEN);
@@ -53,8 +53,8 @@ static void traffic(struct vh_vm *vm, unsigned int n, bool kick)
 
 static void tx_works(struct __test_metadata *_metadata, struct vh_vm *vm)
 {
-	uint8_t pkt[VH_HLEN + 100], got[200];
-	uint16_t target = vm->q[1].avail_idx + 1;
+	__u8 pkt[VH_HLEN + 100], got[200];
+	__u16 target = vm->q[1].avail_idx + 1;
 
 	memset(pkt, 0, VH_HLEN);
 	vh_frame(pkt + VH_HLEN, 100, 0x55);
@@ -81,7 +81,8 @@ TEST_F(vm, close_tap_first)
 	traffic(&self->vm, 50, true);
 	close(self->vm.pkt);
 	close(self->vm.tap);
-	self->vm.pkt = self->vm.tap = -1;
+	self->vm.pkt = -1;
+	self->vm.tap = -1;
 	/* The device still holds the socket: more kicks must be harmless. */
 	traffic(&self->vm, 20, true);
 	vh_sleep_ms(100);
@@ -91,7 +92,7 @@ TEST_F(vm, stop_and_restart_like_a_vmm)
 {
 	struct vhost_vring_state st = { .index = 1 };
 	struct vh_q *q = &self->vm.q[1];
-	uint8_t pkt[VH_HLEN + 100];
+	__u8 pkt[VH_HLEN + 100];
 	unsigned int i;
 
 	for (i = 0; i < 3; i++)
@@ -121,7 +122,7 @@ TEST_F(vm, stop_and_restart_like_a_vmm)
 TEST_F(vm, reset_owner_and_reuse)
 {
 	struct vh_vm *vm = &self->vm;
-	uint64_t f = VH_BASE_FEATURES;
+	__u64 f = VH_BASE_FEATURES;
 
 	traffic(vm, 10, true);
 	ASSERT_EQ(0, ioctl(vm->dev, VHOST_RESET_OWNER));

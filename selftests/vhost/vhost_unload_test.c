@@ -67,7 +67,7 @@ static void ko_resolve(void)
 static void *worker(void *arg)
 {
 	unsigned int seed = (uintptr_t)arg, i, me = seed / 1000;
-	uint8_t pkt[VH_HLEN + 1400], frame[800];
+	__u8 pkt[VH_HLEN + 1400], frame[800];
 
 	memset(pkt, 0, VH_HLEN);
 	while (!atomic_load(&stop)) {
@@ -127,7 +127,8 @@ static void *unloader(void *arg)
 			for (i = 0; i < nworkers; i++) {
 				if ((before[i] & 1) &&
 				    atomic_load(&hold_seq[i]) == before[i]) {
-					fprintf(stderr, "# unload succeeded while worker %d held an fd\n", i);
+					fprintf(stderr, "# unload while worker %d held an fd\n",
+						i);
 					atomic_fetch_add(&bad_unloads, 1);
 				}
 			}
@@ -164,7 +165,7 @@ FIXTURE_TEARDOWN(unload)
 TEST_F(unload, refused_while_open_then_reload)
 {
 	struct vh_vm vm;
-	uint8_t pkt[VH_HLEN + 100], got[200];
+	__u8 pkt[VH_HLEN + 100], got[200];
 	int r;
 
 	ASSERT_EQ(0, vh_vm_start(&vm, VH_BASE_FEATURES));

@@ -59,6 +59,7 @@
 #define VH_NUM		256u
 #define VH_ETHERTYPE	0x88b5		/* IEEE local experimental */
 #define VH_HLEN		12u		/* virtio_net_hdr_mrg_rxbuf */
+#define VH_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define VH_BASE_FEATURES ((1ull << VIRTIO_F_VERSION_1) | \
 			  (1ull << VIRTIO_RING_F_INDIRECT_DESC))
@@ -71,10 +72,10 @@ struct vh_q {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
-	uint64_t desc_gpa, avail_gpa, used_gpa;
-	uint16_t avail_idx;	/* next avail index the test publishes */
-	uint16_t used_seen;	/* used entries the test consumed */
-	uint16_t next_desc;	/* next free descriptor (simple bump) */
+	__u64 desc_gpa, avail_gpa, used_gpa;
+	__u16 avail_idx;	/* next avail index the test publishes */
+	__u16 used_seen;	/* used entries the test consumed */
+	__u16 next_desc;	/* next free descriptor (simple bump) */
 	int kick, call, err;
 };
 
@@ -84,10 +85,10 @@ struct vh_vm {
 	int pkt;
 	int ifindex;
 	char ifname[IFNAMSIZ];
-	uint8_t *ram;
+	__u8 *ram;
 	int memfd;
-	uint64_t features;
-	uint64_t buf_next;	/* bump allocator for buffers (RAM offset) */
+	__u64 features;
+	__u64 buf_next;	/* bump allocator for buffers (RAM offset) */
 	struct vh_q q[2];
 };
 
@@ -98,17 +99,17 @@ static inline const char *vh_dev_path(void)
 	return p && *p ? p : VH_DEV_DEFAULT;
 }
 
-static inline void *vh_hva(struct vh_vm *vm, uint64_t gpa)
+static inline void *vh_hva(struct vh_vm *vm, __u64 gpa)
 {
 	return vm->ram + (gpa - VH_GPA_BASE);
 }
 
-static inline uint64_t vh_now_ms(void)
+static inline __u64 vh_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static inline void vh_sleep_ms(unsigned int ms)
@@ -210,7 +211,7 @@ static inline int vh_tap_create(struct vh_vm *vm)
 static inline int vh_setup_queue(struct vh_vm *vm, unsigned int i)
 {
 	struct vh_q *q = &vm->q[i];
-	uint64_t base = VH_GPA_BASE + VH_RING_OFF(i);
+	__u64 base = VH_GPA_BASE + VH_RING_OFF(i);
 	struct vhost_vring_state st = { .index = i, .num = VH_NUM };
 	struct vhost_vring_addr a = { .index = i };
 	struct vhost_vring_file f = { .index = i };
@@ -266,10 +267,13 @@ static inline int vh_set_mem(struct vh_vm *vm)
 }
 
 /* Everything a VMM does before starting the device; no backend yet. */
-static inline int vh_vm_init(struct vh_vm *vm, uint64_t features)
+static inline int vh_vm_init(struct vh_vm *vm, __u64 features)
 {
 	memset(vm, 0, sizeof(*vm));
-	vm->dev = vm->tap = vm->pkt = vm->memfd = -1;
+	vm->dev = -1;
+	vm->tap = -1;
+	vm->pkt = -1;
+	vm->memfd = -1;
 	vm->features = features;
 	if (vh_ram_init(vm))
 		return -1;
@@ -295,7 +299,7 @@ static inline int vh_set_backend(struct vh_vm *vm, unsigned int i, int fd)
 }
 
 /* vh_vm_init() + tap + both backends. */
-static inline int vh_vm_start(struct vh_vm *vm, uint64_t features)
+static inline int vh_vm_start(struct vh_vm *vm, __u64 features)
 {
 	if (vh_vm_init(vm, features) || VH_TRY("tap", vh_tap_create(vm)))
 		return -1;
@@ -328,13 +332,16 @@ static inline void vh_vm_close(struct vh_vm *vm)
 	if (vm->memfd >= 0)
 		close(vm->memfd);
 	memset(vm, 0, sizeof(*vm));
-	vm->dev = vm->tap = vm->pkt = vm->memfd = -1;
+	vm->dev = -1;
+	vm->tap = -1;
+	vm->pkt = -1;
+	vm->memfd = -1;
 }
 
 /* Guest buffer allocation (RAM offsets -> guest-physical addresses). */
-static inline uint64_t vh_alloc(struct vh_vm *vm, uint64_t len, uint64_t align)
+static inline __u64 vh_alloc(struct vh_vm *vm, __u64 len, __u64 align)
 {
-	uint64_t off = (vm->buf_next + align - 1) & ~(align - 1);
+	__u64 off = (vm->buf_next + align - 1) & ~(align - 1);
 
 	if (off + len > VH_RAM_SIZE)
 		off = (VH_BUF_OFF + align - 1) & ~(align - 1);
@@ -342,9 +349,9 @@ static inline uint64_t vh_alloc(struct vh_vm *vm, uint64_t len, uint64_t align)
 	return VH_GPA_BASE + off;
 }
 
-static inline uint16_t vh_desc_alloc(struct vh_q *q)
+static inline __u16 vh_desc_alloc(struct vh_q *q)
 {
-	uint16_t d = q->next_desc;
+	__u16 d = q->next_desc;
 
 	q->next_desc = (q->next_desc + 1) % VH_NUM;
 	return d;
@@ -352,14 +359,14 @@ static inline uint16_t vh_desc_alloc(struct vh_q *q)
 
 static inline void vh_kick(struct vh_q *q)
 {
-	uint64_t one = 1;
+	__u64 one = 1;
 
 	if (write(q->kick, &one, sizeof(one)) != sizeof(one))
 		abort();
 }
 
 /* Make the chain starting at @head available and kick. */
-static inline void vh_publish(struct vh_q *q, uint16_t head, bool kick)
+static inline void vh_publish(struct vh_q *q, __u16 head, bool kick)
 {
 	q->avail->ring[q->avail_idx % VH_NUM] = head;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -374,27 +381,27 @@ static inline void vh_publish(struct vh_q *q, uint16_t head, bool kick)
  * Queue one TX packet (@data, @len bytes: virtio-net header + frame) split
  * into @nseg direct descriptors; returns the head.
  */
-static inline uint16_t vh_tx_queue(struct vh_vm *vm, const void *data,
-				   size_t len, unsigned int nseg, bool kick)
+static inline __u16 vh_tx_queue(struct vh_vm *vm, const void *data,
+				size_t len, unsigned int nseg, bool kick)
 {
 	struct vh_q *q = &vm->q[1];
-	uint64_t gpa = vh_alloc(vm, len, 64);
+	__u64 gpa = vh_alloc(vm, len, 64);
 	size_t per = (len + nseg - 1) / nseg, off = 0;
-	uint16_t head = 0, prev = 0;
+	__u16 head = 0, prev = 0;
 	unsigned int i;
 
 	memcpy(vh_hva(vm, gpa), data, len);
 	for (i = 0; i < nseg && off < len; i++) {
-		uint16_t d = vh_desc_alloc(q);
+		__u16 d = vh_desc_alloc(q);
 		size_t l = len - off < per ? len - off : per;
 
 		q->desc[d].addr = gpa + off;
 		q->desc[d].len = l;
 		q->desc[d].flags = 0;
 		q->desc[d].next = 0;
-		if (i == 0)
+		if (i == 0) {
 			head = d;
-		else {
+		} else {
 			q->desc[prev].flags |= VRING_DESC_F_NEXT;
 			q->desc[prev].next = d;
 		}
@@ -406,15 +413,15 @@ static inline uint16_t vh_tx_queue(struct vh_vm *vm, const void *data,
 }
 
 /* Post @n device-writable buffers of @len bytes on the RX queue. */
-static inline void vh_rx_post(struct vh_vm *vm, unsigned int n, uint32_t len,
-			      uint16_t *heads, uint64_t *gpas, bool kick)
+static inline void vh_rx_post(struct vh_vm *vm, unsigned int n, __u32 len,
+			      __u16 *heads, __u64 *gpas, bool kick)
 {
 	struct vh_q *q = &vm->q[0];
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		uint16_t d = vh_desc_alloc(q);
-		uint64_t gpa = vh_alloc(vm, len, 64);
+		__u16 d = vh_desc_alloc(q);
+		__u64 gpa = vh_alloc(vm, len, 64);
 
 		memset(vh_hva(vm, gpa), 0xee, len);
 		q->desc[d].addr = gpa;
@@ -429,26 +436,26 @@ static inline void vh_rx_post(struct vh_vm *vm, unsigned int n, uint32_t len,
 	}
 }
 
-static inline uint16_t vh_used_idx(struct vh_q *q)
+static inline __u16 vh_used_idx(struct vh_q *q)
 {
 	return __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
 }
 
 /* The device's avail_event field (after the used ring). */
-static inline uint16_t vh_avail_event(struct vh_q *q)
+static inline __u16 vh_avail_event(struct vh_q *q)
 {
-	uint16_t *p = (uint16_t *)((char *)q->used + 4 + 8 * VH_NUM);
+	__u16 *p = (__u16 *)((char *)q->used + 4 + 8 * VH_NUM);
 
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
 /* Wait until the used index reaches @target; false on timeout. */
-static inline bool vh_wait_used(struct vh_q *q, uint16_t target,
+static inline bool vh_wait_used(struct vh_q *q, __u16 target,
 				unsigned int timeout_ms)
 {
-	uint64_t end = vh_now_ms() + timeout_ms;
+	__u64 end = vh_now_ms() + timeout_ms;
 
-	while ((uint16_t)(vh_used_idx(q) - target) > 0x8000u) {
+	while ((__u16)(vh_used_idx(q) - target) > 0x8000u) {
 		if (vh_now_ms() > end)
 			return false;
 		vh_sleep_ms(1);
@@ -457,10 +464,10 @@ static inline bool vh_wait_used(struct vh_q *q, uint16_t target,
 }
 
 /* Wait for an eventfd to fire; returns its count, 0 on timeout. */
-static inline uint64_t vh_wait_efd(int fd, int timeout_ms)
+static inline __u64 vh_wait_efd(int fd, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t v = 0;
+	__u64 v = 0;
 
 	if (poll(&p, 1, timeout_ms) != 1)
 		return 0;
@@ -473,7 +480,7 @@ static inline uint64_t vh_wait_efd(int fd, int timeout_ms)
 static inline ssize_t vh_capture(struct vh_vm *vm, void *buf, size_t size,
 				 int timeout_ms)
 {
-	uint64_t end = vh_now_ms() + timeout_ms;
+	__u64 end = vh_now_ms() + timeout_ms;
 	struct sockaddr_ll from;
 	socklen_t fl;
 	ssize_t n;
@@ -491,8 +498,8 @@ static inline ssize_t vh_capture(struct vh_vm *vm, void *buf, size_t size,
 			continue;
 		if (from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		if (n >= 14 && ((uint8_t *)buf)[12] == (VH_ETHERTYPE >> 8) &&
-		    ((uint8_t *)buf)[13] == (VH_ETHERTYPE & 0xff))
+		if (n >= 14 && ((__u8 *)buf)[12] == (VH_ETHERTYPE >> 8) &&
+		    ((__u8 *)buf)[13] == (VH_ETHERTYPE & 0xff))
 			return n;
 	}
 }
@@ -511,7 +518,7 @@ static inline int vh_inject(struct vh_vm *vm, const void *frame, size_t len)
 }
 
 /* An Ethernet frame of @len bytes with our EtherType and a pattern. */
-static inline void vh_frame(uint8_t *f, size_t len, unsigned int seed)
+static inline void vh_frame(__u8 *f, size_t len, unsigned int seed)
 {
 	size_t i;
 
@@ -521,7 +528,7 @@ static inline void vh_frame(uint8_t *f, size_t len, unsigned int seed)
 	f[12] = VH_ETHERTYPE >> 8;
 	f[13] = VH_ETHERTYPE & 0xff;
 	for (i = 14; i < len; i++)
-		f[i] = (uint8_t)(i * 7 + seed);
+		f[i] = (__u8)(i * 7 + seed);
 }
 
 static inline int vh_stats(struct vh_vm *vm, unsigned int idx,
