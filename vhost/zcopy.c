@@ -165,7 +165,8 @@ void vh_zc_reap(struct vh_vq *vq)
 	lockdep_assert_held(&vq->mutex);
 	if (!vq->zc)
 		return;
-	list = llist_del_all(&vq->zc->done);
+	/* Oldest completion first. */
+	list = llist_reverse_order(llist_del_all(&vq->zc->done));
 	llist_for_each_safe(list, n, list) {
 		s = llist_entry(list, struct vh_zslot, node);
 		if (s->state != VH_ZS_INFLIGHT)

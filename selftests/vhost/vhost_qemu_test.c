@@ -63,6 +63,7 @@ static int run_e2e(const char *script, const char *node, const char *tap,
 	while (fgets(line, sizeof(line), p)) {
 		if (!strncmp(line, "E2E-RESULT", 10) || line[0] == '#')
 			printf("# %s", line);
+		fflush(stdout);
 	}
 	status = pclose(p);
 	if (WIFEXITED(status))
