@@ -482,7 +482,7 @@ static long vh_set_features(struct vh_dev *d, u64 features)
 		mutex_unlock(&vq->mutex);
 	}
 	for (i = 0; i < VH_NVQS; i++)
-		mutex_lock(&d->vqs[i].mutex);
+		mutex_lock_nested(&d->vqs[i].mutex, i);
 	d->features = features;
 	for (i = 0; i < VH_NVQS; i++)
 		mutex_unlock(&d->vqs[i].mutex);
@@ -503,7 +503,7 @@ static long vh_set_log_fd(struct vh_dev *d, int __user *argp)
 			return PTR_ERR(ctx);
 	}
 	for (i = 0; i < VH_NVQS; i++)
-		mutex_lock(&d->vqs[i].mutex);
+		mutex_lock_nested(&d->vqs[i].mutex, i);
 	old = d->log_ctx;
 	d->log_ctx = ctx;
 	for (i = 0; i < VH_NVQS; i++)
@@ -523,7 +523,7 @@ static long vh_set_log_base(struct vh_dev *d, u64 __user *argp)
 	if (base != (unsigned long)base || !vh_log_access_ok(d, base))
 		return -EFAULT;
 	for (i = 0; i < VH_NVQS; i++)
-		mutex_lock(&d->vqs[i].mutex);
+		mutex_lock_nested(&d->vqs[i].mutex, i);
 	d->log_base = base;
 	for (i = 0; i < VH_NVQS; i++)
 		mutex_unlock(&d->vqs[i].mutex);

@@ -80,7 +80,7 @@ int vh_set_mem_table(struct vh_dev *d, void __user *argp)
 		}
 	}
 	for (i = 0; i < VH_NVQS; i++)
-		mutex_lock(&d->vqs[i].mutex);
+		mutex_lock_nested(&d->vqs[i].mutex, i);
 	old = d->umem;
 	d->umem = umem;
 	for (i = 0; i < VH_NVQS; i++)

@@ -303,14 +303,17 @@ void vh_handle_rx(struct vh_vq *vq)
 			break;
 		}
 		if (count == -EMSGSIZE) {
-			/* Drop the packet: receive it into one byte, truncated. */
-			struct iovec one = { .iov_base = vq->iov[0].iov_base,
-					     .iov_len = 1 };
+			/*
+			 * Drop the packet: receive it into a kernel scratch
+			 * buffer, truncated; guest memory is not touched.
+			 */
+			char scratch[16];
+			struct kvec kv = { .iov_base = scratch,
+					   .iov_len = sizeof(scratch) };
 
-			iov_iter_init(&msg.msg_iter, READ, &one, 1, 1);
-			sock->ops->recvmsg(sock, &msg, 1, MSG_DONTWAIT | MSG_TRUNC);
-			if (vq->nlog)
-				vh_log_write(vq, vq->logv[0].addr, 1);
+			iov_iter_kvec(&msg.msg_iter, READ, &kv, 1, sizeof(scratch));
+			sock->ops->recvmsg(sock, &msg, sizeof(scratch),
+					   MSG_DONTWAIT | MSG_TRUNC);
 			vq->stats.dropped++;
 			atomic64_inc(&vh_totals.dropped);
 			trace_vh_rx(vq->dev->id, plen, 0, -EMSGSIZE);

@@ -18,7 +18,7 @@ DEFINE_MUTEX(vh_param_lock);
 /* Defaults, documented in Documentation/ABI/testing/sysfs-class-misc-vmaccel-vhost-net. */
 struct vmaccel_vhost_zcopy vh_zpol_default = {
 	.flags = VMACCEL_VHOST_ZCOPY_ENABLE,
-	.min_len = 256,
+	.min_len = 4096,
 	.max_pending = 512,
 	.fail_pct = 50,
 	.backoff_pkts = 1024,
