@@ -64,14 +64,15 @@ FIXTURE_SETUP(zc)
 	       self->d1))
 		SKIP(return, "no bridge, dummy or netem");
 	self->topo = true;
-	ASSERT_EQ(0, sh("ip link set %s master %s && ip link set %s master %s && "
-			"ip link set %s master %s", self->vm.ifname, self->br,
-			self->d1, self->br, self->d2, self->br));
+	ASSERT_EQ(0, sh("ip link set %s master %s", self->vm.ifname, self->br));
+	ASSERT_EQ(0, sh("ip link set %s master %s", self->d1, self->br));
+	ASSERT_EQ(0, sh("ip link set %s master %s", self->d2, self->br));
 	ASSERT_EQ(0, sh("ip link set %s up && ip link set %s up && ip link set %s up",
 			self->br, self->d1, self->d2));
-	ASSERT_EQ(0, sh("bridge fdb add 02:00:00:00:00:01 dev %s master static && "
-			"bridge fdb add 02:00:00:00:00:02 dev %s master static",
-			self->d1, self->d2));
+	ASSERT_EQ(0, sh("bridge fdb add 02:00:00:00:00:01 dev %s master static",
+			self->d1));
+	ASSERT_EQ(0, sh("bridge fdb add 02:00:00:00:00:02 dev %s master static",
+			self->d2));
 	/* No packet socket on the path: it would copy the pages. */
 	close(self->vm.pkt);
 	self->vm.pkt = -1;
