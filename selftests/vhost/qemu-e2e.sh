@@ -36,6 +36,8 @@ done
 [ -c "$node" ] || { echo "E2E-RESULT: skip no $node"; exit 4; }
 
 mkdir -p "$dir/www"
+# Nothing from an earlier run in the same directory may count for this one.
+rm -f "$dir/dnsmasq.log" "$dir/leases" "$dir/http.log" "$dir/serial.log" "$dir/qemu.log"
 head -c $((16 << 20)) /dev/urandom >"$dir/www/big.bin"
 sum=$(sha256sum "$dir/www/big.bin" | cut -d' ' -f1)
 cat >"$dir/www/boot.ipxe" <<EOS
