@@ -563,4 +563,112 @@ TEST_F(bare, fixed_ratio_coalesces_with_backstop)
 	vh_vm_close(&vm);
 }
 
+/* A 64 KiB IPv4/TCP frame with a GSO header: out on the tap as one GSO skb. */
+TEST_F(vm, tx_gso_exact)
+{
+	struct vh_vm *vm = &self->vm;
+	static __u8 pkt[VH_HLEN + 14 + 65000];
+	struct virtio_net_hdr_mrg_rxbuf *h = (void *)pkt;
+	struct virtio_net_hdr vh;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	size_t flen = 14 + 65000;
+	__u8 *f = pkt + VH_HLEN;
+	struct iovec iov[2];
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	unsigned int sum = 0, i, one = 1;
+	ssize_t n = -1;
+	int s;
+
+	s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	ASSERT_GE(s, 0);
+	ASSERT_EQ(0, setsockopt(s, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)));
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = vm->ifindex;
+	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sll, sizeof(sll)));
+
+	memset(pkt, 0, sizeof(pkt));
+	vh_frame(f, flen, 5);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	memset(f + 14, 0, 40);
+	f[14] = 0x45;
+	f[16] = (flen - 14) >> 8;
+	f[17] = (flen - 14) & 0xff;
+	f[22] = 64;
+	f[23] = 6;
+	f[26] = 10; f[29] = 2;
+	f[30] = 10; f[31] = 99; f[33] = 3;
+	for (i = 14; i < 34; i += 2)
+		sum += (f[i] << 8) | f[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	f[24] = ~sum >> 8;
+	f[25] = ~sum & 0xff;
+	f[46] = 0x50;
+	f[47] = 0x10;
+	h->hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h->hdr.hdr_len = 54;
+	h->hdr.gso_size = 1448;
+	h->hdr.csum_start = 34;
+	h->hdr.csum_offset = 16;
+	vh_tx_queue(vm, pkt, sizeof(pkt), 5, true);
+	iov[0].iov_base = &vh;
+	iov[0].iov_len = sizeof(vh);
+	iov[1].iov_base = got;
+	iov[1].iov_len = sizeof(got);
+	for (i = 0; i < 50; i++) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+
+		ASSERT_EQ(1, poll(&p, 1, WAIT_MS));
+		n = recvmsg(s, &msg, 0);
+		if (n == (ssize_t)(sizeof(vh) + flen))
+			break;
+	}
+	ASSERT_EQ((ssize_t)(sizeof(vh) + flen), n);
+	ASSERT_EQ(0, memcmp(f, got, flen));
+	ASSERT_EQ(VIRTIO_NET_HDR_GSO_TCPV4, vh.gso_type);
+	ASSERT_EQ(1448, vh.gso_size);
+	ASSERT_EQ(VIRTIO_NET_HDR_F_NEEDS_CSUM, vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	ASSERT_EQ(34, vh.csum_start);
+	ASSERT_EQ(16, vh.csum_offset);
+	close(s);
+	ASSERT_TRUE(vh_wait_used(&vm->q[1], 1, WAIT_MS));
+}
+
+/* VHOST_NET_F_VIRTIO_NET_HDR: the tap has no header, the device handles it. */
+TEST_F(bare, device_adds_and_strips_the_header)
+{
+	struct vh_vm vm;
+	__u8 pkt[VH_HLEN + 300];
+	struct virtio_net_hdr_mrg_rxbuf *h;
+	__u16 heads[1];
+	__u64 gpas[1];
+
+	if (access(vh_dev_path(), F_OK))
+		SKIP(return, "no device");
+	ASSERT_EQ(0, vh_vm_init(&vm, VH_BASE_FEATURES |
+				(1ull << VIRTIO_NET_F_MRG_RXBUF) |
+				(1ull << VHOST_NET_F_VIRTIO_NET_HDR)));
+	ASSERT_EQ(0, vh_tap_create_ex(&vm, true));
+	ASSERT_EQ(0, vh_set_backend(&vm, 0, vm.tap));
+	ASSERT_EQ(0, vh_set_backend(&vm, 1, vm.tap));
+	memset(pkt, 0x77, VH_HLEN);	/* stripped, whatever it holds */
+	vh_frame(pkt + VH_HLEN, 300, 8);
+	vh_tx_queue(&vm, pkt, sizeof(pkt), 2, true);
+	ASSERT_EQ(300, vh_capture(&vm, got, sizeof(got), WAIT_MS));
+	ASSERT_EQ(0, memcmp(pkt + VH_HLEN, got, 300));
+	vh_rx_post(&vm, 1, 2048, heads, gpas, true);
+	vh_frame(frame, 200, 9);
+	ASSERT_EQ(0, vh_inject(&vm, frame, 200));
+	ASSERT_TRUE(vh_wait_used(&vm.q[0], 1, WAIT_MS));
+	ASSERT_EQ(VH_HLEN + 200, vm.q[0].used->ring[0].len);
+	h = vh_hva(&vm, gpas[0]);
+	ASSERT_EQ(1, h->num_buffers);
+	ASSERT_EQ(0, h->hdr.flags);
+	ASSERT_EQ(VIRTIO_NET_HDR_GSO_NONE, h->hdr.gso_type);
+	ASSERT_EQ(0, memcmp(frame, (__u8 *)h + VH_HLEN, 200));
+	vh_vm_close(&vm);
+}
+
 TEST_HARNESS_MAIN

@@ -162,8 +162,12 @@ static inline int vh_ram_init(struct vh_vm *vm)
 	return 0;
 }
 
-/* A tap with a 12-byte virtio-net header, up, IPv6 off (no stray frames). */
-static inline int vh_tap_create(struct vh_vm *vm)
+/*
+ * A tap, up, IPv6 off (no stray frames), with a 12-byte virtio-net header
+ * unless @plain (then the device adds and strips the header itself:
+ * VHOST_NET_F_VIRTIO_NET_HDR).
+ */
+static inline int vh_tap_create_ex(struct vh_vm *vm, bool plain)
 {
 	static int seq;
 	struct ifreq ifr;
@@ -176,10 +180,10 @@ static inline int vh_tap_create(struct vh_vm *vm)
 		return -1;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "vht%d.%d", getpid() % 10000, seq++);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (plain ? 0 : IFF_VNET_HDR);
 	if (ioctl(vm->tap, TUNSETIFF, &ifr))
 		return -1;
-	if (ioctl(vm->tap, TUNSETVNETHDRSZ, &hsz))
+	if (!plain && ioctl(vm->tap, TUNSETVNETHDRSZ, &hsz))
 		return -1;
 	snprintf(vm->ifname, sizeof(vm->ifname), "%s", ifr.ifr_name);
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
@@ -209,6 +213,11 @@ static inline int vh_tap_create(struct vh_vm *vm)
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = vm->ifindex;
 	return bind(vm->pkt, (struct sockaddr *)&sll, sizeof(sll));
+}
+
+static inline int vh_tap_create(struct vh_vm *vm)
+{
+	return vh_tap_create_ex(vm, false);
 }
 
 static inline int vh_setup_queue(struct vh_vm *vm, unsigned int i)

@@ -37,6 +37,7 @@ FIXTURE(zc) {
 	struct vh_vm vm;
 	char br[IFNAMSIZ], d1[IFNAMSIZ], d2[IFNAMSIZ];
 	bool topo;
+	bool ready;	/* set up completely (the harness runs skipped bodies) */
 };
 
 FIXTURE_SETUP(zc)
@@ -77,6 +78,7 @@ FIXTURE_SETUP(zc)
 	close(self->vm.pkt);
 	self->vm.pkt = -1;
 	ASSERT_EQ(0, vh_set_backend(&self->vm, 1, self->vm.tap));
+	self->ready = true;
 }
 
 FIXTURE_TEARDOWN(zc)
@@ -107,6 +109,9 @@ TEST_F(zc, out_of_order_completion)
 	struct vh_q *q = &self->vm.q[1];
 	__u16 slow, fast[8];
 	unsigned int i;
+
+	if (!self->ready)
+		SKIP(return, "no bridge, dummy or netem");
 
 	slow = send_to(&self->vm, 1, true);
 	if (getenv("VH_ZC_DEBUG"))
@@ -139,6 +144,9 @@ TEST_F(zc, stalled_buffer_returned_on_stop)
 	struct vh_q *q = &self->vm.q[1];
 	__u16 slow;
 
+	if (!self->ready)
+		SKIP(return, "no bridge, dummy or netem");
+
 	/*
 	 * netem now holds packets for a minute: an unbounded wait would run
 	 * into the harness's 30 s timeout.
@@ -169,6 +177,9 @@ TEST_F(zc, local_delivery_fails_then_backs_off)
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	unsigned int i;
 	int s;
+
+	if (!self->ready)
+		SKIP(return, "no bridge, dummy or netem");
 
 	/* A packet socket on the tap sees every frame: the stack copies. */
 	s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
