@@ -96,7 +96,8 @@ dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$tap" \
 	--bind-interfaces --except-interface=lo \
 	--dhcp-range="$net.10,$net.50,1h" --dhcp-leasefile="$dir/leases" \
 	--dhcp-boot="http://$host:8080/boot.ipxe" --log-dhcp \
-	--log-facility="$dir/dnsmasq.log" --pid-file="$dir/dnsmasq.pid" &
+	--log-facility="$dir/dnsmasq.log" --pid-file="$dir/dnsmasq.pid" \
+	>"$dir/dnsmasq.out" 2>&1 &
 pids="$pids $!"
 
 # fd 9: the vhost-net node, opened by the shell as a VMM would.
