@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost_bench - vmaccel_vhost_net against upstream vhost_net, same run.
+ *
+ * The bench is the VMM and the guest: guest RAM is a memfd, the rings are
+ * kept full by a thread that recycles used buffers, the backend is a tap.
+ * Workloads: TX of 64 B, 1500 B and 64 KiB TCP GSO frames, which leave the
+ * tap through a bridge to a dummy NIC (as a VM's traffic leaves through a
+ * bridge to a physical NIC; without bridge and dummy they go to the local
+ * stack, which copies zero-copy pages), and RX of 64 B and 1500 B frames
+ * injected into the tap by a sender thread.  Devices:
+ *   vmaccel-copy  /dev/vmaccel-vhost-net, zero-copy off
+ *   vmaccel-zc    /dev/vmaccel-vhost-net, zero-copy on (its default policy)
+ *   upstream      /dev/vhost-net (experimental_zcopytx=0, upstream default)
+ *   upstream-zc   /dev/vhost-net reloaded with experimental_zcopytx=1
+ * For each: packets/s, the device worker's CPU per packet (the vhost
+ * kthread of this process), and the whole machine's CPU per packet
+ * (/proc/stat, includes the bench's own threads, which do the same work for
+ * every device).  Ratios are vmaccel / upstream; > 1 is better for pps,
+ * < 1 is better for CPU.
+ *
+ * usage: vhost_bench [seconds per case, default 3] [rounds, default 2]
+ *
+ * Each case runs once per round, devices interleaved; the best round is
+ * kept (TCG test VMs share their host CPUs, so single runs are noisy).
+ */
+#define VH_NO_HARNESS
+#include "../../selftests/vhost/vhost_util.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+enum { W_TX64, W_TX1500, W_TXGSO, W_RX64, W_RX1500, NW };
+static const char *const wname[NW] = {
+	"TX 64B", "TX 1500B", "TX 64KiB GSO", "RX 64B", "RX 1500B"
+};
+
+enum { D_VM_COPY, D_VM_ZC, D_UP, D_UP_ZC, ND };
+static const char *const dname[ND] = {
+	"vmaccel-copy", "vmaccel-zc", "upstream", "upstream-zc"
+};
+
+struct result {
+	double pps, worker_ns, sys_ns;
+	unsigned long long zc_sent, zc_failed, copies;
+	bool ok;
+};
+
+static struct result res[ND][NW];
+static atomic_bool running;
+static atomic_ulong rx_sent;
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Busy CPU time of the whole machine, ns. */
+static __u64 sys_busy_ns(void)
+{
+	unsigned long long v[10] = { 0 }, busy;
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		v[0] = 0;
+	fclose(f);
+	busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];	/* not idle, iowait */
+	return busy * (1000000000ull / sysconf(_SC_CLK_TCK));
+}
+
+/* The worker kthread of this process: "vhost-<pid>" or "vhost-vmaccel-<pid>". */
+static int find_worker(void)
+{
+	char want1[64], want2[64], path[300], comm[64];
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+	int found = -1;
+
+	snprintf(want1, sizeof(want1), "vhost-%d\n", getpid());
+	snprintf(want2, sizeof(want2), "vhost-vmaccel-%d\n", getpid());
+	while (d && (e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    (!strcmp(comm, want1) || !strcmp(comm, want2)))
+			found = atoi(e->d_name);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static __u64 task_cpu_ns(int pid)
+{
+	unsigned long long ut = 0, st = 0;
+	char path[64], buf[1024], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return 0;
+	return (ut + st) * (1000000000ull / sysconf(_SC_CLK_TCK));
+}
+
+static size_t build_tx(__u8 *p, int w)
+{
+	struct virtio_net_hdr_mrg_rxbuf *h = (void *)p;
+	__u8 *f = p + VH_HLEN;
+	size_t flen = w == W_TX64 ? 64 : w == W_TX1500 ? 1514 : 14 + 65000;
+
+	memset(p, 0, VH_HLEN);
+	vh_frame(f, flen, 1);
+	if (w == W_TXGSO) {
+		/* IPv4/TCP, checksum offload, segments of 1448 bytes. */
+		unsigned int iplen = flen - 14, sum = 0, i;
+
+		f[12] = 0x08;
+		f[13] = 0x00;
+		memset(f + 14, 0, 40);
+		f[14] = 0x45;
+		f[16] = iplen >> 8;
+		f[17] = iplen & 0xff;
+		f[22] = 64;
+		f[23] = 6;
+		f[26] = 10; f[29] = 2;	/* 10.0.0.2 -> 10.99.0.3 */
+		f[30] = 10; f[31] = 99; f[33] = 3;
+		for (i = 14; i < 34; i += 2)
+			sum += (f[i] << 8) | f[i + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		f[24] = ~sum >> 8;
+		f[25] = ~sum & 0xff;
+		f[34] = 0x30; f[35] = 0x39; f[36] = 0x00; f[37] = 0x50;
+		f[46] = 0x50;	/* data offset 5 */
+		f[47] = 0x10;	/* ACK */
+		h->hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		h->hdr.hdr_len = 54;
+		h->hdr.gso_size = 1448;
+		h->hdr.csum_start = 34;
+		h->hdr.csum_offset = 16;
+	}
+	return VH_HLEN + flen;
+}
+
+static void *rx_sender(void *arg)
+{
+	struct vh_vm *vm = arg;
+	__u8 f[1514];
+	size_t len = vm->buf_next == 64 ? 64 : 1514;
+
+	vh_frame(f, sizeof(f), 2);
+	while (atomic_load(&running)) {
+		if (!vh_inject(vm, f, len))
+			atomic_fetch_add(&rx_sent, 1);
+	}
+	return NULL;
+}
+
+static bool bridged;
+
+static int shell(const char *fmt, const char *arg)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), fmt, arg);
+	return system(cmd);
+}
+
+/* Bridge vhbbr with dummy vhbd0; frames to 02:00:00:00:00:02 go there. */
+static bool bridge_setup(void)
+{
+	static const char *const steps[] = {
+		"modprobe -q bridge; modprobe -q dummy; true",
+		"ip link add vhbbr type bridge",
+		"ip link add vhbd0 type dummy",
+		"ip link set vhbd0 master vhbbr",
+		"ip link set vhbbr up",
+		"ip link set vhbd0 up",
+		"bridge fdb add 02:00:00:00:00:02 dev vhbd0 master static",
+	};
+	unsigned int i;
+
+	for (i = 0; i < VH_ARRAY_SIZE(steps); i++)
+		if (system(steps[i]))
+			return false;
+	return true;
+}
+
+/* One case: returns false when the device could not be set up. */
+static bool run_case(int dev, int w, double secs, struct result *r)
+{
+	static __u8 pkt[VH_HLEN + 66000];
+	struct vh_vm vm;
+	struct vh_q *q;
+	size_t len = 0, buflen;
+	__u64 t0, t1, s0, s1, c0, c1, done = 0, bufs[VH_NUM];
+	__u16 last_used = 0, i;
+	int worker;
+	pthread_t snd;
+	bool rx = w >= W_RX64;
+
+	setenv("VHOST_TEST_DEV", dev <= D_VM_ZC ? VH_DEV_DEFAULT : "/dev/vhost-net", 1);
+	if (vh_vm_init(&vm, VH_BASE_FEATURES | (1ull << VIRTIO_NET_F_MRG_RXBUF))) {
+		vh_vm_close(&vm);
+		return false;
+	}
+	if (dev <= D_VM_ZC) {
+		struct vmaccel_vhost_zcopy z;
+
+		if (ioctl(vm.dev, VMACCEL_VHOST_GET_ZCOPY, &z))
+			return false;
+		if (dev == D_VM_ZC)
+			z.flags |= VMACCEL_VHOST_ZCOPY_ENABLE;
+		else
+			z.flags &= ~VMACCEL_VHOST_ZCOPY_ENABLE;
+		if (ioctl(vm.dev, VMACCEL_VHOST_SET_ZCOPY, &z))
+			return false;
+	}
+	if (vh_tap_create(&vm) || vh_set_backend(&vm, 0, vm.tap) ||
+	    vh_set_backend(&vm, 1, vm.tap)) {
+		vh_vm_close(&vm);
+		return false;
+	}
+	/* Nobody reads the packet socket during the run: close it. */
+	if (!rx) {
+		close(vm.pkt);
+		vm.pkt = -1;
+		/*
+		 * TX leaves through a bridge to a dummy NIC, as a VM's traffic
+		 * leaves through a bridge to a physical one: nothing copies the
+		 * guest pages on the way (the local stack would).
+		 */
+		if (bridged && shell("ip link set %s master vhbbr", vm.ifname)) {
+			vh_vm_close(&vm);
+			return false;
+		}
+	}
+	q = &vm.q[rx ? 0 : 1];
+	if (!rx) {
+		len = build_tx(pkt, w);
+		/* Unicast to the dummy's static FDB entry. */
+		memcpy(pkt + VH_HLEN, "\x02\x00\x00\x00\x00\x02", 6);
+	}
+	buflen = rx ? 2048 : len;
+	/* One buffer per descriptor; descriptor i always uses buffer i. */
+	for (i = 0; i < VH_NUM; i++) {
+		bufs[i] = vh_alloc(&vm, buflen, 4096);
+		if (!rx)
+			memcpy(vh_hva(&vm, bufs[i]), pkt, len);
+		q->desc[i].addr = bufs[i];
+		q->desc[i].len = buflen;
+		q->desc[i].flags = rx ? VRING_DESC_F_WRITE : 0;
+		vh_publish(q, i, false);
+	}
+	vh_kick(q);
+	worker = find_worker();
+	atomic_store(&running, true);
+	if (rx) {
+		vm.buf_next = w == W_RX64 ? 64 : 1514;	/* tells the sender */
+		pthread_create(&snd, NULL, rx_sender, &vm);
+	}
+	t0 = now_ns();
+	s0 = sys_busy_ns();
+	c0 = worker > 0 ? task_cpu_ns(worker) : 0;
+	do {
+		__u16 u = vh_used_idx(q);
+
+		while (last_used != u) {
+			__u16 id = q->used->ring[last_used % VH_NUM].id;
+
+			vh_publish(q, id, false);
+			last_used++;
+			done++;
+		}
+		if (!(q->used->flags & VRING_USED_F_NO_NOTIFY))
+			vh_kick(q);
+		else
+			sched_yield();
+		t1 = now_ns();
+	} while (t1 - t0 < secs * 1e9);
+	s1 = sys_busy_ns();
+	c1 = worker > 0 ? task_cpu_ns(worker) : 0;
+	if (dev <= D_VM_ZC && !rx) {
+		struct vmaccel_vhost_vq_stats st;
+
+		if (!vh_stats(&vm, 1, &st)) {
+			r->zc_sent = st.zcopy_sent;
+			r->zc_failed = st.zcopy_failed;
+			r->copies = st.copies;
+		}
+	}
+	atomic_store(&running, false);
+	if (rx)
+		pthread_join(snd, NULL);
+	vh_vm_close(&vm);
+	if (!done)
+		return false;
+	r->pps = done / ((t1 - t0) / 1e9);
+	r->worker_ns = worker > 0 ? (double)(c1 - c0) / done : -1;
+	r->sys_ns = (double)(s1 - s0) / done;
+	r->ok = true;
+	return true;
+}
+
+static int reload_upstream(int zcopy)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd),
+		 "rmmod vhost_net 2>/dev/null; modprobe vhost_net experimental_zcopytx=%d",
+		 zcopy);
+	return system(cmd);
+}
+
+static void ratio(const char *what, int a, int b, int w)
+{
+	if (!res[a][w].ok || !res[b][w].ok) {
+		printf("  %-34s %-14s    n/a\n", what, wname[w]);
+		return;
+	}
+	printf("  %-34s %-14s %6.2fx pps  %6.2fx worker-CPU/pkt  %6.2fx system-CPU/pkt\n",
+	       what, wname[w], res[a][w].pps / res[b][w].pps,
+	       res[a][w].worker_ns > 0 && res[b][w].worker_ns > 0 ?
+	       res[a][w].worker_ns / res[b][w].worker_ns : 0,
+	       res[a][w].sys_ns / res[b][w].sys_ns);
+}
+
+int main(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 3;
+	int rounds = argc > 2 ? atoi(argv[2]) : 2, d, w, k;
+
+	if (access(VH_DEV_DEFAULT, F_OK)) {
+		fprintf(stderr, "vhost_bench: %s missing (load the module)\n",
+			VH_DEV_DEFAULT);
+		return 4;
+	}
+	bridged = bridge_setup();
+	printf("vhost_bench: %.1f s per case, best of %d rounds, ring %u, %ld CPUs\n",
+	       secs, rounds, VH_NUM, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("TX path: %s\n", bridged ?
+	       "tap -> bridge -> dummy NIC (no copy on the way)" :
+	       "tap -> local stack, dropped (no bridge/dummy: the stack copies zero-copy pages)");
+	for (k = 0; k < rounds; k++) {
+		for (d = 0; d < ND; d++) {
+			if (d == D_UP && reload_upstream(0))
+				fprintf(stderr, "vhost_bench: cannot load vhost_net\n");
+			if (d == D_UP_ZC && reload_upstream(1))
+				fprintf(stderr, "vhost_bench: cannot reload vhost_net (zcopytx)\n");
+			for (w = 0; w < NW; w++) {
+				struct result r = { 0 };
+
+				if (run_case(d, w, secs, &r) &&
+				    (!res[d][w].ok || r.pps > res[d][w].pps))
+					res[d][w] = r;
+			}
+		}
+	}
+	reload_upstream(0);
+	if (bridged && system("ip link del vhbd0; ip link del vhbbr"))
+		fprintf(stderr, "vhost_bench: cannot remove the bridge\n");
+	printf("%-13s %-14s %12s %14s %14s  %s\n", "device", "workload", "packets/s",
+	       "worker ns/pkt", "system ns/pkt", "zero-copy sent/failed, copies");
+	for (d = 0; d < ND; d++) {
+		for (w = 0; w < NW; w++) {
+			struct result *r = &res[d][w];
+
+			if (!r->ok) {
+				printf("%-13s %-14s %12s\n", dname[d], wname[w], "failed");
+				continue;
+			}
+			printf("%-13s %-14s %12.0f %14.0f %14.0f", dname[d], wname[w],
+			       r->pps, r->worker_ns, r->sys_ns);
+			if (d <= D_VM_ZC && w < W_RX64)
+				printf("  %llu/%llu, %llu", r->zc_sent, r->zc_failed,
+				       r->copies);
+			printf("\n");
+		}
+	}
+	printf("\nratios (vmaccel / upstream, same run):\n");
+	for (w = 0; w < NW; w++) {
+		ratio("vmaccel-zc   / upstream (copy)", D_VM_ZC, D_UP, w);
+		ratio("vmaccel-zc   / upstream-zc", D_VM_ZC, D_UP_ZC, w);
+		ratio("vmaccel-copy / upstream (copy)", D_VM_COPY, D_UP, w);
+	}
+	return 0;
+}

@@ -1,0 +1,130 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# qemu-e2e.sh NODE TAP NET WORKDIR - a stock QEMU using a vhost-net node.
+#
+# QEMU (TCG) boots iPXE from its virtio-net ROM with
+#   -netdev tap,ifname=TAP,script=no,downscript=no,vhost=on,vhostforce=on,vhostfd=9
+# where fd 9 is NODE opened read-write (/dev/vmaccel-vhost-net, or
+# /dev/vhost-net as the control).  dnsmasq on TAP gives iPXE a DHCP lease
+# whose boot file is an iPXE script on a small HTTP server (python3) on the
+# host side; the script downloads a 16 MiB random file, then fetches
+# /done/<bytes-it-got>.  The server checks what it sent against the
+# file's sha256 and length; iPXE only moves on after a complete download
+# (Content-Length, TCP checksums).  NET is the /24 prefix, e.g. 10.77.1.
+# Prints "E2E-RESULT: ok ..." or "E2E-RESULT: fail ..." and exits 0/1.
+set -u
+node=$1 tap=$2 net=$3 dir=$4
+timeout_s=${E2E_TIMEOUT:-600}
+host=$net.1
+
+fail() {
+	echo "E2E-RESULT: fail $*"
+	cleanup
+	exit 1
+}
+pids=
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	ip link del "$tap" 2>/dev/null
+}
+
+for c in qemu-system-x86_64 dnsmasq python3 ip; do
+	command -v $c >/dev/null || { echo "E2E-RESULT: skip no $c"; exit 4; }
+done
+[ -c "$node" ] || { echo "E2E-RESULT: skip no $node"; exit 4; }
+
+mkdir -p "$dir/www"
+# Nothing from an earlier run in the same directory may count for this one.
+rm -f "$dir/dnsmasq.log" "$dir/leases" "$dir/http.log" "$dir/serial.log" "$dir/qemu.log"
+head -c $((16 << 20)) /dev/urandom >"$dir/www/big.bin"
+sum=$(sha256sum "$dir/www/big.bin" | cut -d' ' -f1)
+cat >"$dir/www/boot.ipxe" <<EOS
+#!ipxe
+echo vmaccel e2e: got \${net0/ip}
+imgfetch --name big http://$host:8080/big.bin || goto failed
+imgfree big
+chain http://$host:8080/done || goto failed
+:failed
+chain http://$host:8080/failed
+EOS
+
+ip tuntap add dev "$tap" mode tap vnet_hdr || fail "ip tuntap add"
+ip addr add "$host/24" dev "$tap" || fail "ip addr"
+ip link set "$tap" up || fail "ip link up"
+
+# The HTTP server logs each request and how many bytes of a file it sent.
+cat >"$dir/httpd.py" <<'EOS'
+import hashlib, http.server, os, sys
+root, addr, log = sys.argv[1], sys.argv[2], sys.argv[3]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    def log_message(self, *a):
+        pass
+    def note(self, s):
+        with open(log, "a") as f:
+            f.write(s + "\n")
+    def do_GET(self):
+        p = os.path.join(root, self.path.lstrip("/"))
+        if not os.path.isfile(p):
+            self.note("GET %s" % self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+            return
+        data = open(p, "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        sent = 0
+        try:
+            for i in range(0, len(data), 65536):
+                self.wfile.write(data[i:i + 65536])
+                sent += len(data[i:i + 65536])
+        finally:
+            self.note("SENT %s %d %s" % (self.path, sent,
+                      hashlib.sha256(data[:sent]).hexdigest()))
+http.server.HTTPServer((addr, 8080), H).serve_forever()
+EOS
+: >"$dir/http.log"
+python3 "$dir/httpd.py" "$dir/www" "$host" "$dir/http.log" &
+pids="$pids $!"
+
+dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$tap" \
+	--bind-interfaces --except-interface=lo \
+	--dhcp-range="$net.10,$net.50,1h" --dhcp-leasefile="$dir/leases" \
+	--dhcp-boot="http://$host:8080/boot.ipxe" --log-dhcp \
+	--log-facility="$dir/dnsmasq.log" --pid-file="$dir/dnsmasq.pid" \
+	>"$dir/dnsmasq.out" 2>&1 &
+pids="$pids $!"
+
+# fd 9: the vhost-net node, opened by the shell as a VMM would.
+qemu-system-x86_64 -nodefaults -display none -no-user-config -m 256 \
+	-accel tcg -boot n -serial "file:$dir/serial.log" \
+	-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=on,vhostforce=on,vhostfd=9" \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56 \
+	9<>"$node" >"$dir/qemu.log" 2>&1 &
+qpid=$!
+pids="$pids $qpid"
+
+start=$(date +%s)
+while :; do
+	grep -q '^GET /done' "$dir/http.log" && break
+	grep -q '^GET /failed' "$dir/http.log" && fail "iPXE reported a failed download"
+	kill -0 "$qpid" 2>/dev/null || { cat "$dir/qemu.log"; fail "qemu exited"; }
+	[ $(($(date +%s) - start)) -gt "$timeout_s" ] && break
+	sleep 1
+done
+secs=$(($(date +%s) - start))
+lease=$(grep -c 'DHCPACK' "$dir/dnsmasq.log" 2>/dev/null)
+sent=$(grep '^SENT /big.bin' "$dir/http.log" | tail -n 1)
+echo "# dnsmasq: $(grep -E 'DHCP(DISCOVER|OFFER|REQUEST|ACK)' "$dir/dnsmasq.log" | sed 's/.*dnsmasq-dhcp[^ ]* //' | tr '\n' ';')"
+echo "# http: $(tr '\n' ';' <"$dir/http.log")"
+[ "${lease:-0}" -ge 1 ] || fail "no DHCP lease after ${secs}s"
+grep -q '^GET /done' "$dir/http.log" || fail "DHCP ok, download not completed after ${secs}s ($sent)"
+[ "$sent" = "SENT /big.bin $((16 << 20)) $sum" ] || fail "served bytes do not match the file: $sent"
+cleanup
+echo "E2E-RESULT: ok node=$node lease=yes download=16MiB sha256=$sum seconds=$secs"
+exit 0

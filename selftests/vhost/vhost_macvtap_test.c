@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_vhost_net selftest: macvtap as the backend.
+ *
+ * A dummy device carries a macvtap and a macvlan, both in bridge mode, so
+ * frames between them stay on the host: the guest's TX (through the
+ * macvtap's /dev/tapN) arrives on the macvlan, and a frame sent from the
+ * macvlan arrives in the guest's RX ring.  Both byte-exact.  Skips when the
+ * dummy, macvlan or macvtap drivers are missing.
+ */
+#include "vhost_util.h"
+
+#include <stdarg.h>
+
+#define WAIT_MS 5000
+
+static __u8 frame[2000], got[2000];
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+FIXTURE(mvt) {
+	struct vh_vm vm;
+	char lower[IFNAMSIZ], tap[IFNAMSIZ], peer[IFNAMSIZ];
+	bool topo;
+	bool ready;	/* set up completely (the harness runs skipped bodies) */
+};
+
+FIXTURE_SETUP(mvt)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	char path[64];
+	int id = getpid() % 10000, hsz = VH_HLEN, idx, i;
+
+	if (access(vh_dev_path(), F_OK))
+		SKIP(return, "no device");
+	snprintf(self->lower, IFNAMSIZ, "vml%d", id);
+	snprintf(self->tap, IFNAMSIZ, "vmt%d", id);
+	snprintf(self->peer, IFNAMSIZ, "vmp%d", id);
+	sh("modprobe -q dummy; modprobe -q macvlan; modprobe -q macvtap");
+	if (sh("ip link add %s type dummy 2>/dev/null", self->lower))
+		SKIP(return, "no dummy");
+	self->topo = true;
+	if (sh("ip link add link %s name %s type macvtap mode bridge 2>/dev/null",
+	       self->lower, self->tap) ||
+	    sh("ip link add link %s name %s type macvlan mode bridge 2>/dev/null",
+	       self->lower, self->peer))
+		SKIP(return, "no macvtap or macvlan");
+	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", self->lower);
+	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", self->tap);
+	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", self->peer);
+	ASSERT_EQ(0, sh("ip link set %s up", self->lower));
+	ASSERT_EQ(0, sh("ip link set %s up", self->tap));
+	ASSERT_EQ(0, sh("ip link set %s up", self->peer));
+	idx = if_nametoindex(self->tap);
+	ASSERT_GT(idx, 0);
+
+	ASSERT_EQ(0, vh_vm_init(&self->vm, VH_BASE_FEATURES |
+				(1ull << VIRTIO_NET_F_MRG_RXBUF)));
+	/* devtmpfs creates /dev/tap<ifindex> shortly after the link. */
+	snprintf(path, sizeof(path), "/dev/tap%d", idx);
+	for (i = 0; i < 200 && self->vm.tap < 0; i++) {
+		self->vm.tap = open(path, O_RDWR | O_CLOEXEC);
+		if (self->vm.tap < 0)
+			vh_sleep_ms(10);
+	}
+	ASSERT_GE(self->vm.tap, 0);
+	ASSERT_EQ(0, ioctl(self->vm.tap, TUNSETVNETHDRSZ, &hsz));
+	/* The packet socket sits on the macvlan peer. */
+	self->vm.pkt = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	ASSERT_GE(self->vm.pkt, 0);
+	self->vm.ifindex = if_nametoindex(self->peer);
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = self->vm.ifindex;
+	ASSERT_EQ(0, bind(self->vm.pkt, (struct sockaddr *)&sll, sizeof(sll)));
+	ASSERT_EQ(0, vh_set_backend(&self->vm, 0, self->vm.tap));
+	ASSERT_EQ(0, vh_set_backend(&self->vm, 1, self->vm.tap));
+	self->ready = true;
+}
+
+FIXTURE_TEARDOWN(mvt)
+{
+	vh_vm_close(&self->vm);
+	if (self->topo)
+		sh("ip link del %s 2>/dev/null; ip link del %s 2>/dev/null; ip link del %s",
+		   self->tap, self->peer, self->lower);
+}
+
+TEST_F(mvt, tx_and_rx_exact)
+{
+	struct vh_vm *vm = &self->vm;
+	__u8 pkt[VH_HLEN + 700];
+	__u16 heads[4];
+	__u64 gpas[4];
+	ssize_t n;
+
+	if (!self->ready)
+		SKIP(return, "no dummy, macvlan or macvtap");
+
+	memset(pkt, 0, VH_HLEN);
+	vh_frame(pkt + VH_HLEN, 700, 3);
+	vh_tx_queue(vm, pkt, sizeof(pkt), 2, true);
+	n = vh_capture(vm, got, sizeof(got), WAIT_MS);
+	ASSERT_EQ(700, n);
+	ASSERT_EQ(0, memcmp(pkt + VH_HLEN, got, 700));
+	ASSERT_TRUE(vh_wait_used(&vm->q[1], 1, WAIT_MS));
+
+	vh_rx_post(vm, 4, 512, heads, gpas, true);
+	vh_frame(frame, 1000, 4);
+	ASSERT_EQ(0, vh_inject(vm, frame, 1000));
+	/* 12 + 1000 bytes over 512-byte buffers: 2 mergeable buffers. */
+	ASSERT_TRUE(vh_wait_used(&vm->q[0], 2, WAIT_MS));
+	ASSERT_EQ(heads[0], vm->q[0].used->ring[0].id);
+	ASSERT_EQ(512u, vm->q[0].used->ring[0].len);
+	ASSERT_EQ(VH_HLEN + 1000 - 512, vm->q[0].used->ring[1].len);
+	ASSERT_EQ(2, ((struct virtio_net_hdr_mrg_rxbuf *)vh_hva(vm, gpas[0]))->num_buffers);
+	ASSERT_EQ(0, memcmp(frame, (__u8 *)vh_hva(vm, gpas[0]) + VH_HLEN, 500));
+	ASSERT_EQ(0, memcmp(frame + 500, vh_hva(vm, gpas[1]), 500));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the vmaccel_vhost_net selftests: a tiny VMM.
+ *
+ * Guest RAM is a memfd mapped into the test, described to the device as
+ * two regions (so that buffers can straddle a region boundary); the split
+ * rings of the RX and TX queues are built in it; a tap device (with a
+ * virtio-net header) is the backend, and an AF_PACKET socket on the tap
+ * sees what the guest sends and injects what the guest should receive.
+ *
+ * The plain helpers return -1 (errno set) or a result and never assert.
+ * VHOST_TEST_DEV selects the device node (default /dev/vmaccel-vhost-net;
+ * /dev/vhost-net runs the same tests against upstream vhost-net).
+ */
+#ifndef VHOST_UTIL_H
+#define VHOST_UTIL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <linux/vhost.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+#include <linux/vmaccel_vhost.h>
+
+/* The bench uses these helpers without the harness. */
+#ifndef VH_NO_HARNESS
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+#endif
+
+#define VH_DEV_DEFAULT	"/dev/vmaccel-vhost-net"
+#define VH_SYSFS	"/sys/class/misc/vmaccel-vhost-net/"
+#define VH_DEBUGFS	"/sys/kernel/debug/vmaccel_vhost_net/queues"
+
+#define VH_RAM_SIZE	(8u << 20)
+#define VH_GPA_BASE	0x100000ull	/* guest-physical address of RAM */
+#define VH_REGION_SPLIT	(4u << 20)	/* second region starts here */
+#define VH_RING_OFF(q)	(0x10000u + (q) * 0x10000u)
+#define VH_BUF_OFF	0x100000u	/* buffers from 1 MiB into RAM on */
+#define VH_NUM		256u
+#define VH_ETHERTYPE	0x88b5		/* IEEE local experimental */
+#define VH_HLEN		12u		/* virtio_net_hdr_mrg_rxbuf */
+#define VH_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define VH_BASE_FEATURES ((1ull << VIRTIO_F_VERSION_1) | \
+			  (1ull << VIRTIO_RING_F_INDIRECT_DESC))
+
+/* The step at which the last helper failed, for messages. */
+static const char *vh_step = "";
+#define VH_TRY(step, expr) ({ vh_step = (step); (expr); })
+
+struct vh_q {
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	__u64 desc_gpa, avail_gpa, used_gpa;
+	__u16 avail_idx;	/* next avail index the test publishes */
+	__u16 used_seen;	/* used entries the test consumed */
+	__u16 next_desc;	/* next free descriptor (simple bump) */
+	int kick, call, err;
+};
+
+struct vh_vm {
+	int dev;
+	int tap;
+	int pkt;
+	int ifindex;
+	char ifname[IFNAMSIZ];
+	__u8 *ram;
+	int memfd;
+	__u64 features;
+	__u64 buf_next;	/* bump allocator for buffers (RAM offset) */
+	struct vh_q q[2];
+};
+
+static inline const char *vh_dev_path(void)
+{
+	const char *p = getenv("VHOST_TEST_DEV");
+
+	return p && *p ? p : VH_DEV_DEFAULT;
+}
+
+static inline void *vh_hva(struct vh_vm *vm, __u64 gpa)
+{
+	return vm->ram + (gpa - VH_GPA_BASE);
+}
+
+static inline __u64 vh_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void vh_sleep_ms(unsigned int ms)
+{
+	usleep(ms * 1000u);
+}
+
+static inline int vh_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static inline long long vh_read_ll(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return atoll(buf);
+}
+
+/* Guest RAM: a memfd, mapped shared. */
+static inline int vh_ram_init(struct vh_vm *vm)
+{
+	vm->memfd = memfd_create("vh-guest-ram", MFD_CLOEXEC);
+	if (vm->memfd < 0 || ftruncate(vm->memfd, VH_RAM_SIZE))
+		return -1;
+	vm->ram = mmap(NULL, VH_RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->memfd, 0);
+	if (vm->ram == MAP_FAILED)
+		return -1;
+	vm->buf_next = VH_BUF_OFF;
+	return 0;
+}
+
+/*
+ * A tap, up, IPv6 off (no stray frames), with a 12-byte virtio-net header
+ * unless @plain (then the device adds and strips the header itself:
+ * VHOST_NET_F_VIRTIO_NET_HDR).
+ */
+static inline int vh_tap_create_ex(struct vh_vm *vm, bool plain)
+{
+	static int seq;
+	struct ifreq ifr;
+	struct sockaddr_ll sll;
+	char path[128];
+	int hsz = VH_HLEN, s;
+
+	vm->tap = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (vm->tap < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "vht%d.%d", getpid() % 10000, seq++);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (plain ? 0 : IFF_VNET_HDR);
+	if (ioctl(vm->tap, TUNSETIFF, &ifr))
+		return -1;
+	if (!plain && ioctl(vm->tap, TUNSETVNETHDRSZ, &hsz))
+		return -1;
+	snprintf(vm->ifname, sizeof(vm->ifname), "%s", ifr.ifr_name);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 vm->ifname);
+	vh_write_file(path, "1");
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	if (ioctl(s, SIOCGIFFLAGS, &ifr)) {
+		close(s);
+		return -1;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) || ioctl(s, SIOCGIFINDEX, &ifr)) {
+		close(s);
+		return -1;
+	}
+	close(s);
+	vm->ifindex = ifr.ifr_ifindex;
+	vm->pkt = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (vm->pkt < 0)
+		return -1;
+	s = 8 << 20;	/* room for bursts of captured frames */
+	setsockopt(vm->pkt, SOL_SOCKET, SO_RCVBUFFORCE, &s, sizeof(s));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = vm->ifindex;
+	return bind(vm->pkt, (struct sockaddr *)&sll, sizeof(sll));
+}
+
+static inline int vh_tap_create(struct vh_vm *vm)
+{
+	return vh_tap_create_ex(vm, false);
+}
+
+static inline int vh_setup_queue(struct vh_vm *vm, unsigned int i)
+{
+	struct vh_q *q = &vm->q[i];
+	__u64 base = VH_GPA_BASE + VH_RING_OFF(i);
+	struct vhost_vring_state st = { .index = i, .num = VH_NUM };
+	struct vhost_vring_addr a = { .index = i };
+	struct vhost_vring_file f = { .index = i };
+
+	q->desc_gpa = base;
+	q->avail_gpa = base + 0x1000;
+	q->used_gpa = base + 0x2000;
+	q->desc = vh_hva(vm, q->desc_gpa);
+	q->avail = vh_hva(vm, q->avail_gpa);
+	q->used = vh_hva(vm, q->used_gpa);
+	q->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	q->err = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->kick < 0 || q->call < 0 || q->err < 0)
+		return -1;
+	if (VH_TRY("SET_VRING_NUM", ioctl(vm->dev, VHOST_SET_VRING_NUM, &st)))
+		return -1;
+	st.num = 0;
+	if (VH_TRY("SET_VRING_BASE", ioctl(vm->dev, VHOST_SET_VRING_BASE, &st)))
+		return -1;
+	a.desc_user_addr = (uintptr_t)q->desc;
+	a.avail_user_addr = (uintptr_t)q->avail;
+	a.used_user_addr = (uintptr_t)q->used;
+	a.log_guest_addr = q->used_gpa;
+	if (VH_TRY("SET_VRING_ADDR", ioctl(vm->dev, VHOST_SET_VRING_ADDR, &a)))
+		return -1;
+	f.fd = q->kick;
+	if (VH_TRY("SET_VRING_KICK", ioctl(vm->dev, VHOST_SET_VRING_KICK, &f)))
+		return -1;
+	f.fd = q->call;
+	if (VH_TRY("SET_VRING_CALL", ioctl(vm->dev, VHOST_SET_VRING_CALL, &f)))
+		return -1;
+	f.fd = q->err;
+	return VH_TRY("SET_VRING_ERR", ioctl(vm->dev, VHOST_SET_VRING_ERR, &f));
+}
+
+static inline int vh_set_mem(struct vh_vm *vm)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[2];
+	} mem;
+
+	memset(&mem, 0, sizeof(mem));
+	mem.m.nregions = 2;
+	mem.r[0].guest_phys_addr = VH_GPA_BASE;
+	mem.r[0].memory_size = VH_REGION_SPLIT;
+	mem.r[0].userspace_addr = (uintptr_t)vm->ram;
+	mem.r[1].guest_phys_addr = VH_GPA_BASE + VH_REGION_SPLIT;
+	mem.r[1].memory_size = VH_RAM_SIZE - VH_REGION_SPLIT;
+	mem.r[1].userspace_addr = (uintptr_t)vm->ram + VH_REGION_SPLIT;
+	return ioctl(vm->dev, VHOST_SET_MEM_TABLE, &mem);
+}
+
+/* Everything a VMM does before starting the device; no backend yet. */
+static inline int vh_vm_init(struct vh_vm *vm, __u64 features)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->dev = -1;
+	vm->tap = -1;
+	vm->pkt = -1;
+	vm->memfd = -1;
+	vm->features = features;
+	if (vh_ram_init(vm))
+		return -1;
+	vm->dev = VH_TRY("open", open(vh_dev_path(), O_RDWR | O_CLOEXEC));
+	if (vm->dev < 0)
+		return -1;
+	if (VH_TRY("SET_OWNER", ioctl(vm->dev, VHOST_SET_OWNER)))
+		return -1;
+	if (VH_TRY("SET_FEATURES", ioctl(vm->dev, VHOST_SET_FEATURES, &features)))
+		return -1;
+	if (VH_TRY("SET_MEM_TABLE", vh_set_mem(vm)))
+		return -1;
+	if (vh_setup_queue(vm, 0) || vh_setup_queue(vm, 1))
+		return -1;
+	return 0;
+}
+
+static inline int vh_set_backend(struct vh_vm *vm, unsigned int i, int fd)
+{
+	struct vhost_vring_file f = { .index = i, .fd = fd };
+
+	return ioctl(vm->dev, VHOST_NET_SET_BACKEND, &f);
+}
+
+/* vh_vm_init() + tap + both backends. */
+static inline int vh_vm_start(struct vh_vm *vm, __u64 features)
+{
+	if (vh_vm_init(vm, features) || VH_TRY("tap", vh_tap_create(vm)))
+		return -1;
+	if (VH_TRY("SET_BACKEND", vh_set_backend(vm, 0, vm->tap)) ||
+	    vh_set_backend(vm, 1, vm->tap))
+		return -1;
+	return 0;
+}
+
+static inline void vh_vm_close(struct vh_vm *vm)
+{
+	int i;
+
+	if (vm->dev >= 0)
+		close(vm->dev);
+	if (vm->pkt >= 0)
+		close(vm->pkt);
+	if (vm->tap >= 0)
+		close(vm->tap);
+	for (i = 0; i < 2; i++) {
+		if (vm->q[i].kick > 0)
+			close(vm->q[i].kick);
+		if (vm->q[i].call > 0)
+			close(vm->q[i].call);
+		if (vm->q[i].err > 0)
+			close(vm->q[i].err);
+	}
+	if (vm->ram && vm->ram != MAP_FAILED)
+		munmap(vm->ram, VH_RAM_SIZE);
+	if (vm->memfd >= 0)
+		close(vm->memfd);
+	memset(vm, 0, sizeof(*vm));
+	vm->dev = -1;
+	vm->tap = -1;
+	vm->pkt = -1;
+	vm->memfd = -1;
+}
+
+/* Guest buffer allocation (RAM offsets -> guest-physical addresses). */
+static inline __u64 vh_alloc(struct vh_vm *vm, __u64 len, __u64 align)
+{
+	__u64 off = (vm->buf_next + align - 1) & ~(align - 1);
+
+	if (off + len > VH_RAM_SIZE)
+		off = (VH_BUF_OFF + align - 1) & ~(align - 1);
+	vm->buf_next = off + len;
+	return VH_GPA_BASE + off;
+}
+
+static inline __u16 vh_desc_alloc(struct vh_q *q)
+{
+	__u16 d = q->next_desc;
+
+	q->next_desc = (q->next_desc + 1) % VH_NUM;
+	return d;
+}
+
+static inline void vh_kick(struct vh_q *q)
+{
+	__u64 one = 1;
+
+	if (write(q->kick, &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
+/* Make the chain starting at @head available and kick. */
+static inline void vh_publish(struct vh_q *q, __u16 head, bool kick)
+{
+	q->avail->ring[q->avail_idx % VH_NUM] = head;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	q->avail_idx++;
+	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (kick)
+		vh_kick(q);
+}
+
+/*
+ * Queue one TX packet (@data, @len bytes: virtio-net header + frame) split
+ * into @nseg direct descriptors; returns the head.
+ */
+static inline __u16 vh_tx_queue(struct vh_vm *vm, const void *data,
+				size_t len, unsigned int nseg, bool kick)
+{
+	struct vh_q *q = &vm->q[1];
+	__u64 gpa = vh_alloc(vm, len, 64);
+	size_t per = (len + nseg - 1) / nseg, off = 0;
+	__u16 head = 0, prev = 0;
+	unsigned int i;
+
+	memcpy(vh_hva(vm, gpa), data, len);
+	for (i = 0; i < nseg && off < len; i++) {
+		__u16 d = vh_desc_alloc(q);
+		size_t l = len - off < per ? len - off : per;
+
+		q->desc[d].addr = gpa + off;
+		q->desc[d].len = l;
+		q->desc[d].flags = 0;
+		q->desc[d].next = 0;
+		if (i == 0) {
+			head = d;
+		} else {
+			q->desc[prev].flags |= VRING_DESC_F_NEXT;
+			q->desc[prev].next = d;
+		}
+		prev = d;
+		off += l;
+	}
+	vh_publish(q, head, kick);
+	return head;
+}
+
+/* Post @n device-writable buffers of @len bytes on the RX queue. */
+static inline void vh_rx_post(struct vh_vm *vm, unsigned int n, __u32 len,
+			      __u16 *heads, __u64 *gpas, bool kick)
+{
+	struct vh_q *q = &vm->q[0];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		__u16 d = vh_desc_alloc(q);
+		__u64 gpa = vh_alloc(vm, len, 64);
+
+		memset(vh_hva(vm, gpa), 0xee, len);
+		q->desc[d].addr = gpa;
+		q->desc[d].len = len;
+		q->desc[d].flags = VRING_DESC_F_WRITE;
+		q->desc[d].next = 0;
+		if (heads)
+			heads[i] = d;
+		if (gpas)
+			gpas[i] = gpa;
+		vh_publish(q, d, kick && i == n - 1);
+	}
+}
+
+static inline __u16 vh_used_idx(struct vh_q *q)
+{
+	return __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+}
+
+/* The device's avail_event field (after the used ring). */
+static inline __u16 vh_avail_event(struct vh_q *q)
+{
+	__u16 *p = (__u16 *)((char *)q->used + 4 + 8 * VH_NUM);
+
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* Wait until the used index reaches @target; false on timeout. */
+static inline bool vh_wait_used(struct vh_q *q, __u16 target,
+				unsigned int timeout_ms)
+{
+	__u64 end = vh_now_ms() + timeout_ms;
+
+	while ((__u16)(vh_used_idx(q) - target) > 0x8000u) {
+		if (vh_now_ms() > end)
+			return false;
+		vh_sleep_ms(1);
+	}
+	return true;
+}
+
+/* Wait for an eventfd to fire; returns its count, 0 on timeout. */
+static inline __u64 vh_wait_efd(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	__u64 v = 0;
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return 0;
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+/* Receive one frame of our EtherType that entered the tap (guest TX). */
+static inline ssize_t vh_capture(struct vh_vm *vm, void *buf, size_t size,
+				 int timeout_ms)
+{
+	__u64 end = vh_now_ms() + timeout_ms;
+	struct sockaddr_ll from;
+	socklen_t fl;
+	ssize_t n;
+
+	for (;;) {
+		struct pollfd p = { .fd = vm->pkt, .events = POLLIN };
+		int left = (int)(end - vh_now_ms());
+
+		if (left <= 0 || poll(&p, 1, left) != 1)
+			return -1;
+		fl = sizeof(from);
+		n = recvfrom(vm->pkt, buf, size, MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			continue;
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		if (n >= 14 && ((__u8 *)buf)[12] == (VH_ETHERTYPE >> 8) &&
+		    ((__u8 *)buf)[13] == (VH_ETHERTYPE & 0xff))
+			return n;
+	}
+}
+
+/* Send a frame out of the tap: the guest receives it. */
+static inline int vh_inject(struct vh_vm *vm, const void *frame, size_t len)
+{
+	struct sockaddr_ll to = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = vm->ifindex,
+		.sll_halen = ETH_ALEN,
+	};
+
+	return sendto(vm->pkt, frame, len, 0, (struct sockaddr *)&to,
+		      sizeof(to)) == (ssize_t)len ? 0 : -1;
+}
+
+/* An Ethernet frame of @len bytes with our EtherType and a pattern. */
+static inline void vh_frame(__u8 *f, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	memset(f, 0xff, 6);			/* broadcast */
+	f[6] = 0x02; f[7] = 0x00; f[8] = 0x00;	/* locally administered */
+	f[9] = 0x00; f[10] = 0x00; f[11] = seed & 0xff;
+	f[12] = VH_ETHERTYPE >> 8;
+	f[13] = VH_ETHERTYPE & 0xff;
+	for (i = 14; i < len; i++)
+		f[i] = (__u8)(i * 7 + seed);
+}
+
+static inline int vh_stats(struct vh_vm *vm, unsigned int idx,
+			   struct vmaccel_vhost_vq_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->index = idx;
+	return ioctl(vm->dev, VMACCEL_VHOST_GET_VQ_STATS, st);
+}
+
+static inline bool vh_is_ours(void)
+{
+	return !strcmp(vh_dev_path(), VH_DEV_DEFAULT);
+}
+
+#endif /* VHOST_UTIL_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_vhost_net selftest: zero-copy TX completes out of order, stalls
+ * are bounded, the policy backs off and recovers.
+ *
+ * Topology in the test VM: the tap is a port of a bridge with two dummy
+ * devices; static FDB entries send MAC ...:01 to d1, whose qdisc (netem)
+ * holds every packet for a while, and MAC ...:02 to d2, which frees it at
+ * once.  Nothing on that path copies the guest pages, so zero-copy
+ * completions succeed, and a packet to d2 sent after one to d1 completes
+ * first: its buffer must come back to the guest first.  Detaching the
+ * backend while a packet is held returns its buffer within zcopy_stall_ms.
+ * Local delivery (a packet socket on the tap) makes the stack copy the
+ * pages: those completions fail and the queue falls back to copying.
+ *
+ * Needs the bridge, dummy and sch_netem modules and iproute2 (ip, tc,
+ * bridge); skips without them.
+ */
+#include "vhost_util.h"
+
+#include <stdarg.h>
+
+#define WAIT_MS 5000
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+FIXTURE(zc) {
+	struct vh_vm vm;
+	char br[IFNAMSIZ], d1[IFNAMSIZ], d2[IFNAMSIZ];
+	bool topo;
+	bool ready;	/* set up completely (the harness runs skipped bodies) */
+};
+
+FIXTURE_SETUP(zc)
+{
+	struct vmaccel_vhost_zcopy z = {
+		.flags = VMACCEL_VHOST_ZCOPY_ENABLE, .min_len = 0,
+		.max_pending = 256, .fail_pct = 50, .backoff_pkts = 16,
+		.stall_ms = 300,
+	};
+	int id = getpid() % 10000;
+
+	if (!vh_is_ours() || access(vh_dev_path(), F_OK))
+		SKIP(return, "vmaccel device only");
+	ASSERT_EQ(0, vh_vm_init(&self->vm, VH_BASE_FEATURES));
+	ASSERT_EQ(0, ioctl(self->vm.dev, VMACCEL_VHOST_SET_ZCOPY, &z));
+	ASSERT_EQ(0, vh_tap_create(&self->vm));
+	snprintf(self->br, IFNAMSIZ, "vzb%d", id);
+	snprintf(self->d1, IFNAMSIZ, "vzs%d", id);
+	snprintf(self->d2, IFNAMSIZ, "vzf%d", id);
+	sh("modprobe -q bridge; modprobe -q dummy; modprobe -q sch_netem");
+	if (sh("ip link add %s type bridge 2>/dev/null", self->br) ||
+	    sh("ip link add %s type dummy && ip link add %s type dummy",
+	       self->d1, self->d2) ||
+	    sh("tc qdisc add dev %s root netem delay 1500ms limit 1000 2>/dev/null",
+	       self->d1))
+		SKIP(return, "no bridge, dummy or netem");
+	self->topo = true;
+	ASSERT_EQ(0, sh("ip link set %s master %s", self->vm.ifname, self->br));
+	ASSERT_EQ(0, sh("ip link set %s master %s", self->d1, self->br));
+	ASSERT_EQ(0, sh("ip link set %s master %s", self->d2, self->br));
+	ASSERT_EQ(0, sh("ip link set %s up && ip link set %s up && ip link set %s up",
+			self->br, self->d1, self->d2));
+	ASSERT_EQ(0, sh("bridge fdb add 02:00:00:00:00:01 dev %s master static",
+			self->d1));
+	ASSERT_EQ(0, sh("bridge fdb add 02:00:00:00:00:02 dev %s master static",
+			self->d2));
+	/* No packet socket on the path: it would copy the pages. */
+	close(self->vm.pkt);
+	self->vm.pkt = -1;
+	ASSERT_EQ(0, vh_set_backend(&self->vm, 1, self->vm.tap));
+	self->ready = true;
+}
+
+FIXTURE_TEARDOWN(zc)
+{
+	vh_vm_close(&self->vm);
+	if (self->topo)
+		sh("ip link del %s; ip link del %s; ip link del %s", self->d1,
+		   self->d2, self->br);
+}
+
+/* A 1000-byte frame to MAC 02:00:00:00:00:<to>; returns its head. */
+static __u16 send_to(struct vh_vm *vm, __u8 to, bool kick)
+{
+	__u8 pkt[VH_HLEN + 1000];
+
+	memset(pkt, 0, VH_HLEN);
+	vh_frame(pkt + VH_HLEN, 1000, to);
+	memcpy(pkt + VH_HLEN, "\x02\x00\x00\x00\x00", 5);
+	pkt[VH_HLEN + 5] = to;
+	/* A source MAC the bridge learns on the tap, unlike 01 and 02. */
+	memcpy(pkt + VH_HLEN + 6, "\x02\x00\x00\x00\x01\x00", 6);
+	return vh_tx_queue(vm, pkt, sizeof(pkt), 2, kick);
+}
+
+TEST_F(zc, out_of_order_completion)
+{
+	struct vmaccel_vhost_vq_stats st;
+	struct vh_q *q = &self->vm.q[1];
+	__u16 slow, fast[8];
+	unsigned int i;
+
+	if (!self->ready)
+		SKIP(return, "no bridge, dummy or netem");
+
+	slow = send_to(&self->vm, 1, true);
+	if (getenv("VH_ZC_DEBUG"))
+		sh("sleep 0.5; bridge link; bridge fdb show br %s; tc -s qdisc show dev %s; "
+		   "ip -s link show %s; ip -s link show %s; ip -s link show %s",
+		   self->br, self->d1, self->d1, self->d2, self->vm.ifname);
+	for (i = 0; i < 8; i++)
+		fast[i] = send_to(&self->vm, 2, true);
+	/* The eight fast ones come back while the slow one is still held. */
+	ASSERT_TRUE(vh_wait_used(q, 8, WAIT_MS));
+	for (i = 0; i < 8; i++) {
+		ASSERT_NE(slow, q->used->ring[i].id);
+		ASSERT_EQ(fast[i], q->used->ring[i].id);
+	}
+	ASSERT_EQ(0, vh_stats(&self->vm, 1, &st));
+	ASSERT_EQ(1u, st.pending);
+	/* Then the slow one, after netem lets it go. */
+	ASSERT_TRUE(vh_wait_used(q, 9, WAIT_MS));
+	ASSERT_EQ(slow, q->used->ring[8].id);
+	ASSERT_EQ(0, vh_stats(&self->vm, 1, &st));
+	ASSERT_EQ(9u, st.zcopy_sent);
+	ASSERT_EQ(0u, st.zcopy_failed);
+	ASSERT_EQ(0u, st.pending);
+	ASSERT_GE(st.worst_completion_ns, 1000000000ull);
+}
+
+TEST_F(zc, stalled_buffer_returned_on_stop)
+{
+	struct vhost_vring_state s = { .index = 1 };
+	struct vh_q *q = &self->vm.q[1];
+	__u16 slow;
+
+	if (!self->ready)
+		SKIP(return, "no bridge, dummy or netem");
+
+	/*
+	 * netem now holds packets for a minute: an unbounded wait would run
+	 * into the harness's 30 s timeout.
+	 */
+	ASSERT_EQ(0, sh("tc qdisc change dev %s root netem delay 60s limit 1000",
+			self->d1));
+	slow = send_to(&self->vm, 1, true);
+	vh_sleep_ms(100);
+	ASSERT_EQ(0, vh_used_idx(q));
+	/* Detach with the packet still in netem: bounded by stall_ms. */
+	ASSERT_EQ(0, vh_set_backend(&self->vm, 1, -1));
+	ASSERT_EQ(1, vh_used_idx(q));
+	ASSERT_EQ(slow, q->used->ring[0].id);
+	ASSERT_EQ(0, ioctl(self->vm.dev, VHOST_GET_VRING_BASE, &s));
+	ASSERT_EQ(1u, s.num);
+	/*
+	 * Close while the skb is still held; the teardown deletes the dummy,
+	 * which frees it: the late completion finds the orphaned context.
+	 */
+	close(self->vm.dev);
+	self->vm.dev = -1;
+}
+
+TEST_F(zc, local_delivery_fails_then_backs_off)
+{
+	struct vmaccel_vhost_vq_stats st, st2;
+	struct vh_q *q = &self->vm.q[1];
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	unsigned int i;
+	int s;
+
+	if (!self->ready)
+		SKIP(return, "no bridge, dummy or netem");
+
+	/* A packet socket on the tap sees every frame: the stack copies. */
+	s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	ASSERT_GE(s, 0);
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = self->vm.ifindex;
+	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sll, sizeof(sll)));
+	for (i = 0; i < 100; i++) {
+		send_to(&self->vm, 2, i % 10 == 9);
+		if (i % 10 == 9)
+			ASSERT_TRUE(vh_wait_used(q, i + 1, WAIT_MS));
+	}
+	ASSERT_EQ(0, vh_stats(&self->vm, 1, &st));
+	TH_LOG("sent %llu failed %llu fallback %llu copies %llu",
+	       (unsigned long long)st.zcopy_sent,
+	       (unsigned long long)st.zcopy_failed,
+	       (unsigned long long)st.zcopy_fallback,
+	       (unsigned long long)st.copies);
+	ASSERT_GT(st.zcopy_failed, 0u);
+	/* After a window of failures the queue copied instead. */
+	ASSERT_GT(st.zcopy_fallback, 0u);
+	ASSERT_GT(st.copies, 0u);
+	ASSERT_EQ(100u, st.zcopy_sent + st.copies);
+	close(s);
+	/* Without the packet socket zero-copy succeeds again after back-off. */
+	for (i = 100; i < 200; i++) {
+		send_to(&self->vm, 2, i % 10 == 9);
+		if (i % 10 == 9)
+			ASSERT_TRUE(vh_wait_used(q, i + 1, WAIT_MS));
+	}
+	ASSERT_EQ(0, vh_stats(&self->vm, 1, &st2));
+	ASSERT_GT(st2.zcopy_sent, st.zcopy_sent);
+	ASSERT_EQ(st.zcopy_failed, st2.zcopy_failed);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmaccel_vhost_net - split virtqueue handling.
+ *
+ * The rings live in the owner's address space (SET_VRING_ADDR gives user
+ * addresses); descriptor buffers and indirect tables are guest-physical and
+ * go through the memory table.  Every access is a user access made by the
+ * worker in the owner's mm, so a bad guest or VMM can at worst make one
+ * fail: the handler then reports the error on the queue's error eventfd.
+ */
+#include <linux/uaccess.h>
+#include <linux/virtio_byteorder.h>
+
+#include "vhnet.h"
+
+static inline u16 v16(__virtio16 v)
+{
+	return __virtio16_to_cpu(true, v);
+}
+
+static inline __virtio16 cpu_v16(u16 v)
+{
+	return __cpu_to_virtio16(true, v);
+}
+
+/**
+ * vh_ring_check_addr() - validate VHOST_SET_VRING_ADDR
+ * @vq: queue, mutex held.
+ * @a: the addresses.
+ *
+ * Return: 0, -EOPNOTSUPP for unknown flags, -EINVAL for misalignment or
+ * when the ring size is not set, -EFAULT for rings outside the owner's
+ * address space or outside the memory table.
+ */
+int vh_ring_check_addr(struct vh_vq *vq, const struct vhost_vring_addr *a)
+{
+	struct vhost_iotlb *umem = vq->dev->umem;
+	u64 addr[3] = { a->desc_user_addr, a->avail_user_addr,
+			a->used_user_addr };
+	u64 size[3];
+	unsigned int i;
+
+	lockdep_assert_held(&vq->mutex);
+	if (a->flags & ~(1U << VHOST_VRING_F_LOG))
+		return -EOPNOTSUPP;
+	if (!vq->num)
+		return -EINVAL;
+	if ((a->desc_user_addr & 15) || (a->avail_user_addr & 1) ||
+	    (a->used_user_addr & 3))
+		return -EINVAL;
+	size[0] = 16ULL * vq->num;
+	size[1] = 6 + 2ULL * vq->num;
+	size[2] = 6 + 8ULL * vq->num;
+	for (i = 0; i < 3; i++) {
+		struct vhost_iotlb_map *m;
+		bool inside = !umem;
+
+		if (addr[i] != (unsigned long)addr[i] ||
+		    !access_ok(u64_to_user_ptr(addr[i]), size[i]))
+			return -EFAULT;
+		/* The ring must lie within one region of guest memory. */
+		for (m = umem ? vhost_iotlb_itree_first(umem, 0, U64_MAX) : NULL;
+		     m; m = vhost_iotlb_itree_next(m, 0, U64_MAX)) {
+			if (addr[i] >= m->addr &&
+			    addr[i] + size[i] - 1 <= m->addr + m->size - 1) {
+				inside = true;
+				break;
+			}
+		}
+		if (!inside)
+			return -EFAULT;
+	}
+	if ((a->flags & (1U << VHOST_VRING_F_LOG)) && vq->dev->log_base &&
+	    !access_ok(u64_to_user_ptr(vq->dev->log_base +
+				       a->log_guest_addr / 4096 / 8),
+		       size[2] / 4096 / 8 + 2))
+		return -EFAULT;
+	return 0;
+}
+
+static int vh_log_used(struct vh_vq *vq, u64 offset, u64 len)
+{
+	if (!vq->log_used)
+		return 0;
+	return vh_log_write(vq, vq->log_addr + offset, len);
+}
+
+/* Append one buffer to the I/O vector. */
+static int vh_add_buf(struct vh_vq *vq, u64 gpa, u32 len, bool write,
+		      unsigned int *out, unsigned int *in, bool log)
+{
+	unsigned int used = vq->iov_off + *out + *in;
+	int n;
+
+	if (!write && *in)
+		return -EINVAL;	/* device-readable after device-writable */
+	n = vh_translate(vq, gpa, len, vq->iov + used, VH_IOV_MAX - used);
+	if (n < 0)
+		return n;
+	if (write) {
+		*in += n;
+		if (log && len) {
+			if (vq->nlog == VH_IOV_MAX)
+				return -ENOBUFS;
+			vq->logv[vq->nlog].addr = gpa;
+			vq->logv[vq->nlog].len = len;
+			vq->nlog++;
+		}
+	} else {
+		*out += n;
+	}
+	return 0;
+}
+
+static int vh_read_indirect(struct vh_vq *vq, const struct vring_desc *ind,
+			    unsigned int *out, unsigned int *in, bool log)
+{
+	u64 table = le64_to_cpu((__force __le64)ind->addr);
+	u32 len = le32_to_cpu((__force __le32)ind->len);
+	unsigned int count = len / sizeof(struct vring_desc), n = 0, i = 0;
+	struct vring_desc desc;
+	struct iovec iov;
+	u16 flags;
+	int ret;
+
+	if (!vh_has(vq->dev, VIRTIO_RING_F_INDIRECT_DESC))
+		return -EINVAL;
+	if (!len || len % sizeof(struct vring_desc) || count > VH_RING_MAX)
+		return -EINVAL;
+	for (;;) {
+		if (++n > count)
+			return -ELOOP;
+		ret = vh_translate(vq, table + (u64)i * sizeof(desc),
+				   sizeof(desc), &iov, 1);
+		if (ret < 0)
+			return ret == -ENOBUFS ? -EFAULT : ret;
+		if (copy_from_user(&desc, iov.iov_base, sizeof(desc)))
+			return -EFAULT;
+		flags = v16(desc.flags);
+		if (flags & VRING_DESC_F_INDIRECT)
+			return -EINVAL;	/* no nesting */
+		ret = vh_add_buf(vq, le64_to_cpu((__force __le64)desc.addr),
+				 le32_to_cpu((__force __le32)desc.len),
+				 flags & VRING_DESC_F_WRITE, out, in, log);
+		if (ret)
+			return ret;
+		if (!(flags & VRING_DESC_F_NEXT))
+			return 0;
+		i = v16(desc.next);
+		if (i >= count)
+			return -EINVAL;
+	}
+}
+
+/**
+ * vh_ring_get() - take the next available descriptor chain
+ * @vq: queue, mutex held, ring set.
+ * @out: set to the number of device-readable entries at the start of
+ *	@vq->iov.
+ * @in: set to the number of device-writable entries that follow.
+ * @head: set to the chain's head index.
+ * @log: append the writable buffers' guest addresses to @vq->logv.
+ *
+ * The segments are stored in @vq->iov from index @vq->iov_off on.
+ * Return: 0; -EAGAIN when the ring is empty; -EFAULT, -EINVAL (bad index,
+ * bad layout, out-of-range next), -ELOOP (a loop or a chain longer than
+ * the ring) or -ENOBUFS (more segments than the device handles) for a
+ * malformed chain, which is not consumed.
+ */
+int vh_ring_get(struct vh_vq *vq, unsigned int *out, unsigned int *in,
+		u16 *head, bool log)
+{
+	unsigned int i, n = 0;
+	struct vring_desc desc;
+	__virtio16 v;
+	u16 flags;
+	int ret;
+
+	lockdep_assert_held(&vq->mutex);
+	if (vq->avail_idx == vq->last_avail_idx) {
+		if (get_user(v, &vq->avail->idx))
+			return -EFAULT;
+		vq->avail_idx = v16(v);
+		if ((u16)(vq->avail_idx - vq->last_avail_idx) > vq->num)
+			return -EINVAL;
+		if (vq->avail_idx == vq->last_avail_idx)
+			return -EAGAIN;
+		/* Read the ring entries only after the index. */
+		smp_rmb();
+	}
+	if (get_user(v, &vq->avail->ring[vq->last_avail_idx & (vq->num - 1)]))
+		return -EFAULT;
+	i = v16(v);
+	if (i >= vq->num)
+		return -EINVAL;
+	*head = i;
+	*out = 0;
+	*in = 0;
+	for (;;) {
+		if (++n > vq->num)
+			return -ELOOP;
+		if (copy_from_user(&desc, vq->desc + i, sizeof(desc)))
+			return -EFAULT;
+		flags = v16(desc.flags);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			if (flags & VRING_DESC_F_NEXT)
+				return -EINVAL;
+			ret = vh_read_indirect(vq, &desc, out, in, log);
+		} else {
+			ret = vh_add_buf(vq, le64_to_cpu((__force __le64)desc.addr),
+					 le32_to_cpu((__force __le32)desc.len),
+					 flags & VRING_DESC_F_WRITE, out, in, log);
+		}
+		if (ret)
+			return ret;
+		if (!(flags & VRING_DESC_F_NEXT))
+			break;
+		i = v16(desc.next);
+		if (i >= vq->num)
+			return -EINVAL;
+	}
+	vq->last_avail_idx++;
+	return 0;
+}
+
+/**
+ * vh_ring_discard() - give back chains taken with vh_ring_get()
+ * @vq: queue, mutex held.
+ * @n: chains to give back (the last @n taken).
+ */
+void vh_ring_discard(struct vh_vq *vq, unsigned int n)
+{
+	lockdep_assert_held(&vq->mutex);
+	vq->last_avail_idx -= n;
+}
+
+/**
+ * vh_used_flush() - write the batched used elements and publish them
+ * @vq: queue, mutex held.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int vh_used_flush(struct vh_vq *vq)
+{
+	unsigned int n = vq->nheads, start, first;
+	struct vring_used_elem __user *u;
+	int ret;
+
+	lockdep_assert_held(&vq->mutex);
+	if (!n)
+		return 0;
+	vq->nheads = 0;
+	start = vq->last_used_idx & (vq->num - 1);
+	first = min(n, vq->num - start);
+	u = vq->used->ring + start;
+	if (copy_to_user(u, vq->heads, first * sizeof(*u)))
+		return -EFAULT;
+	if (first < n &&
+	    copy_to_user(vq->used->ring, vq->heads + first,
+			 (n - first) * sizeof(*u)))
+		return -EFAULT;
+	/* The elements must be visible before the index. */
+	smp_wmb();
+	if (put_user(cpu_v16(vq->last_used_idx + n), &vq->used->idx))
+		return -EFAULT;
+	if (vq->log_used) {
+		/* Make the writes visible before the log bits. */
+		smp_wmb();
+		ret = vh_log_used(vq, offsetof(struct vring_used, ring) +
+				  start * sizeof(*u), first * sizeof(*u));
+		if (!ret && first < n)
+			ret = vh_log_used(vq, offsetof(struct vring_used, ring),
+					  (n - first) * sizeof(*u));
+		if (!ret)
+			ret = vh_log_used(vq, offsetof(struct vring_used, idx),
+					  sizeof(__virtio16));
+		if (ret)
+			return ret;
+	}
+	vq->last_used_idx += n;
+	vq->stats.batches++;
+	return 0;
+}
+
+/**
+ * vh_used_push() - queue one used element, flushing when the batch is full
+ * @vq: queue, mutex held.
+ * @head: chain head.
+ * @len: bytes written into the chain.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int vh_used_push(struct vh_vq *vq, u16 head, u32 len)
+{
+	lockdep_assert_held(&vq->mutex);
+	vq->heads[vq->nheads].id = (__force __virtio32)cpu_to_le32(head);
+	vq->heads[vq->nheads].len = (__force __virtio32)cpu_to_le32(len);
+	vq->nheads++;
+	if (vq->nheads == VH_IOV_MAX || vq->nheads == vq->num)
+		return vh_used_flush(vq);
+	return 0;
+}
+
+/**
+ * vh_ring_empty() - has the guest made no buffer available
+ * @vq: queue, mutex held.
+ *
+ * Return: true when no buffer is available (or the ring cannot be read).
+ */
+bool vh_ring_empty(struct vh_vq *vq)
+{
+	__virtio16 v;
+
+	if (vq->avail_idx != vq->last_avail_idx)
+		return false;
+	if (get_user(v, &vq->avail->idx))
+		return true;
+	vq->avail_idx = v16(v);
+	return vq->avail_idx == vq->last_avail_idx;
+}
+
+static bool vh_need_notify(struct vh_vq *vq)
+{
+	u16 old, new;
+	__virtio16 v;
+	bool valid;
+
+	/* Used index written before the guest's suppression state is read. */
+	smp_mb();
+	if (vh_has(vq->dev, VIRTIO_F_NOTIFY_ON_EMPTY) &&
+	    vq->avail_idx == vq->last_avail_idx && vh_ring_empty(vq))
+		return true;
+	if (!vh_has(vq->dev, VIRTIO_RING_F_EVENT_IDX)) {
+		if (get_user(v, &vq->avail->flags))
+			return true;
+		return !(v16(v) & VRING_AVAIL_F_NO_INTERRUPT);
+	}
+	old = vq->signalled_used;
+	valid = vq->signalled_valid;
+	new = vq->last_used_idx;
+	vq->signalled_used = new;
+	vq->signalled_valid = true;
+	if (!valid)
+		return true;
+	if (get_user(v, &vq->avail->ring[vq->num]))
+		return true;
+	return vring_need_event(v16(v), new, old);
+}
+
+/**
+ * vh_notify() - notify the guest of @n new used buffers, if it wants that
+ * @vq: queue, mutex held, after vh_used_flush().
+ * @n: buffers returned since the last call.
+ *
+ * Honours VRING_AVAIL_F_NO_INTERRUPT, the used event index and
+ * NOTIFY_ON_EMPTY; what remains goes through the queue's vic coalescer
+ * with the buffers still in flight as its CIF.
+ */
+void vh_notify(struct vh_vq *vq, unsigned int n)
+{
+	int cif;
+
+	lockdep_assert_held(&vq->mutex);
+	if (!n)
+		return;
+	if (!vh_need_notify(vq)) {
+		vq->stats.notify_suppressed += n;
+		return;
+	}
+	cif = (u16)(vq->last_avail_idx - vq->last_used_idx);
+	vmaccel_vic_complete(vq->vic, n, cif);
+}
+
+/**
+ * vh_disable_notify() - ask the guest not to kick
+ * @vq: queue, mutex held.
+ */
+void vh_disable_notify(struct vh_vq *vq)
+{
+	lockdep_assert_held(&vq->mutex);
+	if (vh_has(vq->dev, VIRTIO_RING_F_EVENT_IDX))
+		return;
+	if (put_user(cpu_v16(VRING_USED_F_NO_NOTIFY), &vq->used->flags))
+		return;
+	vh_log_used(vq, offsetof(struct vring_used, flags), sizeof(__virtio16));
+}
+
+/**
+ * vh_enable_notify() - ask the guest to kick on new buffers
+ * @vq: queue, mutex held.
+ *
+ * Return: true when buffers became available meanwhile (the caller should
+ * disable notifications again and go on).
+ */
+bool vh_enable_notify(struct vh_vq *vq)
+{
+	__virtio16 v;
+	int ret;
+
+	lockdep_assert_held(&vq->mutex);
+	if (vh_has(vq->dev, VIRTIO_RING_F_EVENT_IDX)) {
+		ret = put_user(cpu_v16(vq->avail_idx),
+			       (__virtio16 __user *)&vq->used->ring[vq->num]);
+		if (!ret)
+			vh_log_used(vq, offsetof(struct vring_used, ring) +
+				    vq->num * sizeof(struct vring_used_elem),
+				    sizeof(__virtio16));
+	} else {
+		ret = put_user(0, &vq->used->flags);
+		if (!ret)
+			vh_log_used(vq, offsetof(struct vring_used, flags),
+				    sizeof(__virtio16));
+	}
+	if (ret)
+		return false;
+	/* The flag/event write must be visible before we re-read avail. */
+	smp_mb();
+	if (get_user(v, &vq->avail->idx))
+		return false;
+	return v16(v) != vq->avail_idx;
+}

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vmaccel_vhost_net - private definitions shared by the files of the module.
+ *
+ * Locking, outermost first:
+ *   vh_dev.mutex   device configuration (owner, features, memory table,
+ *                  log base, backends); taken by the ioctls.
+ *   vh_vq.mutex    one virtqueue's ring state, backend and stats; taken by
+ *                  the ioctls that touch the queue and by the worker while it
+ *                  runs the queue's handler.
+ *   vh_vq.call_lock the call eventfd, read by the vic deliver callback in
+ *                  atomic context.
+ *   vh_zc.lock     zero-copy slots, taken from the skb destructor (any
+ *                  context).
+ */
+#ifndef _VMACCEL_VHNET_H
+#define _VMACCEL_VHNET_H
+
+#include <linux/eventfd.h>
+#include <linux/kref.h>
+#include <linux/llist.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/vhost.h>
+#include <linux/vhost_iotlb.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+#include <linux/vmaccel_vhost.h>
+#include <vmaccel/vic.h>
+
+#define VH_NVQS		VMACCEL_VHOST_NVQS
+#define VH_RX		VMACCEL_VHOST_VQ_RX
+#define VH_TX		VMACCEL_VHOST_VQ_TX
+#define VH_RING_MAX	32768U	/* largest split ring (virtio limit) */
+#define VH_IOV_MAX	UIO_MAXIOV
+#define VH_MAX_PKT	(65536U + 14U + 4U)	/* 64 KiB GSO + Ethernet + VLAN */
+#define VH_MEM_REGIONS_MAX 509U		/* like vhost's max_mem_regions cap */
+
+/* Work bits of the worker thread. */
+enum {
+	VH_WORK_RX = 0,
+	VH_WORK_TX = 1,
+};
+
+/**
+ * struct vh_poll - a wait-queue hook that queues a handler on wake-up
+ * @wait: the entry on the polled file's wait queue.
+ * @pt: poll table used to find the wait queue.
+ * @wqh: the wait queue @wait is on, or NULL when not polling.
+ * @mask: events that queue the work.
+ * @dev: device whose worker runs the work.
+ * @bit: work bit to set.
+ * @kick: true for a kick eventfd (counts kicks).
+ * @vq: queue the hook belongs to.
+ *
+ * Started and stopped under the owning queue's mutex.
+ */
+struct vh_poll {
+	wait_queue_entry_t wait;
+	poll_table pt;
+	wait_queue_head_t *wqh;
+	__poll_t mask;
+	struct vh_dev *dev;
+	unsigned int bit;
+	bool kick;
+	struct vh_vq *vq;
+};
+
+/**
+ * struct vh_zslot - one zero-copy TX buffer in flight
+ * @ubuf: handed to the backend in msg_control; its callback completes the
+ *	slot.
+ * @zc: owning zero-copy context.
+ * @head: descriptor head to return to the guest.
+ * @state: VH_ZS_FREE, VH_ZS_INFLIGHT, VH_ZS_DONE.
+ * @ok: the backend sent the pages without copying them.
+ * @called: the completion callback ran.
+ * @cancel: the send failed after the callback ran: reap without
+ *	returning the head.
+ * @sent: send time, for the completion latency.
+ * @node: on the context's done list.
+ *
+ * @state, @head and @cancel change only under the queue's mutex; @ok,
+ * @called and @node are written by the callback before it publishes the
+ * slot on the done list.
+ */
+struct vh_zslot {
+	struct ubuf_info ubuf;
+	struct vh_zc *zc;
+	u16 head;
+	u8 state;
+	bool ok;
+	bool called;
+	bool cancel;
+	ktime_t sent;
+	struct llist_node node;
+};
+
+enum { VH_ZS_FREE = 0, VH_ZS_INFLIGHT = 1, VH_ZS_DONE = 2 };
+
+/**
+ * struct vh_zc - zero-copy state of one TX queue
+ * @ref: one reference per in-flight slot plus one for the queue; the last
+ *	put frees the context (it may outlive the device when an skb stalls).
+ * @done: slots completed by the backend, not yet returned to the guest.
+ * @dev: device to wake; NULL once the queue let go of the context.
+ * @lock: protects @dev against the queue detaching.
+ * @nslots: size of @slots.
+ * @inflight: slots in flight.
+ * @slots: the slots; a free slot is found by scanning from @next.
+ * @next: scan start.
+ */
+struct vh_zc {
+	struct kref ref;
+	struct llist_head done;
+	struct vh_dev *dev;
+	spinlock_t lock;	/* protects @dev */
+	unsigned int nslots;
+	atomic_t inflight;
+	unsigned int next;
+	struct vh_zslot slots[];
+};
+
+/**
+ * struct vh_vq - one split virtqueue
+ * @dev: owning device.
+ * @mutex: protects everything below except where noted.
+ * @index: VH_RX or VH_TX.
+ * @num: ring size (a power of two), 0 until set.
+ * @desc: descriptor table (owner's user address).
+ * @avail: available ring.
+ * @used: used ring.
+ * @addr_set: SET_VRING_ADDR succeeded.
+ * @log_used: log used-ring writes at @log_addr (VHOST_VRING_F_LOG).
+ * @log_addr: guest-physical address of the used ring, for the dirty log.
+ * @last_avail_idx: next available entry to take.
+ * @avail_idx: last avail->idx read.
+ * @last_used_idx: next used entry to write.
+ * @signalled_used: used index at the last notification (event idx).
+ * @signalled_valid: @signalled_used is meaningful.
+ * @kick: kick eventfd's file, polled by @kick_poll.
+ * @call: call eventfd; written under @call_lock too.
+ * @call_lock: protects @call for the vic deliver callback.
+ * @err: error eventfd.
+ * @kick_poll: wake-up hook on @kick.
+ * @sock_poll: wake-up hook on the backend socket.
+ * @sock: backend socket, NULL when stopped.
+ * @sock_file: the file holding @sock.
+ * @sock_hlen: virtio-net header bytes the backend adds/expects.
+ * @vhost_hlen: header bytes this device adds/strips (VHOST_NET_F_VIRTIO_NET_HDR).
+ * @busyloop_timeout: VHOST_SET_VRING_BUSYLOOP_TIMEOUT value, microseconds.
+ * @iov: scratch I/O vector.
+ * @iov_off: where vh_ring_get() starts storing into @iov.
+ * @logv: guest-physical segments written by the current RX packet.
+ * @nlog: entries in @logv.
+ * @heads: used elements waiting to be written.
+ * @nheads: entries in @heads.
+ * @vic: interrupt coalescer of this queue's notifications.
+ * @zc: zero-copy context (TX only), NULL when zero-copy is unused.
+ * @zc_backoff: packets still to copy before trying zero-copy again.
+ * @zc_window: recent zero-copy completions counted for the failure rate.
+ * @zc_window_fail: failures among @zc_window.
+ * @stats: counters, under @mutex.
+ * @kicks: kicks seen (counted in the wake-up hook).
+ * @notifies: notifications delivered (counted in the vic callback).
+ * @zc_failed: zero-copy completions that copied after all.
+ * @zc_worst_ns: worst zero-copy completion latency.
+ */
+struct vh_vq {
+	struct vh_dev *dev;
+	struct mutex mutex;	/* the queue's state, see above */
+	unsigned int index;
+	unsigned int num;
+	struct vring_desc __user *desc;
+	struct vring_avail __user *avail;
+	struct vring_used __user *used;
+	bool addr_set;
+	bool log_used;
+	u64 log_addr;
+	u16 last_avail_idx;
+	u16 avail_idx;
+	u16 last_used_idx;
+	u16 signalled_used;
+	bool signalled_valid;
+	struct file *kick;
+	struct eventfd_ctx *call;
+	spinlock_t call_lock;	/* protects @call for vh_deliver() */
+	struct eventfd_ctx *err;
+	struct vh_poll kick_poll;
+	struct vh_poll sock_poll;
+	struct socket *sock;
+	struct file *sock_file;
+	unsigned int sock_hlen;
+	unsigned int vhost_hlen;
+	u32 busyloop_timeout;
+	struct iovec *iov;
+	unsigned int iov_off;
+	struct { u64 addr; u64 len; } *logv;
+	unsigned int nlog;
+	struct vring_used_elem *heads;
+	unsigned int nheads;
+	struct vmaccel_vic *vic;
+	struct vh_zc *zc;
+	u32 zc_backoff;
+	u32 zc_window;
+	u32 zc_window_fail;
+	struct vmaccel_vhost_vq_stats stats;
+	atomic64_t kicks;
+	atomic64_t notifies;
+	atomic64_t zc_failed;
+	atomic64_t zc_worst_ns;
+};
+
+/**
+ * struct vh_dev - one open /dev/vmaccel-vhost-net
+ * @mutex: device configuration (see the file comment).
+ * @mm: owner's mm (a reference), NULL before VHOST_SET_OWNER.
+ * @worker: the worker thread, running in @mm.
+ * @work: pending work bits (VH_WORK_*).
+ * @flushes: flush requests for the worker.
+ * @features: acked features.
+ * @backend_features: acked backend features (always 0).
+ * @umem: memory table; replaced under every queue's mutex.
+ * @log_base: dirty bitmap (owner's user address), 0 if none.
+ * @log_ctx: eventfd signalled after dirty pages are logged.
+ * @vic_params: coalescing parameters of this device.
+ * @zpol: zero-copy policy of this device.
+ * @vqs: the RX and TX queues.
+ * @node: on the list of open devices (debugfs).
+ * @id: device number for debugfs and tracepoints.
+ */
+struct vh_dev {
+	struct mutex mutex;	/* device configuration */
+	struct mm_struct *mm;
+	struct task_struct *worker;
+	unsigned long work;
+	struct llist_head flushes;
+	u64 features;
+	u64 backend_features;
+	struct vhost_iotlb *umem;
+	u64 log_base;
+	struct eventfd_ctx *log_ctx;
+	struct vmaccel_vic_params vic_params;
+	struct vmaccel_vhost_zcopy zpol;
+	struct vh_vq vqs[VH_NVQS];
+	struct list_head node;
+	unsigned int id;
+};
+
+/* Device-wide totals (sysfs). */
+struct vh_totals {
+	atomic64_t tx_packets, tx_bytes, rx_packets, rx_bytes, dropped;
+	atomic64_t zcopy_sent, zcopy_failed, notify_sent, errors;
+	atomic_t devices;
+};
+
+extern struct vh_totals vh_totals;
+extern struct mutex vh_param_lock;
+extern struct vmaccel_vhost_zcopy vh_zpol_default;
+extern unsigned int vh_tx_weight, vh_rx_weight;
+extern const struct attribute_group *vh_attr_groups[];
+
+static inline bool vh_has(const struct vh_dev *d, unsigned int bit)
+{
+	return d->features & (1ULL << bit);
+}
+
+/* dev.c */
+void vh_queue_work(struct vh_dev *d, unsigned int bit);
+void vh_vq_error(struct vh_vq *vq, int err);
+void vh_devices_show(struct seq_file *m);
+void vh_poll_start(struct vh_poll *p, struct file *file);
+void vh_poll_stop(struct vh_poll *p);
+
+/* mem.c */
+int vh_set_mem_table(struct vh_dev *d, void __user *argp);
+int vh_translate(struct vh_vq *vq, u64 gpa, u64 len, struct iovec *iov,
+		 unsigned int max);
+int vh_log_write(struct vh_vq *vq, u64 gpa, u64 len);
+bool vh_logging(const struct vh_vq *vq);
+
+/* ring.c */
+int vh_ring_get(struct vh_vq *vq, unsigned int *out, unsigned int *in,
+		u16 *head, bool log);
+void vh_ring_discard(struct vh_vq *vq, unsigned int n);
+int vh_used_push(struct vh_vq *vq, u16 head, u32 len);
+int vh_used_flush(struct vh_vq *vq);
+void vh_notify(struct vh_vq *vq, unsigned int n);
+bool vh_enable_notify(struct vh_vq *vq);
+void vh_disable_notify(struct vh_vq *vq);
+bool vh_ring_empty(struct vh_vq *vq);
+int vh_ring_check_addr(struct vh_vq *vq, const struct vhost_vring_addr *a);
+
+/* net.c */
+void vh_handle_tx(struct vh_vq *vq);
+void vh_handle_rx(struct vh_vq *vq);
+struct socket *vh_get_socket(int fd, struct file **filep);
+
+/* zcopy.c */
+int vh_zc_start(struct vh_vq *vq);
+void vh_zc_stop(struct vh_vq *vq);
+void vh_zc_reap(struct vh_vq *vq);
+bool vh_zc_choose(struct vh_vq *vq, size_t len);
+struct vh_zslot *vh_zc_get(struct vh_vq *vq, u16 head);
+void vh_zc_sent(struct vh_vq *vq, struct vh_zslot *s, int err);
+int vh_zpol_check(const struct vmaccel_vhost_zcopy *p);
+void vh_zc_exit(void);
+
+/* debugfs.c */
+void vh_debugfs_init(void);
+void vh_debugfs_exit(void);
+
+#endif /* _VMACCEL_VHNET_H */
