@@ -11,8 +11,11 @@
 #ifndef VMACCEL_KMOD_H
 #define VMACCEL_KMOD_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +47,69 @@ static inline int vmaccel_kmod_load_once(const char *path)
 	r = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
 	close(fd);
 	return r;
+}
+
+/* Name length of a module (MODULE_NAME_LEN in the kernel). */
+#define VMACCEL_KMOD_NAME_LEN	56
+
+/* References on module @name (/sys/module/NAME/refcnt), or -errno. */
+static inline int vmaccel_kmod_refcnt(const char *name)
+{
+	char path[128], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
+/*
+ * Unload the modules that depend on module @name (its holders), so that an
+ * unload test of @name can run while the whole suite is loaded (vhost holds
+ * vic).  Only vmaccel modules nobody uses are taken out; their names go to
+ * @held (room for @max).  Returns how many were unloaded, or -EBUSY when a
+ * holder is not ours, is in use or there are more than @max (the ones
+ * already unloaded are in @held all the same: give them back with
+ * vmaccel_kmod_reload()).
+ */
+static inline int vmaccel_kmod_unload_holders(const char *name,
+					      char held[][VMACCEL_KMOD_NAME_LEN],
+					      int max)
+{
+	char path[128];
+	struct dirent *d;
+	int n = 0, r = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/holders", name);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while (!r && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (strncmp(d->d_name, "vmaccel_", 8) || n == max ||
+		    strlen(d->d_name) >= VMACCEL_KMOD_NAME_LEN ||
+		    vmaccel_kmod_refcnt(d->d_name) != 0) {
+			r = -EBUSY;
+			break;
+		}
+		r = vmaccel_kmod_unload(d->d_name);
+		if (!r)
+			strcpy(held[n++], d->d_name);
+		else
+			r = -EBUSY;
+	}
+	closedir(dir);
+	return r ? r : n;
 }
 
 /*
@@ -93,6 +159,36 @@ static inline int vmaccel_kmod_load(const char *path)
 		r = vmaccel_kmod_load_once(path);
 	vmaccel_kmod_make_it_fail(1);
 	return r;
+}
+
+/*
+ * Load again the @n modules named in @held (taken out by
+ * vmaccel_kmod_unload_holders()), from the directory of the module files
+ * (VMACCEL_KO_DIR/<any module dir>/NAME.ko).  Returns 0 or the first error.
+ */
+static inline int vmaccel_kmod_reload(char held[][VMACCEL_KMOD_NAME_LEN],
+				      int n)
+{
+	const char *top = getenv("VMACCEL_KO_DIR");
+	char pat[PATH_MAX];
+	int i, r, ret = 0;
+	glob_t g;
+
+	for (i = 0; i < n; i++) {
+		snprintf(pat, sizeof(pat), "%s/*/%s.ko", top ? top : ".",
+			 held[i]);
+		if (glob(pat, 0, NULL, &g) || g.gl_pathc != 1) {
+			r = -ENOENT;
+		} else {
+			r = vmaccel_kmod_load(g.gl_pathv[0]);
+			if (r == -EEXIST)
+				r = 0;
+		}
+		globfree(&g);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
 }
 
 /* What a failed load most likely means. */

@@ -134,6 +134,9 @@ static void ul_check_works(struct __test_metadata *_metadata, unsigned int n)
 FIXTURE(unload) {
 	char ko[PATH_MAX];
 	int holders;
+	/* Modules that held ours (vhost), unloaded for the test. */
+	char held[4][VMACCEL_KMOD_NAME_LEN];
+	int nheld;
 };
 
 FIXTURE_SETUP(unload)
@@ -145,6 +148,14 @@ FIXTURE_SETUP(unload)
 	ASSERT_TRUE(ul_loaded())
 		TH_LOG("%s is not loaded (the runner loads it before the tests)",
 		       UL_MOD);
+	/* With the whole suite loaded, vhost holds vic: take it out. */
+	self->nheld = vmaccel_kmod_unload_holders(UL_MOD, self->held,
+						  ARRAY_SIZE(self->held));
+	if (self->nheld < 0) {
+		TH_LOG("cannot take out the modules holding %s: %s", UL_MOD,
+		       strerror(-self->nheld));
+		self->nheld = 0;
+	}
 	self->holders = ul_holders();
 }
 
@@ -152,12 +163,17 @@ FIXTURE_TEARDOWN(unload)
 {
 	int r;
 
-	/* Whatever happened, leave the module loaded. */
-	if (ul_loaded())
-		return;
-	r = ul_load(self->ko);
-	if (r && r != -EEXIST)
-		TH_LOG("cannot reload %s: %s", self->ko, ul_load_hint(r));
+	/* Whatever happened, leave the module (and its holders) loaded. */
+	if (!ul_loaded()) {
+		r = ul_load(self->ko);
+		if (r && r != -EEXIST)
+			TH_LOG("cannot reload %s: %s", self->ko,
+			       ul_load_hint(r));
+	}
+	r = vmaccel_kmod_reload(self->held, self->nheld);
+	if (r)
+		TH_LOG("cannot reload the modules that held %s: %s", UL_MOD,
+		       ul_load_hint(r));
 }
 
 /* The tests that reload need the module file. */
