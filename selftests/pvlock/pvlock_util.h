@@ -23,6 +23,8 @@
 
 #include <linux/vmaccel_pvlock.h>
 
+#include "../lib/vmaccel_sysfs.h"
+
 /*
  * kselftest_harness.h of 6.1 has an unused parameter in its SIGALRM handler;
  * keep -Wextra quiet about code that is not ours.
@@ -39,24 +41,8 @@
 /* For comparing __u64 counters with plain constants without sign warnings. */
 #define PVLOCK_U64(x)	((__u64)(x))
 
-static inline __u64 pvlock_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static inline void pvlock_sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (long)(ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
+#define pvlock_now_ns		vmaccel_now_ns
+#define pvlock_sleep_ms		vmaccel_sleep_ms
 
 static inline int pvlock_nr_cpus(void)
 {
@@ -132,51 +118,30 @@ static inline int pvlock_run(const struct vmaccel_pvlock_run *p,
 	return ret;
 }
 
+/* Read a file, without its trailing newline; 0, or -1 and errno. */
 static inline int pvlock_sysfs_read(const char *path, char *buf, size_t size)
 {
-	ssize_t n;
-	int fd;
+	int n = vmaccel_read_file(path, buf, size);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (n < 0) {
+		errno = -n;
 		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
+	}
 	if (n && buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
 	return 0;
 }
 
 /* Write a value; 0 or -errno. */
-static inline int pvlock_sysfs_write(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd, err;
+#define pvlock_sysfs_write	vmaccel_write_file
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	err = errno;
-	close(fd);
-	if (n < 0)
-		return -err;
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
+/* Read a number; 0, or -1 and errno (EINVAL for a malformed value). */
 static inline int pvlock_sysfs_u64(const char *path, __u64 *val)
 {
-	char buf[64], *end;
+	int r = vmaccel_read_u64(path, val);
 
-	if (pvlock_sysfs_read(path, buf, sizeof(buf)))
-		return -1;
-	errno = 0;
-	*val = strtoull(buf, &end, 10);
-	if (errno || end == buf || *end) {
-		errno = EINVAL;
+	if (r) {
+		errno = r == -EPROTO ? EINVAL : -r;
 		return -1;
 	}
 	return 0;

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Small helpers of the vmaccel selftests and benchmarks: reading and
+ * writing sysfs (or proc) files, numbers in them, the clock, sleeping, and
+ * whether this task runs under fault injection.
+ *
+ * Every helper returns 0 (or a length) or -errno, never asserts and needs
+ * nothing but libc, so that the benchmarks can use it too.
+ */
+#ifndef VMACCEL_SYSFS_H
+#define VMACCEL_SYSFS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+
+static inline __u64 vmaccel_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static inline void vmaccel_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Read file @path into @buf (NUL-terminated, one read() of at most
+ * @size - 1 bytes): the length read, or -errno.
+ */
+static inline int vmaccel_read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* Write @val to file @path in one write(): 0 or -errno (-EIO if short). */
+static inline int vmaccel_write_file(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/*
+ * Parse @buf as exactly one unsigned decimal number, with or without a
+ * newline after it: 0, or -EPROTO for anything else (or out of range).
+ */
+static inline int vmaccel_parse_u64(const char *buf, __u64 *val)
+{
+	char *end;
+
+	if (buf[0] < '0' || buf[0] > '9')
+		return -EPROTO;
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	if (errno || (*end && strcmp(end, "\n")))
+		return -EPROTO;
+	return 0;
+}
+
+/* Read a file holding one unsigned decimal number: 0 or -errno. */
+static inline int vmaccel_read_u64(const char *path, __u64 *val)
+{
+	char buf[64];
+	int r;
+
+	r = vmaccel_read_file(path, buf, sizeof(buf));
+	return r < 0 ? r : vmaccel_parse_u64(buf, val);
+}
+
+/* Write @val to file @path as a decimal number: 0 or -errno. */
+static inline int vmaccel_write_long(const char *path, long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", val);
+	return vmaccel_write_file(path, buf);
+}
+
+/*
+ * Whether this task's allocations fail at random: the debug tier's fault
+ * injection pass (/proc/self/make-it-fail set).  False without fault
+ * injection in the kernel.
+ */
+static inline bool vmaccel_fault_injected(void)
+{
+	char buf[16];
+
+	return vmaccel_read_file("/proc/self/make-it-fail", buf,
+				 sizeof(buf)) > 0 && atoi(buf) > 0;
+}
+
+#endif /* VMACCEL_SYSFS_H */
