@@ -54,6 +54,7 @@
 #include <sys/resource.h>
 
 #include "pvlock_util.h"
+#include "../lib/vmaccel_fuzz.h"
 
 /*
  * The time bound is what ends a phase in a TCG VM (about 12 s each); the
@@ -62,6 +63,9 @@
 #define FZ_DEFAULT_ITERS	200000
 #define FZ_DEFAULT_SECS		12
 #define FZ_THREADS		4
+/* Other ioctl numbers tried: the module's range [BASE, BASE + SPAN). */
+#define FZ_CMD_NR_BASE		0x70
+#define FZ_CMD_NR_SPAN		32
 
 /* The pool: a fixed fd number per slot, from FZ_FD_BASE up. */
 #define FZ_FD_BASE		300
@@ -73,8 +77,10 @@ enum fz_misc { FZ_PIPE_R, FZ_MEMFD, FZ_DEVNULL, FZ_OPATH, FZ_NR_MISC };
 
 #define FZ_NR_SLOTS	(FZ_NR_DEV + FZ_NR_MISC)
 
-/* Slot states; a slot's fd number is open exactly while it is FULL. */
-enum { FZ_EMPTY, FZ_BUSY, FZ_FULL };
+/* Slot states (a slot's fd number is open exactly while it is FULL). */
+#define FZ_EMPTY	VMACCEL_FUZZ_EMPTY
+#define FZ_BUSY		VMACCEL_FUZZ_BUSY
+#define FZ_FULL		VMACCEL_FUZZ_FULL
 
 /* The run state of a device fd, strict phase only. */
 enum fz_run { FZ_RUN_NONE, FZ_RUN_STARTED, FZ_RUN_DONE };
@@ -111,24 +117,15 @@ static const unsigned long fz_cmds[FZ_C_BADCMD] = {
 	VMACCEL_PVLOCK_RUN_STOP,
 };
 
-#define FZ_NR_ERRNO	160	/* histogram columns; larger errnos share the last */
-#define B(e)		(1ULL << (e))
+#define B(e)		VMACCEL_FUZZ_B(e)
 #define FZ_OK		B(0)
-
-#define FZ_MAX_FAILS	8
-#define FZ_MSG_LEN	320
 
 /* Backends by enum vmaccel_pvlock_backend value. */
 static const char * const fz_backends[] = { "spin", "ipi", "kvm" };
 #define FZ_NR_BACKENDS	3
 
 struct fz {
-	bool racy;			/* chaos phase */
-	bool faulty;			/* allocations fail at random */
-	__u64 seed;
-	unsigned long iters;
-	__u64 deadline;			/* CLOCK_MONOTONIC ns */
-	atomic_bool timed_out;
+	struct vmaccel_fuzz c;		/* seed, phase, failure log, counts */
 	struct fz_slot slot[FZ_NR_SLOTS];
 	int nr_cpus;
 	bool avail[FZ_NR_BACKENDS];
@@ -138,141 +135,28 @@ struct fz {
 	/* the model of sysfs, strict phase */
 	int backend;
 	__u32 threshold;
-	int low_fd;			/* lowest free fd number at start */
 	__u64 active0;			/* runs_active at the start of the phase */
-	atomic_bool stop;
-	atomic_ulong runs, closes, results, acquisitions;
-	pthread_mutex_t lock;		/* protects the failure log */
-	unsigned int nfail;
-	char fail[FZ_MAX_FAILS][FZ_MSG_LEN];
-	unsigned long count[FZ_NR_CALLS][FZ_NR_ERRNO];
+	atomic_ulong runs, results, acquisitions;
 };
 
 struct fz_thread {
+	struct vmaccel_fuzz_thread c;	/* first: vmaccel_fuzz_run_threads() */
 	struct fz *fz;
-	pthread_t tid;
-	__u64 rng;
-	unsigned char *arena;		/* RW, RW, RO, PROT_NONE */
-	size_t pg;
-	unsigned long count[FZ_NR_CALLS][FZ_NR_ERRNO];
 };
 
-/* One ioctl as issued. */
-struct fz_call {
-	int fd;
-	int what;		/* FZ_C_* of the structure built */
-	int call;		/* FZ_C_* of the command actually issued */
-	unsigned long cmd;
-	void *arg;
-	const char *argname;
-};
-
-/* --- output --- */
-
-static void fz_msg(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ksft_print_msg("%s\n", buf);
-	fflush(stdout);
-}
-
-static const char *fz_errname(int e)
-{
-	static const char * const names[] = {
-		[EPERM] = "EPERM", [ENOENT] = "ENOENT", [EINTR] = "EINTR",
-		[EIO] = "EIO", [EBADF] = "EBADF", [EAGAIN] = "EAGAIN",
-		[ENOMEM] = "ENOMEM", [EFAULT] = "EFAULT", [EBUSY] = "EBUSY",
-		[ENODEV] = "ENODEV", [EINVAL] = "EINVAL", [ENFILE] = "ENFILE",
-		[EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY", [ENOSPC] = "ENOSPC",
-		[ERANGE] = "ERANGE", [ENODATA] = "ENODATA",
-	};
-	static __thread char other[24];
-
-	if (e == 0)
-		return "0";
-	if (e > 0 && e < (int)ARRAY_SIZE(names) && names[e])
-		return names[e];
-	snprintf(other, sizeof(other), "errno %d", e);
-	return other;
-}
-
-static void fz_mask_str(__u64 mask, char *buf, size_t size)
-{
-	size_t len = 0;
-	int e;
-
-	buf[0] = '\0';
-	for (e = 0; e < 64 && len < size; e++)
-		if (mask & B(e))
-			len += snprintf(buf + len, size - len, "%s%s",
-					len ? "," : "", fz_errname(e));
-}
-
-static void fz_fail(struct fz *fz, const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&fz->lock);
-	if (fz->nfail < FZ_MAX_FAILS) {
-		va_start(ap, fmt);
-		vsnprintf(fz->fail[fz->nfail], FZ_MSG_LEN, fmt, ap);
-		va_end(ap);
-	}
-	fz->nfail++;
-	pthread_mutex_unlock(&fz->lock);
-}
-
-static void fz_count(struct fz_thread *t, int call, int err)
-{
-	t->count[call][err < FZ_NR_ERRNO ? err : FZ_NR_ERRNO - 1]++;
-}
+/* The framework's helpers on this fuzzer's structs. */
+#define fz_rand(t)		vmaccel_fuzz_rand(&(t)->c)
+#define fz_below(t, n)		vmaccel_fuzz_below(&(t)->c, n)
+#define fz_chance(t, pct)	vmaccel_fuzz_chance(&(t)->c, pct)
+#define fz_count(t, call, err)	vmaccel_fuzz_count(&(t)->c, call, err)
+#define fz_range_ok(t, p, n, w)	vmaccel_fuzz_range_ok(&(t)->c, p, n, w)
+#define fz_fail(fz, ...)	vmaccel_fuzz_fail(&(fz)->c, __VA_ARGS__)
 
 /* --- randomness --- */
-
-static __u64 fz_splitmix(__u64 x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static __u64 fz_rand(struct fz_thread *t)
-{
-	__u64 x = t->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	t->rng = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-static unsigned int fz_below(struct fz_thread *t, unsigned int n)
-{
-	return (unsigned int)(fz_rand(t) % n);
-}
-
-static bool fz_chance(struct fz_thread *t, unsigned int percent)
-{
-	return fz_below(t, 100) < percent;
-}
 
 static __u32 fz_range(struct fz_thread *t, __u32 lo, __u32 hi)
 {
 	return lo + (__u32)(fz_rand(t) % ((__u64)hi - lo + 1));
-}
-
-static __u32 fz_flip(struct fz_thread *t, __u32 v, unsigned int percent)
-{
-	if (fz_chance(t, percent))
-		v ^= 1U << fz_below(t, 32);
-	return v;
 }
 
 /* Anything around a limit: mostly invalid for a field of [lo, hi]. */
@@ -381,7 +265,7 @@ static struct vmaccel_pvlock_run fz_valid_run(struct fz_thread *t)
 	r = fz_below(t, 100);
 	if (r < 80)
 		p.duration_ms = fz_range(t, 1, 4);
-	else if (r < 96 || t->fz->racy)
+	else if (r < 96 || t->fz->c.racy)
 		p.duration_ms = fz_range(t, 5, FZ_SHORT_MS);
 	else	/* long: ended by STOP or close */
 		p.duration_ms = fz_chance(t, 50) ? VMACCEL_PVLOCK_DURATION_MS_MAX :
@@ -428,7 +312,7 @@ static struct vmaccel_pvlock_run fz_mutated_run(struct fz_thread *t)
 	for (i = 0; i < n; i++) {
 		switch (fz_below(t, 9)) {
 		case 0:
-			p.flags = fz_chance(t, 50) ? fz_flip(t, p.flags, 100) :
+			p.flags = fz_chance(t, 50) ? vmaccel_fuzz_flip(&t->c, p.flags, 100) :
 				  fz_below(t, 2 * VMACCEL_PVLOCK_RUN_FLAGS + 2);
 			break;
 		case 1:
@@ -457,7 +341,7 @@ static struct vmaccel_pvlock_run fz_mutated_run(struct fz_thread *t)
 			p.flags ^= VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD;
 			break;
 		default:
-			p.reserved = fz_flip(t, p.reserved, 100);
+			p.reserved = vmaccel_fuzz_flip(&t->c, p.reserved, 100);
 			break;
 		}
 	}
@@ -481,27 +365,6 @@ static struct fz_slot *fz_slot_of(struct fz *fz, int num)
 static struct fz_slot *fz_dev_slot(struct fz_thread *t)
 {
 	return &t->fz->slot[fz_below(t, FZ_NR_DEV)];
-}
-
-static bool fz_claim(struct fz_slot *s, int from)
-{
-	int expected = from;
-
-	return atomic_compare_exchange_strong(&s->state, &expected, FZ_BUSY);
-}
-
-/* Move @fd to the number of slot @s, which the caller claimed. */
-static int fz_place_fd(struct fz *fz, struct fz_slot *s, int fd)
-{
-	int r;
-
-	if (fd < 0)
-		return -1;
-	r = dup3(fd, s->num, O_CLOEXEC);
-	if (r != s->num && !(fz->faulty && errno == ENOMEM))
-		fz_fail(fz, "dup3(%d, %d): %s", fd, s->num, strerror(errno));
-	close(fd);
-	return r == s->num ? 0 : -1;
 }
 
 static int fz_new_misc(enum fz_misc m)
@@ -529,13 +392,13 @@ static void fz_fill(struct fz_thread *t, struct fz_slot *s)
 	struct fz *fz = t->fz;
 	int fd, err;
 
-	if (!fz_claim(s, FZ_EMPTY))
+	if (!vmaccel_fuzz_claim(&s->state, FZ_EMPTY, FZ_BUSY))
 		return;
 	fd = s->kind == FZ_DEV ? pvlock_open() : fz_new_misc(s->misc);
 	err = fd < 0 ? errno : 0;
-	if (s->kind == FZ_DEV && err && !(fz->faulty && err == ENOMEM))
+	if (s->kind == FZ_DEV && err && !(fz->c.faulty && err == ENOMEM))
 		fz_fail(fz, "open %s: %s", PVLOCK_DEV, strerror(err));
-	if (fz_place_fd(fz, s, fd)) {
+	if (vmaccel_fuzz_place_fd(&fz->c, s->num, fd)) {
 		atomic_store(&s->state, FZ_EMPTY);
 		return;
 	}
@@ -550,26 +413,17 @@ static void fz_close_slot(struct fz_thread *t, struct fz_slot *s)
 	struct fz *fz = t->fz;
 	int err;
 
-	if (!fz_claim(s, FZ_FULL))
+	if (!vmaccel_fuzz_claim(&s->state, FZ_FULL, FZ_BUSY))
 		return;
 	err = close(s->num) ? errno : 0;
 	fz_count(t, FZ_C_CLOSE, err);
 	if (err)
 		fz_fail(fz, "close(%d) of a pool fd: %s", s->num, strerror(err));
-	atomic_fetch_add(&fz->closes, 1);
+	atomic_fetch_add(&fz->c.closes, 1);
 	atomic_store(&s->state, FZ_EMPTY);
 }
 
-/* --- picking fds and pointers --- */
-
-static int fz_special_fd(struct fz_thread *t)
-{
-	static const int special[] = {
-		-1, FZ_FD_NEVER, INT_MAX, 1 << 20, INT_MIN, -2,
-	};
-
-	return special[fz_below(t, ARRAY_SIZE(special))];
-}
+/* --- picking fds --- */
 
 /* Any fd: mostly the device, else a pool slot of any kind or a bad number. */
 static int fz_any_fd(struct fz_thread *t)
@@ -577,7 +431,7 @@ static int fz_any_fd(struct fz_thread *t)
 	if (fz_chance(t, 80))
 		return fz_dev_slot(t)->num;
 	if (fz_chance(t, 30))
-		return fz_special_fd(t);
+		return vmaccel_fuzz_special_fd(&t->c, FZ_FD_NEVER);
 	return t->fz->slot[fz_below(t, FZ_NR_SLOTS)].num;
 }
 
@@ -596,99 +450,30 @@ static unsigned int fz_kinds(struct fz *fz, int num, struct fz_slot **sp)
 	*sp = s;
 	if (!s)
 		return FK_BAD;
-	if (!fz->racy && atomic_load(&s->state) != FZ_FULL)
+	if (!fz->c.racy && atomic_load(&s->state) != FZ_FULL)
 		return FK_BAD;
 	if (s->kind == FZ_DEV)
 		k = FK_DEV;
 	else
 		k = s->misc == FZ_OPATH ? FK_BAD : FK_FILE;
-	return k | (fz->racy ? FK_BAD : 0);
+	return k | (fz->c.racy ? FK_BAD : 0);
 }
-
-enum fz_ptr {
-	FZ_P_OK, FZ_P_END, FZ_P_RW_RO, FZ_P_RO, FZ_P_RO_RUN, FZ_P_RO_NONE,
-	FZ_P_NONE, FZ_P_NULL, FZ_P_ONE, FZ_P_KERNEL, FZ_P_HIGH, FZ_NR_PTR
-};
-
-static const char * const fz_ptr_names[FZ_NR_PTR] = {
-	"ok", "end-of-rw", "rw|ro", "ro", "ro-run", "ro|none", "none",
-	"NULL", "1", "kernel", "high",
-};
 
 /* Where the arena's read-only page keeps a valid run structure. */
 #define FZ_RO_RUN_OFF	256
-
-static void *fz_pointer(struct fz_thread *t, size_t size, const char **name)
-{
-	unsigned char *a = t->arena;
-	size_t pg = t->pg;
-	unsigned int k;
-	size_t cut;
-
-	k = fz_chance(t, 85) ? FZ_P_OK : fz_below(t, FZ_NR_PTR);
-	*name = fz_ptr_names[k];
-	cut = size > 1 ? 1 + fz_below(t, size - 1) : 1;
-	switch (k) {
-	case FZ_P_OK:
-		return a + fz_below(t, 2 * pg - size);	/* unaligned too */
-	case FZ_P_END:
-		return a + 2 * pg - size;
-	case FZ_P_RW_RO:
-		return a + 2 * pg - cut;
-	case FZ_P_RO:
-		return a + 2 * pg;
-	case FZ_P_RO_RUN:
-		return a + 2 * pg + FZ_RO_RUN_OFF;
-	case FZ_P_RO_NONE:
-		return a + 3 * pg - cut;
-	case FZ_P_NONE:
-		return a + 3 * pg;
-	case FZ_P_NULL:
-		return NULL;
-	case FZ_P_ONE:
-		return (void *)1;
-	case FZ_P_KERNEL:
-		return (void *)0xffff888000000000ULL;
-	default:
-		return (void *)((1ULL << 47) - 8);
-	}
-}
-
-/* [p, p + size) is in the arena's readable (@write: writable) pages. */
-static bool fz_range_ok(struct fz_thread *t, const void *p, size_t size,
-			bool write)
-{
-	uintptr_t a = (uintptr_t)t->arena, x = (uintptr_t)p;
-	uintptr_t end = a + (write ? 2 : 3) * t->pg;
-
-	return x >= a && x + size <= end;
-}
-
-/* Copy the part of @src that lands in writable pages of the arena to @p. */
-static void fz_put(struct fz_thread *t, void *p, const void *src, size_t size)
-{
-	uintptr_t a = (uintptr_t)t->arena, x = (uintptr_t)p;
-	uintptr_t end = a + 2 * t->pg;
-
-	if (x < a || x >= end)
-		return;
-	if (x + size > end)
-		size = end - x;
-	memcpy(p, src, size);
-}
 
 /* --- building calls --- */
 
 /* Whether a blocking RESULT on slot @s could wait for a long run. */
 static bool fz_may_wait_long(struct fz *fz, const struct fz_slot *s)
 {
-	if (fz->racy)
+	if (fz->c.racy)
 		return false;	/* chaos runs are all short */
 	return s && s->kind == FZ_DEV && s->run == FZ_RUN_STARTED &&
 	       !s->stopped && s->p.duration_ms > FZ_SHORT_MS;
 }
 
-static void fz_build(struct fz_thread *t, struct fz_call *c)
+static void fz_build(struct fz_thread *t, struct vmaccel_fuzz_call *c)
 {
 	union {
 		struct vmaccel_pvlock_run run;
@@ -711,7 +496,7 @@ static void fz_build(struct fz_thread *t, struct fz_call *c)
 		else
 			memset(&u.raw[64], 0x5a, sizeof(u.res) - 64);
 		u.res.flags = fz_chance(t, 50) ? VMACCEL_PVLOCK_RESULT_NONBLOCK : 0;
-		u.res.flags = fz_flip(t, u.res.flags, 8);
+		u.res.flags = vmaccel_fuzz_flip(&t->c, u.res.flags, 8);
 		u.res.reserved[0] = 0;
 		u.res.reserved[1] = 0;
 		if (fz_chance(t, 6))
@@ -722,8 +507,9 @@ static void fz_build(struct fz_thread *t, struct fz_call *c)
 		size = 64;
 		break;
 	}
-	c->arg = fz_pointer(t, size, &c->argname);
-	fz_put(t, c->arg, &u, size);
+	c->arg = vmaccel_fuzz_pointer(&t->c, size, 85, 2, FZ_RO_RUN_OFF, "ro-run",
+				      &c->argname);
+	vmaccel_fuzz_put(&t->c, c->arg, &u, size);
 }
 
 /* A command number: usually @what's, else one next to it. */
@@ -732,37 +518,9 @@ static unsigned long fz_cmd(struct fz_thread *t, int what)
 	static const unsigned int sizes[] = {
 		0, 1, 4, 8, 28, 31, 32, 33, 64, 1208, 1215, 1216, 1217, 16383,
 	};
-	unsigned long cmd = fz_cmds[what];
-	unsigned int bit;
 
-	if (fz_chance(t, 85))
-		return cmd;
-	switch (fz_below(t, 4)) {
-	case 0:		/* another direction */
-		return _IOC(fz_below(t, 4), _IOC_TYPE(cmd), _IOC_NR(cmd),
-			    _IOC_SIZE(cmd));
-	case 1:		/* another size */
-		return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd),
-			    sizes[fz_below(t, ARRAY_SIZE(sizes))]);
-	case 2:		/* another number, in pvlock's range or anywhere */
-		return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd),
-			    fz_chance(t, 50) ? 0x70 + fz_below(t, 32) :
-					       fz_below(t, 256),
-			    _IOC_SIZE(cmd));
-	default:	/* one bit flipped, outside the type byte */
-		bit = fz_below(t, 24);
-		return cmd ^ (1UL << (bit < 8 ? bit : bit + 8));
-	}
-}
-
-static int fz_call_of(unsigned long cmd)
-{
-	int i;
-
-	for (i = 0; i < FZ_C_BADCMD; i++)
-		if (cmd == fz_cmds[i])
-			return i;
-	return FZ_C_BADCMD;
+	return vmaccel_fuzz_cmd(&t->c, fz_cmds[what], sizes, ARRAY_SIZE(sizes),
+				FZ_CMD_NR_BASE, FZ_CMD_NR_SPAN);
 }
 
 /* --- predicting results --- */
@@ -780,7 +538,7 @@ static void fz_run_state(const struct fz_slot *s, __u64 after,
 		 (s->stopped || after >= s->end_ns));
 }
 
-static __u64 fz_expect_start(struct fz_thread *t, const struct fz_call *c,
+static __u64 fz_expect_start(struct fz_thread *t, const struct vmaccel_fuzz_call *c,
 			     const struct fz_slot *s, __u64 after)
 {
 	struct vmaccel_pvlock_run p;
@@ -794,7 +552,7 @@ static __u64 fz_expect_start(struct fz_thread *t, const struct fz_call *c,
 		return B(EINVAL);
 	/* Documented for a start that cannot get its memory or threads. */
 	mask = B(ENOMEM) | B(EINTR);
-	if (t->fz->racy)
+	if (t->fz->c.racy)
 		return mask | FZ_OK | B(EBUSY);
 	fz_run_state(s, after, &running, &over);
 	if (running)
@@ -804,7 +562,7 @@ static __u64 fz_expect_start(struct fz_thread *t, const struct fz_call *c,
 	return mask;
 }
 
-static __u64 fz_expect_result(struct fz_thread *t, const struct fz_call *c,
+static __u64 fz_expect_result(struct fz_thread *t, const struct vmaccel_fuzz_call *c,
 			      const struct fz_slot *s, __u64 after)
 {
 	const size_t roff = offsetof(struct vmaccel_pvlock_result, reserved);
@@ -822,7 +580,7 @@ static __u64 fz_expect_result(struct fz_thread *t, const struct fz_call *c,
 		return B(EINVAL);
 	wr = fz_range_ok(t, c->arg, sizeof(r), true);
 	done = wr ? FZ_OK : B(EFAULT);
-	if (t->fz->racy) {
+	if (t->fz->c.racy) {
 		mask = B(ENODATA) | done;
 		if (r.flags & VMACCEL_PVLOCK_RESULT_NONBLOCK)
 			mask |= B(EAGAIN);
@@ -841,7 +599,7 @@ static __u64 fz_expect_result(struct fz_thread *t, const struct fz_call *c,
 	return mask;
 }
 
-static __u64 fz_expect_ioctl(struct fz_thread *t, const struct fz_call *c,
+static __u64 fz_expect_ioctl(struct fz_thread *t, const struct vmaccel_fuzz_call *c,
 			     __u64 after)
 {
 	struct fz_slot *s;
@@ -862,9 +620,9 @@ static __u64 fz_expect_ioctl(struct fz_thread *t, const struct fz_call *c,
 		mask |= fz_expect_result(t, c, s, after);
 		break;
 	case FZ_C_STOP:
-		if (t->fz->racy || s->run == FZ_RUN_NONE)
+		if (t->fz->c.racy || s->run == FZ_RUN_NONE)
 			mask |= B(ENODATA);
-		if (t->fz->racy || s->run != FZ_RUN_NONE)
+		if (t->fz->c.racy || s->run != FZ_RUN_NONE)
 			mask |= FZ_OK;
 		break;
 	default:
@@ -989,7 +747,7 @@ static void fz_check_res_model(struct fz_thread *t, struct fz_slot *s,
 }
 
 /* After the call: the model and the output. */
-static void fz_after(struct fz_thread *t, const struct fz_call *c, int err,
+static void fz_after(struct fz_thread *t, const struct vmaccel_fuzz_call *c, int err,
 		     const void *in, __u64 before)
 {
 	struct fz *fz = t->fz;
@@ -1003,7 +761,7 @@ static void fz_after(struct fz_thread *t, const struct fz_call *c, int err,
 	case FZ_C_START:
 		if (err == 0)
 			atomic_fetch_add(&fz->runs, 1);
-		if (fz->racy)
+		if (fz->c.racy)
 			break;
 		if (err == 0) {
 			s->run = FZ_RUN_STARTED;
@@ -1025,11 +783,11 @@ static void fz_after(struct fz_thread *t, const struct fz_call *c, int err,
 			atomic_fetch_add(&fz->results, 1);
 			atomic_fetch_add(&fz->acquisitions, r.acquisitions);
 			fz_check_res(t, &r, rin->flags, c->fd);
-			if (!fz->racy) {
+			if (!fz->c.racy) {
 				s->run = FZ_RUN_DONE;
 				fz_check_res_model(t, s, &r);
 			}
-		} else if (err == EFAULT && !fz->racy &&
+		} else if (err == EFAULT && !fz->c.racy &&
 			   s->run != FZ_RUN_NONE &&
 			   fz_range_ok(t, c->arg, sizeof(r), false) &&
 			   !fz_range_ok(t, c->arg, sizeof(r), true) &&
@@ -1040,7 +798,7 @@ static void fz_after(struct fz_thread *t, const struct fz_call *c, int err,
 		}
 		break;
 	case FZ_C_STOP:
-		if (err == 0 && !fz->racy && s->run == FZ_RUN_STARTED)
+		if (err == 0 && !fz->c.racy && s->run == FZ_RUN_STARTED)
 			s->stopped = true;
 		break;
 	default:
@@ -1058,7 +816,7 @@ static void fz_ioctl(struct fz_thread *t)
 	struct fz_slot *s;
 	__u64 mask, before, after;
 	char want[128];
-	struct fz_call c;
+	struct vmaccel_fuzz_call c;
 	int ret, err;
 
 	memset(&in, 0, sizeof(in));
@@ -1075,7 +833,7 @@ static void fz_ioctl(struct fz_thread *t)
 		break;
 	}
 	c.cmd = fz_cmd(t, c.what);
-	c.call = fz_call_of(c.cmd);
+	c.call = vmaccel_fuzz_call_of(c.cmd, fz_cmds, FZ_C_BADCMD);
 	fz_build(t, &c);
 	s = fz_slot_of(fz, c.fd);
 	/*
@@ -1100,13 +858,13 @@ static void fz_ioctl(struct fz_thread *t)
 	after = pvlock_now_ns();
 	fz_count(t, c.call, err);
 	mask = fz_expect_ioctl(t, &c, after);
-	if (fz->faulty)
+	if (fz->c.faulty)
 		mask |= B(ENOMEM) | B(EFAULT);
 	if (err >= 64 || !(mask & B(err)) || ret > 0) {
-		fz_mask_str(mask, want, sizeof(want));
+		vmaccel_fuzz_mask_str(mask, want, sizeof(want));
 		fz_fail(fz, "ioctl(%d, %#lx [%s], %s %s) = %d (%s), expected {%s}",
 			c.fd, c.cmd, fz_call_names[c.call],
-			fz_call_names[c.what], c.argname, ret, fz_errname(err),
+			fz_call_names[c.what], c.argname, ret, vmaccel_fuzz_errname(err),
 			want);
 		return;
 	}
@@ -1169,21 +927,21 @@ static void fz_sysfs_backend(struct fz_thread *t)
 		mask = B(EINVAL);
 	else if (!fz->avail[id])
 		mask = B(ENODEV);
-	else if (fz->racy || fz->active0 || fz_any_run_active(fz))
+	else if (fz->c.racy || fz->active0 || fz_any_run_active(fz))
 		mask = FZ_OK | B(EBUSY);
 	else
 		mask = FZ_OK;
-	if (fz->faulty)
+	if (fz->c.faulty)
 		mask |= B(ENOMEM);
 	err = -pvlock_sysfs_write(PVLOCK_SYSFS "backend", w);
 	fz_count(t, FZ_C_BACKEND, err);
 	if (err >= 64 || !(mask & B(err))) {
-		fz_mask_str(mask, want, sizeof(want));
+		vmaccel_fuzz_mask_str(mask, want, sizeof(want));
 		fz_fail(fz, "write \"%s\" to backend: %s, expected {%s}%s", w,
-			fz_errname(err), want,
+			vmaccel_fuzz_errname(err), want,
 			err == EBUSY ? " (no run active: runs_active leaked?)" : "");
 	}
-	if (!err && !fz->racy)
+	if (!err && !fz->c.racy)
 		fz->backend = id;
 }
 
@@ -1219,36 +977,20 @@ static void fz_sysfs_threshold(struct fz_thread *t)
 	if (ok)
 		snprintf(buf, sizeof(buf), fz_chance(t, 50) ? "%u\n" : "%u", v);
 	mask = ok ? FZ_OK : B(EINVAL);
-	if (fz->faulty)
+	if (fz->c.faulty)
 		mask |= B(ENOMEM);
 	err = -pvlock_sysfs_write(PVLOCK_SYSFS "spin_threshold", w);
 	fz_count(t, FZ_C_THRESHOLD, err);
 	if (err >= 64 || !(mask & B(err))) {
-		fz_mask_str(mask, want, sizeof(want));
+		vmaccel_fuzz_mask_str(mask, want, sizeof(want));
 		fz_fail(fz, "write \"%s\" to spin_threshold: %s, expected {%s}",
-			w, fz_errname(err), want);
+			w, vmaccel_fuzz_errname(err), want);
 	}
-	if (!err && !fz->racy)
+	if (!err && !fz->c.racy)
 		fz->threshold = v;
 }
 
 /* --- threads and phases --- */
-
-/* Fill an empty slot, if there is one. */
-static void fz_fill_any(struct fz_thread *t)
-{
-	struct fz *fz = t->fz;
-	unsigned int i, first = fz_below(t, FZ_NR_SLOTS);
-	struct fz_slot *s;
-
-	for (i = 0; i < FZ_NR_SLOTS; i++) {
-		s = &fz->slot[(first + i) % FZ_NR_SLOTS];
-		if (atomic_load(&s->state) == FZ_EMPTY) {
-			fz_fill(t, s);
-			return;
-		}
-	}
-}
 
 /* One random operation. */
 static void fz_step(struct fz_thread *t)
@@ -1256,92 +998,33 @@ static void fz_step(struct fz_thread *t)
 	struct fz *fz = t->fz;
 	unsigned int r = fz_below(t, 100);
 
-	if (fz->racy || r < 88)
+	if (fz->c.racy || r < 88)
 		fz_ioctl(t);
 	else if (r < 91)
 		fz_close_slot(t, fz_dev_slot(t));
 	else if (r < 94)
-		fz_fill_any(t);
+		vmaccel_fuzz_fill_any(&t->c);
 	else if (r < 97)
 		fz_sysfs_backend(t);
 	else
 		fz_sysfs_threshold(t);
 }
 
+/* The framework's view of the pool and of the operations. */
+VMACCEL_FUZZ_DEFINE_OPS(fz_ops, 16, 3);
+
+/* The read-only page of the arena: zeroes, and a valid run at one offset. */
 static int fz_thread_init(struct fz_thread *t, struct fz *fz, int idx)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	struct vmaccel_pvlock_run p = {
 		.kind = VMACCEL_PVLOCK_KIND_SPINLOCK,
 		.nr_threads = 2,
 		.duration_ms = 1,
 	};
-	unsigned char *a;
 
-	memset(t, 0, sizeof(*t));
 	t->fz = fz;
-	t->pg = pg;
-	t->rng = fz_splitmix(fz->seed + 0x1000 * (idx + 1)) | 1;
-	a = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (a == MAP_FAILED)
-		return -1;
-	memset(a, 0, 3 * pg);
-	/* The read-only page: zeroes, and a valid run at one offset. */
-	memcpy(a + 2 * pg + FZ_RO_RUN_OFF, &p, sizeof(p));
-	if (mprotect(a + 2 * pg, pg, PROT_READ) ||
-	    mprotect(a + 3 * pg, pg, PROT_NONE)) {
-		munmap(a, 4 * pg);
-		return -1;
-	}
-	t->arena = a;
-	return 0;
-}
-
-static void fz_thread_fini(struct fz_thread *t)
-{
-	int i, e;
-
-	for (i = 0; i < FZ_NR_CALLS; i++)
-		for (e = 0; e < FZ_NR_ERRNO; e++)
-			t->fz->count[i][e] += t->count[i][e];
-	memset(t->count, 0, sizeof(t->count));
-	if (t->arena)
-		munmap(t->arena, 4 * t->pg);
-	t->arena = NULL;
-}
-
-/* Past the phase's time bound?  Checked every 16 operations. */
-static bool fz_time_up(struct fz *fz, unsigned long i)
-{
-	if (i % 16 || pvlock_now_ns() < fz->deadline)
-		return atomic_load(&fz->timed_out);
-	atomic_store(&fz->timed_out, true);
-	return true;
-}
-
-static void *fz_worker(void *arg)
-{
-	struct fz_thread *t = arg;
-	unsigned long i, n = t->fz->iters / FZ_THREADS;
-
-	for (i = 0; i < n && !fz_time_up(t->fz, i); i++)
-		fz_step(t);
-	return NULL;
-}
-
-/* Closes random pool fds under the workers and opens new ones. */
-static void *fz_closer(void *arg)
-{
-	struct fz_thread *t = arg;
-	struct fz *fz = t->fz;
-
-	while (!atomic_load(&fz->stop)) {
-		fz_close_slot(t, &fz->slot[fz_below(t, FZ_NR_SLOTS)]);
-		fz_fill_any(t);
-		pvlock_sleep_ms(fz_below(t, 3));
-	}
-	return NULL;
+	return vmaccel_fuzz_thread_init(&t->c, &fz->c, idx, &p, sizeof(p),
+					FZ_RO_RUN_OFF);
 }
 
 /* Writes the sysfs knobs while runs start and end. */
@@ -1350,7 +1033,7 @@ static void *fz_sysfs_writer(void *arg)
 	struct fz_thread *t = arg;
 	struct fz *fz = t->fz;
 
-	while (!atomic_load(&fz->stop)) {
+	while (!atomic_load(&fz->c.stop)) {
 		if (fz_chance(t, 50))
 			fz_sysfs_backend(t);
 		else
@@ -1360,69 +1043,17 @@ static void *fz_sysfs_writer(void *arg)
 	return NULL;
 }
 
-static void fz_close_all(struct fz_thread *t)
-{
-	int i;
-
-	for (i = 0; i < FZ_NR_SLOTS; i++)
-		fz_close_slot(t, &t->fz->slot[i]);
-}
-
 static void fz_report(struct fz *fz, const char *phase)
 {
-	unsigned long calls = 0, sum[FZ_NR_ERRNO] = { 0 }, n;
-	const char *sep;
-	char line[768];
-	size_t len;
-	int i, e;
+	static const char fmt[] =
+		"fuzz: %lu runs started, %lu results (%lu acquisitions), %lu pool fds closed%s";
 
-	for (i = 0; i < FZ_NR_CALLS; i++)
-		for (e = 0; e < FZ_NR_ERRNO; e++) {
-			sum[e] += fz->count[i][e];
-			calls += fz->count[i][e];
-		}
-	len = snprintf(line, sizeof(line), "fuzz: %lu calls (%s)", calls, phase);
-	sep = ";";
-	for (e = 0; e < FZ_NR_ERRNO; e++)
-		if (sum[e] && len < sizeof(line)) {
-			len += snprintf(line + len, sizeof(line) - len, "%s %s: %lu",
-					sep, fz_errname(e), sum[e]);
-			sep = ",";
-		}
-	fz_msg("%s", line);
-	for (i = 0; i < FZ_NR_CALLS; i++) {
-		n = 0;
-		for (e = 0; e < FZ_NR_ERRNO; e++)
-			n += fz->count[i][e];
-		len = snprintf(line, sizeof(line), "fuzz:   %-10s %7lu",
-			       fz_call_names[i], n);
-		for (e = 0; e < FZ_NR_ERRNO; e++)
-			if (fz->count[i][e] && len < sizeof(line))
-				len += snprintf(line + len, sizeof(line) - len,
-						" %s: %lu", fz_errname(e),
-						fz->count[i][e]);
-		fz_msg("%s", line);
-	}
-	fz_msg("fuzz: %lu runs started, %lu results (%lu acquisitions), %lu pool fds closed%s",
-	       atomic_load(&fz->runs), atomic_load(&fz->results),
-	       atomic_load(&fz->acquisitions), atomic_load(&fz->closes),
-	       atomic_load(&fz->timed_out) ? "; stopped by the time bound" : "");
-}
-
-static __u64 fz_env(const char *name, __u64 def)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoull(s, NULL, 0) : def;
-}
-
-/* Whether allocations of this process fail at random (the fault pass). */
-static bool fz_fault_injected(void)
-{
-	char buf[16];
-
-	return !pvlock_sysfs_read("/proc/self/make-it-fail", buf, sizeof(buf)) &&
-	       atoi(buf) > 0;
+	vmaccel_fuzz_report(&fz->c, phase);
+	vmaccel_fuzz_msg(fmt, atomic_load(&fz->runs),
+			 atomic_load(&fz->results),
+			 atomic_load(&fz->acquisitions),
+			 atomic_load(&fz->c.closes),
+			 vmaccel_fuzz_timed_out_str(&fz->c));
 }
 
 /* Read the sysfs knobs; 0 or -1. */
@@ -1458,23 +1089,16 @@ FIXTURE(fuzz) {
 
 FIXTURE_SETUP(fuzz)
 {
-	struct rlimit rl;
 	struct fz *fz;
 	char buf[64];
 	int i;
 
-	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < 3; i++)
-		if (fcntl(i, F_GETFD) < 0)
-			ASSERT_EQ(i, open("/dev/null", O_RDWR));
 	fz = calloc(1, sizeof(*fz));
 	ASSERT_NE(NULL, fz);
 	self->fz = fz;
-	pthread_mutex_init(&fz->lock, NULL);
-	fz->faulty = fz_fault_injected();
-	fz->seed = fz_env("VMACCEL_FUZZ_SEED",
-			  fz_splitmix((__u64)time(NULL) ^ ((__u64)getpid() << 32)));
-	fz->iters = fz_env("VMACCEL_FUZZ_ITERS", FZ_DEFAULT_ITERS);
+	fz->c.faulty = vmaccel_fault_injected();
+	vmaccel_fuzz_setup(_metadata, &fz->c, &fz_ops, fz_call_names,
+			   FZ_NR_CALLS, FZ_DEFAULT_ITERS, FZ_FD_BASE, FZ_NR_SLOTS);
 	fz->nr_cpus = pvlock_nr_cpus();
 	for (i = 0; i < FZ_NR_SLOTS; i++) {
 		struct fz_slot *s = &fz->slot[i];
@@ -1484,13 +1108,6 @@ FIXTURE_SETUP(fuzz)
 		s->kind = i < FZ_NR_DEV ? FZ_DEV : FZ_MISC;
 		s->misc = i < FZ_NR_DEV ? 0 : i - FZ_NR_DEV;
 	}
-	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
-	if (rl.rlim_cur < FZ_FD_BASE + FZ_NR_SLOTS + 64) {
-		rl.rlim_cur = FZ_FD_BASE + FZ_NR_SLOTS + 64;
-		ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
-	}
-	for (i = FZ_FD_NEVER; i < FZ_FD_BASE + FZ_NR_SLOTS; i++)
-		ASSERT_EQ(-1, fcntl(i, F_GETFD)) TH_LOG("fd %d is in use", i);
 	ASSERT_EQ(0, access(PVLOCK_DEV, F_OK))
 		TH_LOG("%s: %s (is vmaccel_pvlock loaded?)", PVLOCK_DEV,
 		       strerror(errno));
@@ -1501,9 +1118,7 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_EQ(0, fz_read_knobs(&fz->backend0, &fz->threshold0));
 	fz->backend = fz->backend0;
 	fz->threshold = fz->threshold0;
-	fz->low_fd = dup(0);
-	ASSERT_LE(0, fz->low_fd);
-	close(fz->low_fd);
+	vmaccel_fuzz_note_low_fd(_metadata, &fz->c);
 	ASSERT_EQ(0, fz_thread_init(&self->main, fz, 0));
 }
 
@@ -1513,39 +1128,20 @@ FIXTURE_TEARDOWN(fuzz)
 
 	if (!fz)
 		return;
-	atomic_store(&fz->stop, true);
-	if (self->main.fz) {
-		fz_close_all(&self->main);
-		fz_thread_fini(&self->main);
-	}
+	vmaccel_fuzz_teardown(&self->main.c);
 	fz_restore_knobs(fz);
 	free(fz);
 }
 
 static void fz_start(struct fz *fz, const char *phase)
 {
-	__u64 secs = fz_env("VMACCEL_FUZZ_SECS", FZ_DEFAULT_SECS);
-
-	fz->deadline = pvlock_now_ns() + secs * 1000000000ULL;
+	vmaccel_fuzz_start(&fz->c, phase, FZ_DEFAULT_SECS);
 	/* Runs of other programs may be counted still; only ours matter. */
 	if (pvlock_sysfs_u64(PVLOCK_SYSFS "runs_active", &fz->active0))
 		fz_fail(fz, "read runs_active: %s", strerror(errno));
 	else if (fz->active0)
-		fz_msg("fuzz: %llu runs active before the phase",
-		       (unsigned long long)fz->active0);
-	fz_msg("fuzz: %s: seed %llu (replay: VMACCEL_FUZZ_SEED=%llu), %lu ops, <= %llu s%s",
-	       phase, (unsigned long long)fz->seed,
-	       (unsigned long long)fz->seed, fz->iters,
-	       (unsigned long long)secs,
-	       fz->faulty ? ", allocation failures injected" : "");
-}
-
-static void fz_fill_all(struct fz_thread *t)
-{
-	int i;
-
-	for (i = 0; i < FZ_NR_SLOTS; i++)
-		fz_fill(t, &t->fz->slot[i]);
+		vmaccel_fuzz_msg("fuzz: %llu runs active before the phase",
+				 (unsigned long long)fz->active0);
 }
 
 /* After a phase: everything reported, everything closed, nothing left. */
@@ -1554,11 +1150,10 @@ static void fz_finish(struct __test_metadata *_metadata, struct fz_thread *t,
 {
 	struct fz *fz = t->fz;
 	__u64 active = 0, inuse = 0;
-	unsigned int i;
-	int n, r;
+	int r;
 
-	fz_close_all(t);
-	fz_thread_fini(t);
+	vmaccel_fuzz_close_all(&t->c);
+	vmaccel_fuzz_thread_fini(&t->c);
 	fz_report(fz, phase);
 	/* close() returned: the release stopped every run of the pool. */
 	r = pvlock_sysfs_u64(PVLOCK_SYSFS "runs_active", &active) ||
@@ -1573,26 +1168,16 @@ static void fz_finish(struct __test_metadata *_metadata, struct fz_thread *t,
 		fz_fail(fz, "restoring backend %s and spin_threshold %u: %s",
 			fz_backends[fz->backend0], fz->threshold0,
 			strerror(-r));
-	for (i = 0; i < fz->nfail && i < FZ_MAX_FAILS; i++)
-		TH_LOG("%s", fz->fail[i]);
-	ASSERT_EQ(0U, fz->nfail)
-		TH_LOG("%u unexpected results (seed %llu)", fz->nfail,
-		       (unsigned long long)fz->seed);
-	n = dup(0);
-	close(n);
-	ASSERT_EQ(fz->low_fd, n) TH_LOG("an fd number leaked");
+	vmaccel_fuzz_finish(_metadata, &fz->c);
 }
 
 /* One thread, every result predicted from a model of every fd. */
 TEST_F_TIMEOUT(fuzz, strict, 600)
 {
 	struct fz_thread *t = &self->main;
-	unsigned long i;
 
 	fz_start(self->fz, "strict");
-	fz_fill_all(t);
-	for (i = 0; i < self->fz->iters && !fz_time_up(self->fz, i); i++)
-		fz_step(t);
+	vmaccel_fuzz_run_strict(&t->c);
 	fz_finish(_metadata, t, "strict, 1 thread");
 }
 
@@ -1602,35 +1187,25 @@ TEST_F_TIMEOUT(fuzz, strict, 600)
  */
 TEST_F_TIMEOUT(fuzz, chaos, 600)
 {
-	struct fz_thread *th;
+	void *(*const helpers[])(void *) = { fz_sysfs_writer };
 	struct fz *fz = self->fz;
+	struct fz_thread *th;
 	const int nr = FZ_THREADS + 2;
 	char phase[80];
 	int i, started;
 
-	fz->racy = true;
+	fz->c.racy = true;
 	fz_start(fz, "chaos");
 	th = calloc(nr, sizeof(*th));
 	ASSERT_NE(NULL, th);
-	fz_fill_all(&self->main);
+	vmaccel_fuzz_fill_all(&self->main.c);
 	for (i = 0; i < nr; i++)
 		if (fz_thread_init(&th[i], fz, i + 1))
 			break;
 	ASSERT_EQ(nr, i);
 	/* Threads are joined before anything is asserted. */
-	for (started = 0; started < nr; started++)
-		if (pthread_create(&th[started].tid, NULL,
-				   started < FZ_THREADS ? fz_worker :
-				   started == FZ_THREADS ? fz_closer :
-				   fz_sysfs_writer, &th[started]))
-			break;
-	for (i = 0; i < started && i < FZ_THREADS; i++)
-		pthread_join(th[i].tid, NULL);
-	atomic_store(&fz->stop, true);
-	for (i = FZ_THREADS; i < started; i++)
-		pthread_join(th[i].tid, NULL);
-	for (i = 0; i < nr; i++)
-		fz_thread_fini(&th[i]);
+	started = vmaccel_fuzz_run_threads(&fz->c, th, sizeof(*th), nr,
+					   FZ_THREADS, helpers);
 	free(th);
 	ASSERT_EQ(nr, started);
 	snprintf(phase, sizeof(phase),

@@ -50,6 +50,7 @@
 #include <sys/resource.h>
 
 #include "vic_util.h"
+#include "../lib/vmaccel_fuzz.h"
 
 /*
  * Operations per phase: about 25 s for the whole program in a TCG VM.  A
@@ -59,6 +60,9 @@
 #define FZ_DEFAULT_ITERS	300000
 #define FZ_DEFAULT_SECS		60
 #define FZ_THREADS		4
+/* Other ioctl numbers tried: the module's range [BASE, BASE + SPAN). */
+#define FZ_CMD_NR_BASE		0
+#define FZ_CMD_NR_SPAN		16
 
 /* The pool: a fixed fd number per slot, from FZ_FD_BASE up. */
 #define FZ_FD_BASE		300
@@ -77,8 +81,10 @@ enum fz_misc { FZ_PIPE_R, FZ_PIPE_W, FZ_MEMFD, FZ_DEVNULL, FZ_OPATH, FZ_NR_MISC 
 #define FZ_FIRST_COAL	(FZ_FIRST_DEV + FZ_NR_DEV)
 #define FZ_FIRST_MISC	(FZ_FIRST_COAL + FZ_NR_COAL)
 
-/* Slot states; a slot's fd number is open exactly while it is FULL. */
-enum { FZ_EMPTY, FZ_BUSY, FZ_FULL };
+/* Slot states (a slot's fd number is open exactly while it is FULL). */
+#define FZ_EMPTY	VMACCEL_FUZZ_EMPTY
+#define FZ_BUSY		VMACCEL_FUZZ_BUSY
+#define FZ_FULL		VMACCEL_FUZZ_FULL
 
 struct fz_slot {
 	int num;
@@ -110,147 +116,39 @@ static const unsigned long fz_cmds[FZ_C_BADCMD] = {
 	VMACCEL_VIC_GET_STATS, VMACCEL_VIC_SET_CIF, VMACCEL_VIC_FLUSH,
 };
 
-#define FZ_NR_ERRNO	160	/* histogram columns; larger errnos share the last */
-#define B(e)		(1ULL << (e))
+#define B(e)		VMACCEL_FUZZ_B(e)
 #define FZ_OK		B(0)
 /* What any call of the ioctl ABI may return. */
 #define FZ_IOCTL_ALLOWED (FZ_OK | B(EINVAL) | B(EBADF) | B(EFAULT) | \
 			  B(ENOTTY) | B(ENOMEM) | B(EMFILE))
 
-#define FZ_MAX_FAILS	8
-#define FZ_MSG_LEN	320
-
 struct fz {
-	bool racy;			/* chaos phase */
-	__u64 seed;
-	unsigned long iters;
-	__u64 deadline;			/* CLOCK_MONOTONIC ns */
-	atomic_bool timed_out;
+	struct vmaccel_fuzz c;		/* seed, phase, failure log, counts */
 	int dev;			/* private device fd, for refills */
 	struct fz_slot slot[FZ_NR_SLOTS];
 	struct vmaccel_vic_params defaults;
 	unsigned int next_obj;
 	__u64 coalescers0;		/* "coalescers" at start */
 	unsigned int live;		/* strict: coalescers in the pool */
-	int low_fd;			/* lowest free fd number at start */
-	atomic_bool stop;
-	atomic_ulong created, skipped, closes;
-	pthread_mutex_t lock;		/* protects the failure log */
-	unsigned int nfail;
-	char fail[FZ_MAX_FAILS][FZ_MSG_LEN];
-	unsigned long count[FZ_NR_CALLS][FZ_NR_ERRNO];
+	atomic_ulong created, skipped;
 };
 
+/* Each thread's: the framework's part first (vmaccel_fuzz_run_threads()). */
 struct fz_thread {
+	struct vmaccel_fuzz_thread c;
 	struct fz *fz;
-	pthread_t tid;
-	__u64 rng;
-	unsigned char *arena;		/* RW, RW, RO, PROT_NONE */
-	size_t pg;
-	unsigned long count[FZ_NR_CALLS][FZ_NR_ERRNO];
 };
 
-/* One ioctl as issued. */
-struct fz_call {
-	int fd;
-	int what;		/* FZ_C_* of the structure built */
-	int call;		/* FZ_C_* of the command actually issued */
-	unsigned long cmd;
-	void *arg;
-	const char *argname;
-};
-
-/* --- output --- */
-
-static void fz_msg(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ksft_print_msg("%s\n", buf);
-	fflush(stdout);
-}
-
-static const char *fz_errname(int e)
-{
-	static const char * const names[] = {
-		[EPERM] = "EPERM", [ENOENT] = "ENOENT", [EIO] = "EIO",
-		[EBADF] = "EBADF", [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM",
-		[EFAULT] = "EFAULT", [EBUSY] = "EBUSY", [EEXIST] = "EEXIST",
-		[ENODEV] = "ENODEV", [EINVAL] = "EINVAL", [ENFILE] = "ENFILE",
-		[EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY", [ENOSPC] = "ENOSPC",
-		[EPIPE] = "EPIPE", [ERANGE] = "ERANGE",
-		[EOVERFLOW] = "EOVERFLOW",
-	};
-	static __thread char other[16];
-
-	if (e == 0)
-		return "0";
-	if (e > 0 && e < (int)ARRAY_SIZE(names) && names[e])
-		return names[e];
-	snprintf(other, sizeof(other), "errno %d", e);
-	return other;
-}
-
-static void fz_mask_str(__u64 mask, char *buf, size_t size)
-{
-	size_t len = 0;
-	int e;
-
-	buf[0] = '\0';
-	for (e = 0; e < 64 && len < size; e++)
-		if (mask & B(e))
-			len += snprintf(buf + len, size - len, "%s%s",
-					len ? "," : "", fz_errname(e));
-}
-
-static void fz_fail(struct fz *fz, const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&fz->lock);
-	if (fz->nfail < FZ_MAX_FAILS) {
-		va_start(ap, fmt);
-		vsnprintf(fz->fail[fz->nfail], FZ_MSG_LEN, fmt, ap);
-		va_end(ap);
-	}
-	fz->nfail++;
-	pthread_mutex_unlock(&fz->lock);
-}
+/* Short names of the framework's helpers, on this fuzzer's structs. */
+#define fz_fail(fz, ...)	vmaccel_fuzz_fail(&(fz)->c, __VA_ARGS__)
+#define fz_rand(t)		vmaccel_fuzz_rand(&(t)->c)
+#define fz_below(t, n)		vmaccel_fuzz_below(&(t)->c, n)
+#define fz_chance(t, pct)	vmaccel_fuzz_chance(&(t)->c, pct)
+#define fz_count(t, call, err)	vmaccel_fuzz_count(&(t)->c, call, err)
+#define fz_range_ok(t, p, n, w)	vmaccel_fuzz_range_ok(&(t)->c, p, n, w)
+#define fz_claim(s, from)	vmaccel_fuzz_claim(&(s)->state, from, FZ_BUSY)
 
 /* --- randomness --- */
-
-static __u64 fz_splitmix(__u64 x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static __u64 fz_rand(struct fz_thread *t)
-{
-	__u64 x = t->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	t->rng = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-static unsigned int fz_below(struct fz_thread *t, unsigned int n)
-{
-	return (unsigned int)(fz_rand(t) % n);
-}
-
-static bool fz_chance(struct fz_thread *t, unsigned int percent)
-{
-	return fz_below(t, 100) < percent;
-}
 
 /* --- parameters --- */
 
@@ -365,13 +263,6 @@ static struct vmaccel_vic_params fz_mutated_params(struct fz_thread *t)
 	return p;
 }
 
-static __u32 fz_flip(struct fz_thread *t, __u32 v, unsigned int percent)
-{
-	if (fz_chance(t, percent))
-		v ^= 1U << fz_below(t, 32);
-	return v;
-}
-
 /* --- the pool --- */
 
 static int fz_layer_of(int num)
@@ -406,27 +297,6 @@ static struct fz_slot *fz_coal_slot(struct fz_thread *t)
 static struct fz_slot *fz_dev_slot(struct fz_thread *t)
 {
 	return &t->fz->slot[FZ_FIRST_DEV + fz_below(t, FZ_NR_DEV)];
-}
-
-static bool fz_claim(struct fz_slot *s, int from)
-{
-	int expected = from;
-
-	return atomic_compare_exchange_strong(&s->state, &expected, FZ_BUSY);
-}
-
-/* Move @fd to the number of slot @s, which the caller claimed. */
-static int fz_place_fd(struct fz *fz, struct fz_slot *s, int fd)
-{
-	int r;
-
-	if (fd < 0)
-		return -1;
-	r = dup3(fd, s->num, O_CLOEXEC);
-	if (r != s->num)
-		fz_fail(fz, "dup3(%d, %d): %s", fd, s->num, strerror(errno));
-	close(fd);
-	return r == s->num ? 0 : -1;
 }
 
 static int fz_new_misc(enum fz_misc m)
@@ -470,8 +340,8 @@ static void fz_fill_coal(struct fz_thread *t, struct fz_slot *s)
 	a = fz_below(t, FZ_LAYERS - 1);
 	src = fz_efd_slot(t, a);
 	dst = fz_efd_slot(t, a + 1 + fz_below(t, FZ_LAYERS - 1 - a));
-	if (!fz->racy && (atomic_load(&src->state) != FZ_FULL ||
-			  atomic_load(&dst->state) != FZ_FULL)) {
+	if (!fz->c.racy && (atomic_load(&src->state) != FZ_FULL ||
+			    atomic_load(&dst->state) != FZ_FULL)) {
 		atomic_store(&s->state, FZ_EMPTY);
 		return;
 	}
@@ -483,11 +353,11 @@ static void fz_fill_coal(struct fz_thread *t, struct fz_slot *s)
 	}
 	fd = ioctl(fz->dev, VMACCEL_VIC_CREATE, &c);
 	err = fd < 0 ? errno : 0;
-	t->count[FZ_C_CREATE][err]++;
+	fz_count(t, FZ_C_CREATE, err);
 	/* The eventfds may have been closed under us: EBADF. */
-	if (err && (!fz->racy || err != EBADF))
+	if (err && (!fz->c.racy || err != EBADF))
 		fz_fail(fz, "valid CREATE(src %d, dst %d): %s", c.src_fd,
-			c.dst_fd, fz_errname(err));
+			c.dst_fd, vmaccel_fuzz_errname(err));
 	if (fd < 0) {
 		atomic_store(&s->state, FZ_EMPTY);
 		return;
@@ -508,24 +378,24 @@ static void fz_fill(struct fz_thread *t, struct fz_slot *s)
 	case FZ_EFD:
 		o = fz_efd_slot(t, s->layer);
 		if (o != s && fz_chance(t, 30) &&
-		    (fz->racy || atomic_load(&o->state) == FZ_FULL) &&
+		    (fz->c.racy || atomic_load(&o->state) == FZ_FULL) &&
 		    dup3(o->num, s->num, O_CLOEXEC) == s->num) {
 			/* A dup of another eventfd of the same layer. */
-			if (!fz->racy)
+			if (!fz->c.racy)
 				s->obj = o->obj;
 			break;
 		}
 		fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC |
 			     (fz_chance(t, 20) ? EFD_SEMAPHORE : 0));
-		if (fz_place_fd(fz, s, fd)) {
+		if (vmaccel_fuzz_place_fd(&fz->c, s->num, fd)) {
 			atomic_store(&s->state, FZ_EMPTY);
 			return;
 		}
-		if (!fz->racy)
+		if (!fz->c.racy)
 			s->obj = ++fz->next_obj;
 		break;
 	case FZ_DEV:
-		if (fz_place_fd(fz, s, vic_open_dev())) {
+		if (vmaccel_fuzz_place_fd(&fz->c, s->num, vic_open_dev())) {
 			atomic_store(&s->state, FZ_EMPTY);
 			return;
 		}
@@ -534,7 +404,7 @@ static void fz_fill(struct fz_thread *t, struct fz_slot *s)
 		fz_fill_coal(t, s);	/* stores the state itself */
 		return;
 	case FZ_MISC:
-		if (fz_place_fd(fz, s, fz_new_misc(s->misc))) {
+		if (vmaccel_fuzz_place_fd(&fz->c, s->num, fz_new_misc(s->misc))) {
 			atomic_store(&s->state, FZ_EMPTY);
 			return;
 		}
@@ -552,9 +422,9 @@ static void fz_close_slot(struct fz_thread *t, struct fz_slot *s)
 	if (close(s->num))
 		fz_fail(fz, "close(%d) of a pool fd: %s", s->num,
 			strerror(errno));
-	if (s->kind == FZ_COAL && !fz->racy)
+	if (s->kind == FZ_COAL && !fz->c.racy)
 		fz->live--;
-	atomic_fetch_add(&fz->closes, 1);
+	atomic_fetch_add(&fz->c.closes, 1);
 	atomic_store(&s->state, FZ_EMPTY);
 }
 
@@ -564,7 +434,7 @@ static void fz_check_live(struct fz *fz, const char *when)
 	__u64 n;
 	int r;
 
-	if (fz->racy)
+	if (fz->c.racy)
 		return;
 	r = vic_sysfs_u64("coalescers", &n);
 	if (r)
@@ -582,9 +452,9 @@ static void fz_check_fds(struct fz *fz, const char *when)
 
 	if (fd >= 0)
 		close(fd);
-	if (fd != fz->low_fd)
+	if (fd != fz->c.low_fd)
 		fz_fail(fz, "%s: lowest free fd is %d, was %d", when, fd,
-			fz->low_fd);
+			fz->c.low_fd);
 }
 
 /*
@@ -619,39 +489,30 @@ static void fz_adopt_coal(struct fz_thread *t, int fd,
 		if (!fz_claim(s, FZ_EMPTY))
 			s = NULL;
 	}
-	if (!s || fz_place_fd(fz, s, fd)) {
+	if (!s || vmaccel_fuzz_place_fd(&fz->c, s->num, fd)) {
 		if (!s)
 			close(fd);
 		else
 			atomic_store(&s->state, FZ_EMPTY);
-		if (!fz->racy)
+		if (!fz->c.racy)
 			fz_fail(fz, "no room for a new coalescer");
 		return;
 	}
 	s->params = *p;
 	s->cif = 0;
 	memset(&s->last, 0, sizeof(s->last));
-	if (!fz->racy)
+	if (!fz->c.racy)
 		fz->live++;
 	atomic_store(&s->state, FZ_FULL);
 }
 
 /* --- picking fds and pointers --- */
 
-static int fz_special_fd(struct fz_thread *t)
-{
-	static const int special[] = {
-		-1, FZ_FD_NEVER, INT_MAX, 1 << 20, INT_MIN, -2,
-	};
-
-	return special[fz_below(t, ARRAY_SIZE(special))];
-}
-
 /* Any fd the fuzzer uses: a pool slot of any kind or a bad number. */
 static int fz_any_fd(struct fz_thread *t)
 {
 	if (fz_chance(t, 15))
-		return fz_special_fd(t);
+		return vmaccel_fuzz_special_fd(&t->c, FZ_FD_NEVER);
 	return t->fz->slot[fz_below(t, FZ_NR_SLOTS)].num;
 }
 
@@ -678,8 +539,8 @@ static unsigned int fz_kinds(struct fz *fz, int num, struct fz_slot **sp)
 			return FK_BAD;
 		return FK_BAD | FK_FILE;
 	}
-	bad = fz->racy ? FK_BAD : 0;
-	if (!fz->racy && atomic_load(&s->state) != FZ_FULL)
+	bad = fz->c.racy ? FK_BAD : 0;
+	if (!fz->c.racy && atomic_load(&s->state) != FZ_FULL)
 		return FK_BAD;
 	switch (s->kind) {
 	case FZ_EFD:
@@ -698,77 +559,8 @@ static unsigned int fz_kinds(struct fz *fz, int num, struct fz_slot **sp)
 	return k | bad;
 }
 
-enum fz_ptr {
-	FZ_P_OK, FZ_P_END, FZ_P_RW_RO, FZ_P_RO, FZ_P_RO_PARAMS, FZ_P_RO_NONE,
-	FZ_P_NONE, FZ_P_NULL, FZ_P_ONE, FZ_P_KERNEL, FZ_P_HIGH, FZ_NR_PTR
-};
-
-static const char * const fz_ptr_names[FZ_NR_PTR] = {
-	"ok", "end-of-rw", "rw|ro", "ro", "ro-params", "ro|none", "none",
-	"NULL", "1", "kernel", "high",
-};
-
 /* Where the arena's read-only page keeps a valid params structure. */
 #define FZ_RO_PARAMS_OFF	256
-
-static void *fz_pointer(struct fz_thread *t, size_t size, const char **name)
-{
-	unsigned char *a = t->arena;
-	size_t pg = t->pg;
-	unsigned int k;
-	size_t cut;
-
-	k = fz_chance(t, 80) ? FZ_P_OK : fz_below(t, FZ_NR_PTR);
-	*name = fz_ptr_names[k];
-	cut = size > 1 ? 1 + fz_below(t, size - 1) : 1;
-	switch (k) {
-	case FZ_P_OK:
-		return a + fz_below(t, pg - size);	/* unaligned too */
-	case FZ_P_END:
-		return a + 2 * pg - size;
-	case FZ_P_RW_RO:
-		return a + 2 * pg - cut;
-	case FZ_P_RO:
-		return a + 2 * pg;
-	case FZ_P_RO_PARAMS:
-		return a + 2 * pg + FZ_RO_PARAMS_OFF;
-	case FZ_P_RO_NONE:
-		return a + 3 * pg - cut;
-	case FZ_P_NONE:
-		return a + 3 * pg;
-	case FZ_P_NULL:
-		return NULL;
-	case FZ_P_ONE:
-		return (void *)1;
-	case FZ_P_KERNEL:
-		return (void *)0xffff888000000000ULL;
-	default:
-		return (void *)((1ULL << 47) - 8);
-	}
-}
-
-/* [p, p + size) is in the arena's readable (@write: writable) pages. */
-static bool fz_range_ok(struct fz_thread *t, const void *p, size_t size,
-			bool write)
-{
-	uintptr_t a = (uintptr_t)t->arena, x = (uintptr_t)p;
-	uintptr_t end = a + (write ? 2 : 3) * t->pg;
-
-	return x >= a && x + size <= end;
-}
-
-/* Copy the part of @src that lands in writable pages of the arena to @p. */
-static void fz_put(struct fz_thread *t, void *p, const void *src, size_t size)
-{
-	uintptr_t a = (uintptr_t)t->arena, x = (uintptr_t)p;
-	uintptr_t end = a + 2 * t->pg;
-
-	if (x < a || x >= end)
-		return;
-	if (x + size > end)
-		size = end - x;
-	memcpy(p, src, size);
-}
 
 /* --- building calls --- */
 
@@ -798,7 +590,7 @@ static void fz_build_create(struct fz_thread *t, struct vmaccel_vic_create *c)
 	case 3:
 		/* The same eventfd twice, through a dup if there is one. */
 		c->dst_fd = c->src_fd;
-		for (i = 0; !fz->racy && i < FZ_EFD_PER_LAYER; i++) {
+		for (i = 0; !fz->c.racy && i < FZ_EFD_PER_LAYER; i++) {
 			o = &fz->slot[a * FZ_EFD_PER_LAYER + i];
 			if (o != src && o->obj == src->obj &&
 			    atomic_load(&o->state) == FZ_FULL)
@@ -819,12 +611,12 @@ static void fz_build_create(struct fz_thread *t, struct vmaccel_vic_create *c)
 	} else if (fz_chance(t, 15)) {
 		c->params = fz_mutated_params(t);	/* without the flag */
 	}
-	c->flags = fz_flip(t, c->flags, 12);
-	c->reserved = fz_flip(t, c->reserved, 8);
+	c->flags = vmaccel_fuzz_flip(&t->c, c->flags, 12);
+	c->reserved = vmaccel_fuzz_flip(&t->c, c->reserved, 8);
 }
 
 /* Build the structure of command @what at a random pointer. */
-static void fz_build(struct fz_thread *t, struct fz_call *c)
+static void fz_build(struct fz_thread *t, struct vmaccel_fuzz_call *c)
 {
 	union {
 		struct vmaccel_vic_create create;
@@ -853,11 +645,11 @@ static void fz_build(struct fz_thread *t, struct fz_call *c)
 	case FZ_C_GET_STATS:
 		if (fz_chance(t, 50))
 			memset(&u.stats, 0, sizeof(u.stats));
-		u.stats.flags = fz_flip(t, 0, 12);
+		u.stats.flags = vmaccel_fuzz_flip(&t->c, 0, 12);
 		size = sizeof(u.stats);
 		break;
 	case FZ_C_SET_CIF:
-		u.cif.flags = fz_flip(t, 0, 12);
+		u.cif.flags = vmaccel_fuzz_flip(&t->c, 0, 12);
 		u.cif.cif = fz_any_value(t, &fz_limits[2]);
 		size = sizeof(u.cif);
 		break;
@@ -865,8 +657,9 @@ static void fz_build(struct fz_thread *t, struct fz_call *c)
 		size = 64;
 		break;
 	}
-	c->arg = fz_pointer(t, size, &c->argname);
-	fz_put(t, c->arg, &u, size);
+	c->arg = vmaccel_fuzz_pointer(&t->c, size, 80, 1, FZ_RO_PARAMS_OFF,
+				      "ro-params", &c->argname);
+	vmaccel_fuzz_put(&t->c, c->arg, &u, size);
 }
 
 /* A command number: usually @what's, else one next to it. */
@@ -875,37 +668,9 @@ static unsigned long fz_cmd(struct fz_thread *t, int what)
 	static const unsigned int sizes[] = {
 		0, 1, 4, 8, 23, 24, 25, 47, 48, 49, 79, 80, 81, 128, 16383,
 	};
-	unsigned long cmd = fz_cmds[what];
-	unsigned int bit;
 
-	if (fz_chance(t, 85))
-		return cmd;
-	switch (fz_below(t, 4)) {
-	case 0:		/* another direction */
-		return _IOC(fz_below(t, 4), _IOC_TYPE(cmd), _IOC_NR(cmd),
-			    _IOC_SIZE(cmd));
-	case 1:		/* another size */
-		return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd),
-			    sizes[fz_below(t, ARRAY_SIZE(sizes))]);
-	case 2:		/* another number, ours or out of range */
-		return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd),
-			    fz_chance(t, 50) ? fz_below(t, 16) :
-					       fz_below(t, 256),
-			    _IOC_SIZE(cmd));
-	default:	/* one bit flipped, outside the type byte */
-		bit = fz_below(t, 24);
-		return cmd ^ (1UL << (bit < 8 ? bit : bit + 8));
-	}
-}
-
-static int fz_call_of(unsigned long cmd)
-{
-	int i;
-
-	for (i = 0; i < FZ_C_BADCMD; i++)
-		if (cmd == fz_cmds[i])
-			return i;
-	return FZ_C_BADCMD;
+	return vmaccel_fuzz_cmd(&t->c, fz_cmds[what], sizes, ARRAY_SIZE(sizes),
+				FZ_CMD_NR_BASE, FZ_CMD_NR_SPAN);
 }
 
 /* --- predicting results --- */
@@ -923,7 +688,7 @@ static __u64 fz_create_fd_errs(unsigned int k, bool *maybe_ok)
 	return e;
 }
 
-static __u64 fz_expect_create(struct fz_thread *t, const struct fz_call *c)
+static __u64 fz_expect_create(struct fz_thread *t, const struct vmaccel_fuzz_call *c)
 {
 	struct vmaccel_vic_create cr;
 	struct fz *fz = t->fz;
@@ -950,7 +715,7 @@ static __u64 fz_expect_create(struct fz_thread *t, const struct fz_call *c)
 		 * Both may be eventfds: the same one is an error.  (In the
 		 * chaos phase they are always of different layers.)
 		 */
-		bool same = !fz->racy && ss && ds && ss->kind == FZ_EFD &&
+		bool same = !fz->c.racy && ss && ds && ss->kind == FZ_EFD &&
 			    ds->kind == FZ_EFD && ss->obj == ds->obj;
 
 		if (same)
@@ -961,7 +726,7 @@ static __u64 fz_expect_create(struct fz_thread *t, const struct fz_call *c)
 	return mask;
 }
 
-static __u64 fz_expect_coal(struct fz_thread *t, const struct fz_call *c)
+static __u64 fz_expect_coal(struct fz_thread *t, const struct vmaccel_fuzz_call *c)
 {
 	struct vmaccel_vic_params p;
 	struct vmaccel_vic_stats st;
@@ -996,7 +761,7 @@ static __u64 fz_expect_coal(struct fz_thread *t, const struct fz_call *c)
 	}
 }
 
-static __u64 fz_expect_ioctl(struct fz_thread *t, const struct fz_call *c)
+static __u64 fz_expect_ioctl(struct fz_thread *t, const struct vmaccel_fuzz_call *c)
 {
 	struct fz_slot *s;
 	unsigned int k = fz_kinds(t->fz, c->fd, &s);
@@ -1018,7 +783,7 @@ static __u64 fz_expect_ioctl(struct fz_thread *t, const struct fz_call *c)
  * Would this CREATE link two eventfds against the layer order (a possible
  * cycle)?  Such calls are not made.
  */
-static bool fz_create_unsafe(struct fz_thread *t, const struct fz_call *c)
+static bool fz_create_unsafe(struct fz_thread *t, const struct vmaccel_fuzz_call *c)
 {
 	struct vmaccel_vic_create cr;
 	struct fz *fz = t->fz;
@@ -1032,7 +797,7 @@ static bool fz_create_unsafe(struct fz_thread *t, const struct fz_call *c)
 	ld = fz_layer_of(cr.dst_fd);
 	if (ls < 0 || ld < 0 || ls < ld)
 		return false;
-	if (fz->racy)
+	if (fz->c.racy)
 		return true;
 	/* Strict: the same eventfd (rejected) or a closed one is fine. */
 	ss = fz_slot_of(fz, cr.src_fd);
@@ -1066,7 +831,7 @@ static void fz_check_stats(struct fz_thread *t, struct fz_slot *s,
 			(unsigned long long)st->deferred,
 			(unsigned long long)st->backstop, st->pending,
 			st->cur_ratio);
-	if (fz->racy)
+	if (fz->c.racy)
 		return;
 	if (st->cif != s->cif)
 		fz_fail(fz, "GET_STATS on %d: cif %u, last SET_CIF %u", s->num,
@@ -1081,7 +846,7 @@ static void fz_check_stats(struct fz_thread *t, struct fz_slot *s,
 }
 
 /* After a successful call: the model and the output. */
-static void fz_after(struct fz_thread *t, const struct fz_call *c, int ret,
+static void fz_after(struct fz_thread *t, const struct vmaccel_fuzz_call *c, int ret,
 		     const void *in)
 {
 	const struct vmaccel_vic_create *cr = in;
@@ -1104,13 +869,13 @@ static void fz_after(struct fz_thread *t, const struct fz_call *c, int ret,
 		return;
 	switch (c->call) {
 	case FZ_C_SET_PARAMS:
-		if (!fz->racy)
+		if (!fz->c.racy)
 			s->params = *ip;
 		break;
 	case FZ_C_GET_PARAMS:
 		memcpy(&p, c->arg, sizeof(p));
 		if (!fz_params_valid(&p) ||
-		    (!fz->racy && !vic_params_equal(&p, &s->params)))
+		    (!fz->c.racy && !vic_params_equal(&p, &s->params)))
 			fz_fail(fz,
 				"GET_PARAMS on %d: {%u %u %u %u %u %u}, expected {%u %u %u %u %u %u}",
 				c->fd, p.mode, p.fixed_ratio, p.cif_threshold,
@@ -1125,17 +890,12 @@ static void fz_after(struct fz_thread *t, const struct fz_call *c, int ret,
 		fz_check_stats(t, s, &st);
 		break;
 	case FZ_C_SET_CIF:
-		if (!fz->racy)
+		if (!fz->c.racy)
 			s->cif = ci->cif;
 		break;
 	default:
 		break;
 	}
-}
-
-static void fz_count(struct fz_thread *t, int call, int err)
-{
-	t->count[call][err < FZ_NR_ERRNO ? err : FZ_NR_ERRNO - 1]++;
 }
 
 static void fz_ioctl(struct fz_thread *t)
@@ -1148,7 +908,7 @@ static void fz_ioctl(struct fz_thread *t)
 		struct vmaccel_vic_stats stats;
 	} in;
 	char want[128];
-	struct fz_call c;
+	struct vmaccel_fuzz_call c;
 	__u64 mask;
 	int ret, err;
 
@@ -1167,7 +927,7 @@ static void fz_ioctl(struct fz_thread *t)
 		break;
 	}
 	c.cmd = fz_cmd(t, c.what);
-	c.call = fz_call_of(c.cmd);
+	c.call = vmaccel_fuzz_call_of(c.cmd, fz_cmds, FZ_C_BADCMD);
 	fz_build(t, &c);
 	if (fz_create_unsafe(t, &c)) {
 		atomic_fetch_add(&fz->skipped, 1);
@@ -1183,10 +943,10 @@ static void fz_ioctl(struct fz_thread *t)
 	err = ret < 0 ? errno : 0;
 	fz_count(t, c.call, err);
 	if (err >= 64 || !(mask & B(err)) || !(FZ_IOCTL_ALLOWED & B(err))) {
-		fz_mask_str(mask, want, sizeof(want));
+		vmaccel_fuzz_mask_str(mask, want, sizeof(want));
 		fz_fail(fz, "ioctl(%d, %#lx [%s], %s %s) = %s, expected {%s}",
 			c.fd, c.cmd, fz_call_names[c.call],
-			fz_call_names[c.what], c.argname, fz_errname(err),
+			fz_call_names[c.what], c.argname, vmaccel_fuzz_errname(err),
 			want);
 		if (ret >= 0 && c.call == FZ_C_CREATE)
 			close(ret);
@@ -1194,7 +954,7 @@ static void fz_ioctl(struct fz_thread *t)
 	}
 	if (!err)
 		fz_after(t, &c, ret, &in);
-	if (c.call == FZ_C_CREATE && !fz->racy) {
+	if (c.call == FZ_C_CREATE && !fz->c.racy) {
 		fz_check_live(fz, "after CREATE");
 		if (err)
 			fz_check_fds(fz, "after a failed CREATE");
@@ -1248,27 +1008,11 @@ static void fz_rw(struct fz_thread *t, bool wr)
 	err = r < 0 ? errno : 0;
 	fz_count(t, wr ? FZ_C_WRITE : FZ_C_READ, err);
 	if (err >= 64 || !(mask & B(err))) {
-		fz_mask_str(mask, want, sizeof(want));
+		vmaccel_fuzz_mask_str(mask, want, sizeof(want));
 		fz_fail(fz, "%s(%d) = %s, expected {%s}",
-			wr ? "write" : "read", fd, fz_errname(err), want);
+			wr ? "write" : "read", fd, vmaccel_fuzz_errname(err), want);
 	} else if (wr && !err && r != sizeof(val)) {
 		fz_fail(fz, "write(%d) of 8 bytes = %zd", fd, r);
-	}
-}
-
-/* Fill an empty slot, if there is one. */
-static void fz_fill_any(struct fz_thread *t)
-{
-	struct fz *fz = t->fz;
-	unsigned int i, first = fz_below(t, FZ_NR_SLOTS);
-	struct fz_slot *s;
-
-	for (i = 0; i < FZ_NR_SLOTS; i++) {
-		s = &fz->slot[(first + i) % FZ_NR_SLOTS];
-		if (atomic_load(&s->state) == FZ_EMPTY) {
-			fz_fill(t, s);
-			return;
-		}
 	}
 }
 
@@ -1286,135 +1030,36 @@ static void fz_step(struct fz_thread *t)
 		fz_rw(t, false);
 	else if (r < 92)
 		/* In chaos only coalescers: the closer thread does the rest. */
-		fz_close_slot(t, fz->racy ? fz_coal_slot(t) :
+		fz_close_slot(t, fz->c.racy ? fz_coal_slot(t) :
 				 &fz->slot[fz_below(t, FZ_NR_SLOTS)]);
 	else
-		fz_fill_any(t);
+		vmaccel_fuzz_fill_any(&t->c);
 }
+
+/* The framework's view of the pool and of the operations. */
+VMACCEL_FUZZ_DEFINE_OPS(fz_ops, 256, 0);
 
 /* --- threads and phases --- */
 
+/* The read-only page of the arena: zeroes, and valid params at one offset. */
 static int fz_thread_init(struct fz_thread *t, struct fz *fz, int idx)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	struct vmaccel_vic_params p = vic_params_off();
-	unsigned char *a;
 
-	memset(t, 0, sizeof(*t));
 	t->fz = fz;
-	t->pg = pg;
-	t->rng = fz_splitmix(fz->seed + 0x1000 * (idx + 1)) | 1;
-	a = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (a == MAP_FAILED)
-		return -1;
-	/* The read-only page: zeroes, and valid params at one offset. */
-	memcpy(a + 2 * pg + FZ_RO_PARAMS_OFF, &p, sizeof(p));
-	if (mprotect(a + 2 * pg, pg, PROT_READ) ||
-	    mprotect(a + 3 * pg, pg, PROT_NONE))
-		return -1;
-	t->arena = a;
-	return 0;
-}
-
-static void fz_thread_fini(struct fz_thread *t)
-{
-	int i, e;
-
-	for (i = 0; i < FZ_NR_CALLS; i++)
-		for (e = 0; e < FZ_NR_ERRNO; e++)
-			t->fz->count[i][e] += t->count[i][e];
-	if (t->arena)
-		munmap(t->arena, 4 * t->pg);
-	t->arena = NULL;
-}
-
-/* Past the phase's time bound?  Checked every 256 operations. */
-static bool fz_time_up(struct fz *fz, unsigned long i)
-{
-	if (i % 256 || vic_now_ns() < fz->deadline)
-		return atomic_load(&fz->timed_out);
-	atomic_store(&fz->timed_out, true);
-	return true;
-}
-
-static void *fz_worker(void *arg)
-{
-	struct fz_thread *t = arg;
-	unsigned long i, n = t->fz->iters / FZ_THREADS;
-
-	for (i = 0; i < n && !fz_time_up(t->fz, i); i++)
-		fz_step(t);
-	return NULL;
-}
-
-/* Closes random pool fds under the workers and opens new ones. */
-static void *fz_closer(void *arg)
-{
-	struct fz_thread *t = arg;
-	struct fz *fz = t->fz;
-
-	while (!atomic_load(&fz->stop)) {
-		fz_close_slot(t, &fz->slot[fz_below(t, FZ_NR_SLOTS)]);
-		fz_fill_any(t);
-		sched_yield();
-	}
-	return NULL;
-}
-
-static void fz_close_all(struct fz_thread *t)
-{
-	int i;
-
-	for (i = 0; i < FZ_NR_SLOTS; i++)
-		fz_close_slot(t, &t->fz->slot[i]);
+	return vmaccel_fuzz_thread_init(&t->c, &fz->c, idx, &p, sizeof(p),
+					FZ_RO_PARAMS_OFF);
 }
 
 static void fz_report(struct fz *fz, const char *phase)
 {
-	unsigned long calls = 0, sum[FZ_NR_ERRNO] = { 0 }, n;
-	const char *sep;
-	char line[768];
-	size_t len;
-	int i, e;
+	static const char fmt[] =
+		"fuzz: %lu coalescers created, %lu pool fds closed, %lu CREATE skipped (layers)%s";
 
-	for (i = 0; i < FZ_NR_CALLS; i++)
-		for (e = 0; e < FZ_NR_ERRNO; e++) {
-			sum[e] += fz->count[i][e];
-			calls += fz->count[i][e];
-		}
-	len = snprintf(line, sizeof(line), "fuzz: %lu calls (%s)", calls, phase);
-	sep = ";";
-	for (e = 0; e < FZ_NR_ERRNO; e++)
-		if (sum[e] && len < sizeof(line)) {
-			len += snprintf(line + len, sizeof(line) - len, "%s %s: %lu",
-					sep, fz_errname(e), sum[e]);
-			sep = ",";
-		}
-	fz_msg("%s", line);
-	for (i = 0; i < FZ_NR_CALLS; i++) {
-		n = 0;
-		for (e = 0; e < FZ_NR_ERRNO; e++)
-			n += fz->count[i][e];
-		len = snprintf(line, sizeof(line), "fuzz:   %-10s %7lu", fz_call_names[i], n);
-		for (e = 0; e < FZ_NR_ERRNO; e++)
-			if (fz->count[i][e] && len < sizeof(line))
-				len += snprintf(line + len, sizeof(line) - len,
-						" %s: %lu", fz_errname(e),
-						fz->count[i][e]);
-		fz_msg("%s", line);
-	}
-	fz_msg("fuzz: %lu coalescers created, %lu pool fds closed, %lu CREATE skipped (layers)%s",
-	       atomic_load(&fz->created), atomic_load(&fz->closes),
-	       atomic_load(&fz->skipped),
-	       atomic_load(&fz->timed_out) ? "; stopped by the time bound" : "");
-}
-
-static __u64 fz_env(const char *name, __u64 def)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoull(s, NULL, 0) : def;
+	vmaccel_fuzz_report(&fz->c, phase);
+	vmaccel_fuzz_msg(fmt, atomic_load(&fz->created),
+			 atomic_load(&fz->c.closes), atomic_load(&fz->skipped),
+			 vmaccel_fuzz_timed_out_str(&fz->c));
 }
 
 static int fz_read_defaults(struct vmaccel_vic_params *p)
@@ -1447,26 +1092,16 @@ FIXTURE(fuzz) {
 
 FIXTURE_SETUP(fuzz)
 {
-	struct rlimit rl;
 	struct fz *fz;
 	int i;
 
-	signal(SIGPIPE, SIG_IGN);	/* writes to a lone pipe end */
-	/*
-	 * Keep 0-2 open: memory the fuzzer did not write reads as fd 0, which
-	 * must never be one of the fuzzer's own eventfds.
-	 */
-	for (i = 0; i < 3; i++)
-		if (fcntl(i, F_GETFD) < 0)
-			ASSERT_EQ(i, open("/dev/null", O_RDWR));
 	fz = calloc(1, sizeof(*fz));
 	ASSERT_NE(NULL, fz);
 	self->fz = fz;
-	pthread_mutex_init(&fz->lock, NULL);
 	fz->dev = -1;
-	fz->seed = fz_env("VMACCEL_FUZZ_SEED",
-			  fz_splitmix((__u64)time(NULL) ^ ((__u64)getpid() << 32)));
-	fz->iters = fz_env("VMACCEL_FUZZ_ITERS", FZ_DEFAULT_ITERS);
+	/* The pool's fd numbers must be free and below the limit. */
+	vmaccel_fuzz_setup(_metadata, &fz->c, &fz_ops, fz_call_names,
+			   FZ_NR_CALLS, FZ_DEFAULT_ITERS, FZ_FD_BASE, FZ_NR_SLOTS);
 	for (i = 0; i < FZ_NR_SLOTS; i++) {
 		struct fz_slot *s = &fz->slot[i];
 
@@ -1484,14 +1119,6 @@ FIXTURE_SETUP(fuzz)
 			s->misc = i - FZ_FIRST_MISC;
 		}
 	}
-	/* The pool's fd numbers must be free and below the limit. */
-	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
-	if (rl.rlim_cur < FZ_FD_BASE + FZ_NR_SLOTS + 64) {
-		rl.rlim_cur = FZ_FD_BASE + FZ_NR_SLOTS + 64;
-		ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
-	}
-	for (i = FZ_FD_NEVER; i < FZ_FD_BASE + FZ_NR_SLOTS; i++)
-		ASSERT_EQ(-1, fcntl(i, F_GETFD)) TH_LOG("fd %d is in use", i);
 
 	fz->dev = vic_open_dev();
 	ASSERT_LE(0, fz->dev)
@@ -1499,21 +1126,13 @@ FIXTURE_SETUP(fuzz)
 		       strerror(errno));
 	ASSERT_EQ(0, fz_read_defaults(&fz->defaults));
 	ASSERT_EQ(0, vic_sysfs_u64("coalescers", &fz->coalescers0));
-	fz->low_fd = dup(0);
-	ASSERT_LE(0, fz->low_fd);
-	close(fz->low_fd);
+	vmaccel_fuzz_note_low_fd(_metadata, &fz->c);
 	ASSERT_EQ(0, fz_thread_init(&self->main, fz, 0));
 }
 
 static void fz_start(struct fz *fz, const char *phase)
 {
-	__u64 secs = fz_env("VMACCEL_FUZZ_SECS", FZ_DEFAULT_SECS);
-
-	fz->deadline = vic_now_ns() + secs * VIC_NSEC_PER_SEC;
-	fz_msg("fuzz: %s: seed %llu (replay: VMACCEL_FUZZ_SEED=%llu), %lu ops, <= %llu s",
-	       phase, (unsigned long long)fz->seed,
-	       (unsigned long long)fz->seed, fz->iters,
-	       (unsigned long long)secs);
+	vmaccel_fuzz_start(&fz->c, phase, FZ_DEFAULT_SECS);
 }
 
 FIXTURE_TEARDOWN(fuzz)
@@ -1522,11 +1141,7 @@ FIXTURE_TEARDOWN(fuzz)
 
 	if (!fz)
 		return;
-	atomic_store(&fz->stop, true);
-	if (self->main.fz) {
-		fz_close_all(&self->main);
-		fz_thread_fini(&self->main);
-	}
+	vmaccel_fuzz_teardown(&self->main.c);
 	if (fz->dev >= 0)
 		close(fz->dev);
 	free(fz);
@@ -1537,81 +1152,49 @@ static void fz_finish(struct __test_metadata *_metadata, struct fz_thread *t,
 		      const char *phase)
 {
 	struct fz *fz = t->fz;
-	unsigned int i;
 	__u64 n;
 
-	fz_close_all(t);
-	fz_thread_fini(t);
+	vmaccel_fuzz_close_all(&t->c);
+	vmaccel_fuzz_thread_fini(&t->c);
 	fz_report(fz, phase);
-	for (i = 0; i < fz->nfail && i < FZ_MAX_FAILS; i++)
-		TH_LOG("%s", fz->fail[i]);
-	ASSERT_EQ(0U, fz->nfail)
-		TH_LOG("%u unexpected results (seed %llu)", fz->nfail,
-		       (unsigned long long)fz->seed);
+	vmaccel_fuzz_finish(_metadata, &fz->c);
 	ASSERT_EQ(0, vic_sysfs_u64("coalescers", &n));
 	ASSERT_EQ(fz->coalescers0, n) TH_LOG("coalescers leaked");
-	n = dup(0);
-	close((int)n);
-	ASSERT_EQ(fz->low_fd, (int)n) TH_LOG("an fd number leaked");
-}
-
-static void fz_fill_all(struct fz_thread *t)
-{
-	int i;
-
-	/* Eventfds first: coalescers are created between them. */
-	for (i = 0; i < FZ_NR_SLOTS; i++)
-		fz_fill(t, &t->fz->slot[i]);
 }
 
 /* One thread, every result predicted from a model of every fd. */
 TEST_F_TIMEOUT(fuzz, strict, 600)
 {
 	struct fz_thread *t = &self->main;
-	unsigned long i;
 
 	fz_start(self->fz, "strict");
-	fz_fill_all(t);
-	for (i = 0; i < self->fz->iters && !fz_time_up(self->fz, i); i++)
-		fz_step(t);
+	vmaccel_fuzz_run_strict(&t->c);
 	fz_finish(_metadata, t, "strict, 1 thread");
 }
 
 /* Threads on a shared pool, one of them closing fds under the others. */
 TEST_F_TIMEOUT(fuzz, chaos, 600)
 {
-	struct fz_thread *th, *closer;
 	struct fz *fz = self->fz;
+	struct fz_thread *th;
 	char phase[64];
 	int i, started;
 
-	fz->racy = true;
+	fz->c.racy = true;
 	fz_start(fz, "chaos");
 	th = calloc(FZ_THREADS + 1, sizeof(*th));
 	ASSERT_NE(NULL, th);
-	closer = &th[FZ_THREADS];
-	fz_fill_all(&self->main);
+	vmaccel_fuzz_fill_all(&self->main.c);
 	for (i = 0; i <= FZ_THREADS; i++)
 		if (fz_thread_init(&th[i], fz, i + 1))
 			break;
 	ASSERT_EQ(FZ_THREADS + 1, i);
 	/* Threads are joined before anything is asserted. */
-	for (i = 0; i < FZ_THREADS; i++)
-		if (pthread_create(&th[i].tid, NULL, fz_worker, &th[i]))
-			break;
-	started = i;
-	if (started == FZ_THREADS &&
-	    pthread_create(&closer->tid, NULL, fz_closer, closer))
-		started--;
-	for (i = 0; i < started && i < FZ_THREADS; i++)
-		pthread_join(th[i].tid, NULL);
-	atomic_store(&fz->stop, true);
-	if (started == FZ_THREADS)
-		pthread_join(closer->tid, NULL);
-	for (i = 0; i <= FZ_THREADS; i++)
-		fz_thread_fini(&th[i]);
+	started = vmaccel_fuzz_run_threads(&fz->c, th, sizeof(*th),
+					   FZ_THREADS + 1, FZ_THREADS,
+					   NULL);
 	free(th);
-	ASSERT_EQ(FZ_THREADS, started);
+	ASSERT_EQ(FZ_THREADS + 1, started);
 	snprintf(phase, sizeof(phase), "chaos, %d threads + 1 closing fds",
 		 FZ_THREADS);
 	fz_finish(_metadata, &self->main, phase);
