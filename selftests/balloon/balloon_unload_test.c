@@ -21,11 +21,6 @@
 
 static char ko_path[512];
 
-static int ul_unload(void)
-{
-	return vmaccel_kmod_unload(UL_MOD);
-}
-
 static int ul_load(void)
 {
 	return vmaccel_kmod_load(ko_path);
@@ -35,11 +30,6 @@ static bool ul_find_ko(void)
 {
 	vmaccel_kmod_path(ko_path, sizeof(ko_path), "balloon", UL_MOD);
 	return access(ko_path, R_OK) == 0;
-}
-
-static bool ul_loaded(void)
-{
-	return access("/sys/module/" UL_MOD, F_OK) == 0;
 }
 
 /* A VMM's whole life on the module: 0, or -errno of the first failure. */
@@ -80,12 +70,12 @@ TEST(refused_while_a_vm_is_registered)
 	ASSERT_LE(0, vm);
 	close(dev);
 	/* Only the VM descriptor holds the module now. */
-	EXPECT_NE(0, ul_unload());
-	EXPECT_TRUE(ul_loaded());
+	EXPECT_NE(0, vmaccel_kmod_unload(UL_MOD));
+	EXPECT_TRUE(vmaccel_kmod_loaded(UL_MOD));
 	EXPECT_EQ(GUEST, balloon_target_bytes(vm));
 	close(vm);
-	ASSERT_EQ(0, ul_unload());
-	EXPECT_FALSE(ul_loaded());
+	ASSERT_EQ(0, vmaccel_kmod_unload(UL_MOD));
+	EXPECT_FALSE(vmaccel_kmod_loaded(UL_MOD));
 	ASSERT_EQ(0, ul_load());
 	EXPECT_EQ(0, vmm_once(mem, efd));
 	close(efd);
@@ -125,7 +115,7 @@ TEST(stress_rmmod_while_vmms_run)
 
 	if (!ul_find_ko())
 		SKIP(return, "%s: no module file (set VMACCEL_KO_DIR)", ko_path);
-	ASSERT_TRUE(ul_loaded() || ul_load() == 0);
+	ASSERT_TRUE(vmaccel_kmod_loaded(UL_MOD) || ul_load() == 0);
 	if (nr > 64)
 		nr = 64;
 	if (nr < 2)
@@ -134,7 +124,7 @@ TEST(stress_rmmod_while_vmms_run)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, vmm_thread, NULL));
 	end = balloon_now_ns() + STRESS_MS * 1000000ULL;
 	while (balloon_now_ns() < end) {
-		if (ul_unload() == 0) {
+		if (vmaccel_kmod_unload(UL_MOD) == 0) {
 			unloads++;
 			balloon_sleep_ms(5);
 			if (ul_load() == 0)
@@ -147,7 +137,7 @@ TEST(stress_rmmod_while_vmms_run)
 	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (i = 0; i < nr; i++)
 		pthread_join(th[i], NULL);
-	ASSERT_TRUE(ul_loaded() || ul_load() == 0);
+	ASSERT_TRUE(vmaccel_kmod_loaded(UL_MOD) || ul_load() == 0);
 	TH_LOG("%d VMM threads: %ld lifecycles, %ld without a device",
 	       nr, lifecycles, nodev);
 	TH_LOG("rmmod: %ld refused, %ld unloads, %ld reloads", refused,

@@ -16,11 +16,14 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "vmaccel_sysfs.h"
 
 /* Path of the module file of directory @dir, named @name. */
 static inline void vmaccel_kmod_path(char *buf, size_t size, const char *dir,
@@ -52,23 +55,59 @@ static inline int vmaccel_kmod_load_once(const char *path)
 /* Name length of a module (MODULE_NAME_LEN in the kernel). */
 #define VMACCEL_KMOD_NAME_LEN	56
 
+/* Read /sys/module/@name/@attr into @buf: its length, or -errno. */
+static inline int vmaccel_kmod_attr(const char *name, const char *attr,
+				    char *buf, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/%s", name, attr);
+	return vmaccel_read_file(path, buf, size);
+}
+
 /* References on module @name (/sys/module/NAME/refcnt), or -errno. */
 static inline int vmaccel_kmod_refcnt(const char *name)
 {
-	char path[128], buf[32];
-	ssize_t n;
-	int fd;
+	char buf[32];
+	int n = vmaccel_kmod_attr(name, "refcnt", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+		return n ? n : -EIO;
 	return atoi(buf);
+}
+
+/* Whether module @name is loaded and live (/sys/module/NAME/initstate). */
+static inline bool vmaccel_kmod_loaded(const char *name)
+{
+	char buf[32];
+
+	return vmaccel_kmod_attr(name, "initstate", buf, sizeof(buf)) > 0 &&
+	       !strcmp(buf, "live\n");
+}
+
+/* How many modules depend on module @name (it cannot go while they are). */
+static inline int vmaccel_kmod_nr_holders(const char *name)
+{
+	char path[128];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/holders", name);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* Whether vmaccel_kmod_unload() returned "in use". */
+static inline bool vmaccel_kmod_refused(int r)
+{
+	return r == -EWOULDBLOCK || r == -EBUSY;
 }
 
 /*
