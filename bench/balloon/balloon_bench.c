@@ -49,6 +49,8 @@
 
 #include <linux/vmaccel_balloon.h>
 
+#include "../../selftests/lib/vmaccel_sysfs.h"
+
 #define DEV		"/dev/vmaccel-balloon"
 #define SYSFS		"/sys/kernel/mm/vmaccel_balloon/"
 #define HOG		"/dev/shm/vmaccel-balloon-bench-hog"
@@ -75,53 +77,26 @@ struct guest {
 
 static struct guest guests[NR_GUESTS];
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
+#define now_ns		vmaccel_now_ns
+#define sleep_ms	vmaccel_sleep_ms
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
+/* Write a knob of the module; 0 or -errno. */
 static int knob(const char *name, long val)
 {
-	char path[128], buf[32];
-	int fd, n, ret = 0;
+	char path[128];
 
 	snprintf(path, sizeof(path), SYSFS "%s", name);
-	n = snprintf(buf, sizeof(buf), "%ld", val);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	if (write(fd, buf, n) != n)
-		ret = -1;
-	close(fd);
-	return ret;
+	return vmaccel_write_long(path, val);
 }
 
+/* Read a knob of the module; -1 on failure. */
 static long knob_read(const char *name)
 {
-	char path[128], buf[32];
-	int fd, n;
+	char path[128];
+	long v;
 
 	snprintf(path, sizeof(path), SYSFS "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return atol(buf);
+	return vmaccel_read_long(path, &v) ? -1 : v;
 }
 
 static __u64 resident(const struct guest *g)

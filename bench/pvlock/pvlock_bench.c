@@ -30,6 +30,8 @@
 
 #include <linux/vmaccel_pvlock.h>
 
+#include "../../selftests/lib/vmaccel_sysfs.h"
+
 #define DEV	"/dev/vmaccel-pvlock"
 #define SYSFS	"/sys/class/misc/vmaccel-pvlock/"
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -88,19 +90,12 @@ static int cmp_double(const void *a, const void *b)
 static void read_sysfs(const char *name, char *buf, size_t size)
 {
 	char path[256];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), SYSFS "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd < 0 ? -1 : read(fd, buf, size - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0) {
+	if (vmaccel_read_file(path, buf, size) <= 0) {
 		snprintf(buf, size, "?");
 		return;
 	}
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 }
 

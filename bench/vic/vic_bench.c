@@ -61,6 +61,8 @@
 #include <linux/types.h>
 #include <linux/vmaccel_vic.h>
 
+#include "../../selftests/lib/vmaccel_sysfs.h"
+
 #define VIC_DEV			"/dev/vmaccel-vic"
 #define NSEC_PER_USEC		1000ULL
 #define NSEC_PER_MSEC		1000000ULL
@@ -144,13 +146,7 @@ struct result {
 static int cpu_producer = -1, cpu_consumer = -1;
 static bool failed;
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
-}
+#define now_ns	vmaccel_now_ns
 
 static int get_stats(int vfd, struct vmaccel_vic_stats *st)
 {

@@ -96,7 +96,7 @@ TEST_F(pressure, reclaim_reaches_the_policy_through_the_shrinker)
 	long scans = balloon_knob("shrinker_scans");
 	int fd;
 
-	if (balloon_fault_injected())
+	if (vmaccel_fault_injected())
 		SKIP(return, "no drop_caches under fault injection");
 	/* Inside the band: nothing but reclaim moves the target. */
 	ASSERT_EQ(0, balloon_set("test_available_pct", "25"));

@@ -25,6 +25,8 @@
 
 #include <linux/vmaccel_balloon.h>
 
+#include "../lib/vmaccel_sysfs.h"
+
 /*
  * kselftest_harness.h of 6.1 has an unused parameter in its SIGALRM handler;
  * keep -Wextra quiet about code that is not ours.
@@ -46,43 +48,15 @@
 #define TAG_AVAIL	6
 #define TAG_CACHES	7
 
-static inline __u64 balloon_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static inline void balloon_sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (long)(ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
+#define balloon_now_ns		vmaccel_now_ns
+#define balloon_sleep_ms	vmaccel_sleep_ms
 
 /*
- * True in the debug tier's fault-injection pass (this task's allocations
- * fail at random).  Tests skip what would make other tasks' allocations
- * run in this context there: dropping caches evicts the shared root's 9p
- * inodes, and a failed 9p clunk leaves that root unusable for the run.
+ * vmaccel_fault_injected() is true in the debug tier's fault-injection
+ * pass.  Tests skip what would make other tasks' allocations run in this
+ * context there: dropping caches evicts the shared root's 9p inodes, and a
+ * failed 9p clunk leaves that root unusable for the run.
  */
-static inline bool balloon_fault_injected(void)
-{
-	char c = '0';
-	int fd = open("/proc/self/make-it-fail", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	if (read(fd, &c, 1) != 1)
-		c = '0';
-	close(fd);
-	return c == '1';
-}
 
 static inline int balloon_open(void)
 {
@@ -92,44 +66,34 @@ static inline int balloon_open(void)
 /* Read a sysfs knob of the module as a long; -1 with errno on failure. */
 static inline long balloon_knob(const char *name)
 {
-	char path[128], buf[64];
-	ssize_t n;
-	int fd;
+	char path[128];
+	long v;
+	int r;
 
 	snprintf(path, sizeof(path), BALLOON_SYSFS "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	r = vmaccel_read_long(path, &v);
+	if (r) {
+		errno = -r;
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return strtol(buf, NULL, 10);
+	}
+	return v;
 }
 
 /* Write a sysfs knob; 0, or -errno of the write. */
 static inline int balloon_set(const char *name, const char *val)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), BALLOON_SYSFS "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return vmaccel_write_file(path, val);
 }
 
 static inline int balloon_setl(const char *name, long v)
 {
-	char buf[32];
+	char path[128];
 
-	snprintf(buf, sizeof(buf), "%ld", v);
-	return balloon_set(name, buf);
+	snprintf(path, sizeof(path), BALLOON_SYSFS "%s", name);
+	return vmaccel_write_long(path, v);
 }
 
 /* The knobs a test may change, restored to their defaults by the next. */

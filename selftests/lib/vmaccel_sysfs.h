@@ -106,6 +106,19 @@ static inline int vmaccel_read_u64(const char *path, __u64 *val)
 	return r < 0 ? r : vmaccel_parse_u64(buf, val);
 }
 
+/* Read a file holding a signed decimal number (strtol): 0 or -errno. */
+static inline int vmaccel_read_long(const char *path, long *val)
+{
+	char buf[64];
+	int r;
+
+	r = vmaccel_read_file(path, buf, sizeof(buf));
+	if (r <= 0)
+		return r ? r : -EIO;
+	*val = strtol(buf, NULL, 10);
+	return 0;
+}
+
 /* Write @val to file @path as a decimal number: 0 or -errno. */
 static inline int vmaccel_write_long(const char *path, long val)
 {

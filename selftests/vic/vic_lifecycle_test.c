@@ -432,19 +432,6 @@ static int vic_trace_count(const char *needle)
 	return n;
 }
 
-static bool vic_fault_injected(void)
-{
-	char c = '0';
-	int fd = open("/proc/self/make-it-fail", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	if (read(fd, &c, 1) != 1)
-		c = '0';
-	close(fd);
-	return c == '1';
-}
-
 /* The tracepoints report every deferral and every delivery. */
 TEST_F(vic, tracepoints)
 {
@@ -456,7 +443,7 @@ TEST_F(vic, tracepoints)
 	 * WARNs when it disables an event whose probe failed to register
 	 * (tracepoint_probe_unregister: -ENOENT): not ours to test there.
 	 */
-	if (vic_fault_injected())
+	if (vmaccel_fault_injected())
 		SKIP(return, "tracing core WARNs under fault injection");
 	if (access(VIC_TRACEFS "/events", F_OK) &&
 	    mount("tracefs", VIC_TRACEFS, "tracefs", 0, NULL))

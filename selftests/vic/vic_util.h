@@ -30,6 +30,8 @@
 
 #include <linux/vmaccel_vic.h>
 
+#include "../lib/vmaccel_sysfs.h"
+
 /*
  * kselftest_harness.h of 6.1 has an unused parameter in its SIGALRM handler;
  * keep -Wextra quiet about code that is not ours.
@@ -56,24 +58,8 @@
 #define VIC_NSEC_PER_MSEC	1000000ULL
 #define VIC_NSEC_PER_SEC	1000000000ULL
 
-static inline __u64 vic_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * VIC_NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static inline void vic_sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (long)(ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
+#define vic_now_ns	vmaccel_now_ns
+#define vic_sleep_ms	vmaccel_sleep_ms
 
 static inline struct vmaccel_vic_params
 vic_params(__u32 mode, __u32 fixed_ratio, __u32 cif_threshold,
@@ -249,40 +235,18 @@ static inline int vic_count_fds(void)
 static inline int vic_sysfs_read(const char *name, char *buf, size_t size)
 {
 	char path[256];
-	ssize_t r;
-	int fd, err;
 
 	snprintf(path, sizeof(path), VIC_SYSFS "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = read(fd, buf, size - 1);
-	err = errno;
-	close(fd);
-	if (r < 0)
-		return -err;
-	buf[r] = '\0';
-	return (int)r;
+	return vmaccel_read_file(path, buf, size);
 }
 
 /* Write @val to sysfs attribute @name in one write(): 0 or -errno. */
 static inline int vic_sysfs_write(const char *name, const char *val)
 {
-	size_t len = strlen(val);
 	char path[256];
-	ssize_t r;
-	int fd, err;
 
 	snprintf(path, sizeof(path), VIC_SYSFS "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = write(fd, val, len);
-	err = errno;
-	close(fd);
-	if (r < 0)
-		return -err;
-	return r == (ssize_t)len ? 0 : -EIO;
+	return vmaccel_write_file(path, val);
 }
 
 /*
@@ -291,19 +255,15 @@ static inline int vic_sysfs_write(const char *name, const char *val)
  */
 static inline int vic_sysfs_u64(const char *name, __u64 *val)
 {
-	char buf[64], *end;
+	char buf[64];
 	int r;
 
 	r = vic_sysfs_read(name, buf, sizeof(buf));
 	if (r < 0)
 		return r;
-	if (buf[0] < '0' || buf[0] > '9')
+	if (!r || buf[r - 1] != '\n')
 		return -EPROTO;
-	errno = 0;
-	*val = strtoull(buf, &end, 10);
-	if (errno || strcmp(end, "\n"))
-		return -EPROTO;
-	return 0;
+	return vmaccel_parse_u64(buf, val);
 }
 
 static inline int vic_sysfs_set_u64(const char *name, __u64 val)
