@@ -8,6 +8,7 @@
 #include <linux/kernel.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
+#include <linux/stddef.h>
 #include <linux/sysfs.h>
 
 #include "balloon.h"
@@ -28,23 +29,28 @@ static struct kobject *balloon_kobj;
 /**
  * struct balloon_knob - a u32 knob in [@min, @max]
  * @attr: the sysfs attribute.
- * @val: the parameter it sets.
+ * @off: offset in balloon_params of the parameter it sets.
  * @min: smallest value accepted.
  * @max: largest value accepted.
  */
 struct balloon_knob {
 	struct kobj_attribute attr;
-	u32 *val;
+	size_t off;
 	u32 min;
 	u32 max;
 };
+
+static u32 *knob_val(const struct balloon_knob *kn)
+{
+	return (u32 *)((u8 *)&balloon_params + kn->off);
+}
 
 static ssize_t knob_show(struct kobject *k, struct kobj_attribute *a,
 			 char *buf)
 {
 	struct balloon_knob *kn = container_of(a, struct balloon_knob, attr);
 
-	return sysfs_emit(buf, "%u\n", READ_ONCE(*kn->val));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*knob_val(kn)));
 }
 
 static ssize_t knob_store(struct kobject *k, struct kobj_attribute *a,
@@ -58,13 +64,13 @@ static ssize_t knob_store(struct kobject *k, struct kobj_attribute *a,
 		return -EINVAL;
 	/* The watermarks must keep low_pct < high_pct. */
 	mutex_lock(&balloon_lock);
-	if ((kn->val == &balloon_params.low_pct &&
+	if ((kn->off == offsetof(struct balloon_params, low_pct) &&
 	     val >= balloon_params.high_pct) ||
-	    (kn->val == &balloon_params.high_pct &&
+	    (kn->off == offsetof(struct balloon_params, high_pct) &&
 	     val <= balloon_params.low_pct))
 		ret = -EINVAL;
 	else
-		WRITE_ONCE(*kn->val, val);
+		WRITE_ONCE(*knob_val(kn), val);
 	mutex_unlock(&balloon_lock);
 	if (ret)
 		return ret;
@@ -72,35 +78,25 @@ static ssize_t knob_store(struct kobject *k, struct kobj_attribute *a,
 	return count;
 }
 
-static struct balloon_knob knob_interval_ms = {
-	__ATTR(interval_ms, 0644, knob_show, knob_store),
-	&balloon_params.interval_ms, 100, 60000,
-};
+/* A knob of balloon_params, its sysfs file named after it. */
+#define BALLOON_KNOB(_name, _min, _max)					\
+static struct balloon_knob knob_##_name = {				\
+	.attr = {							\
+		.attr = { .name = #_name, .mode = 0644 },		\
+		.show = knob_show,					\
+		.store = knob_store,					\
+	},								\
+	.off = offsetof(struct balloon_params, _name),			\
+	.min = _min,							\
+	.max = _max,							\
+}
 
-static struct balloon_knob knob_low_pct = {
-	__ATTR(low_pct, 0644, knob_show, knob_store),
-	&balloon_params.low_pct, 1, 90,
-};
-
-static struct balloon_knob knob_high_pct = {
-	__ATTR(high_pct, 0644, knob_show, knob_store),
-	&balloon_params.high_pct, 2, 99,
-};
-
-static struct balloon_knob knob_step_pct = {
-	__ATTR(step_pct, 0644, knob_show, knob_store),
-	&balloon_params.step_pct, 1, 50,
-};
-
-static struct balloon_knob knob_guest_free_pct = {
-	__ATTR(guest_free_pct, 0644, knob_show, knob_store),
-	&balloon_params.guest_free_pct, 0, 90,
-};
-
-static struct balloon_knob knob_stall_ms = {
-	__ATTR(stall_ms, 0644, knob_show, knob_store),
-	&balloon_params.stall_ms, 100, 600000,
-};
+BALLOON_KNOB(interval_ms, 100, 60000);
+BALLOON_KNOB(low_pct, 1, 90);
+BALLOON_KNOB(high_pct, 2, 99);
+BALLOON_KNOB(step_pct, 1, 50);
+BALLOON_KNOB(guest_free_pct, 0, 90);
+BALLOON_KNOB(stall_ms, 100, 600000);
 
 static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
 			    char *buf)
@@ -165,11 +161,11 @@ static struct kobj_attribute vms_attr = __ATTR_RO(vms);
 /**
  * struct balloon_total_attr - a read-only module-wide counter
  * @attr: the sysfs attribute.
- * @ctr: the counter in balloon_totals.
+ * @off: offset of the counter in balloon_totals.
  */
 struct balloon_total_attr {
 	struct kobj_attribute attr;
-	atomic64_t *ctr;
+	size_t off;
 };
 
 static ssize_t total_show(struct kobject *k, struct kobj_attribute *a,
@@ -178,43 +174,28 @@ static ssize_t total_show(struct kobject *k, struct kobj_attribute *a,
 	struct balloon_total_attr *t =
 		container_of(a, struct balloon_total_attr, attr);
 
-	return sysfs_emit(buf, "%lld\n", atomic64_read(t->ctr));
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read((atomic64_t *)((u8 *)&balloon_totals +
+						       t->off)));
 }
 
-static struct balloon_total_attr total_target_changes = {
-	__ATTR(target_changes, 0444, total_show, NULL),
-	&balloon_totals.target_changes,
-};
+/* A counter of balloon_totals, its sysfs file named after it. */
+#define BALLOON_TOTAL(_name)						\
+static struct balloon_total_attr total_##_name = {			\
+	.attr = {							\
+		.attr = { .name = #_name, .mode = 0444 },		\
+		.show = total_show,					\
+	},								\
+	.off = offsetof(struct balloon_totals, _name),			\
+}
 
-static struct balloon_total_attr total_inflations = {
-	__ATTR(inflations, 0444, total_show, NULL),
-	&balloon_totals.inflations,
-};
-
-static struct balloon_total_attr total_deflations = {
-	__ATTR(deflations, 0444, total_show, NULL),
-	&balloon_totals.deflations,
-};
-
-static struct balloon_total_attr total_released_bytes = {
-	__ATTR(released_bytes, 0444, total_show, NULL),
-	&balloon_totals.released_bytes,
-};
-
-static struct balloon_total_attr total_pressure_ticks = {
-	__ATTR(pressure_ticks, 0444, total_show, NULL),
-	&balloon_totals.pressure_ticks,
-};
-
-static struct balloon_total_attr total_shrinker_scans = {
-	__ATTR(shrinker_scans, 0444, total_show, NULL),
-	&balloon_totals.shrinker_scans,
-};
-
-static struct balloon_total_attr total_stalls = {
-	__ATTR(stalls, 0444, total_show, NULL),
-	&balloon_totals.stalls,
-};
+BALLOON_TOTAL(target_changes);
+BALLOON_TOTAL(inflations);
+BALLOON_TOTAL(deflations);
+BALLOON_TOTAL(released_bytes);
+BALLOON_TOTAL(pressure_ticks);
+BALLOON_TOTAL(shrinker_scans);
+BALLOON_TOTAL(stalls);
 
 static struct attribute *balloon_attrs[] = {
 	&enabled_attr.attr,
