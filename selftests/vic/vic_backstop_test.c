@@ -10,20 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "vic_util.h"
-
-FIXTURE(vic) {
-	struct vic_env e;
-};
-
-FIXTURE_SETUP(vic)
-{
-	vic_env_open(_metadata, &self->e);
-}
-
-FIXTURE_TEARDOWN(vic)
-{
-	vic_env_close(&self->e);
-}
+#include "vic_env_fixture.h"
 
 /*
  * Wait until the target of @e is readable and return the time it became so

@@ -12,20 +12,7 @@
 #include <sys/wait.h>
 
 #include "vic_util.h"
-
-FIXTURE(vic) {
-	struct vic_env e;
-};
-
-FIXTURE_SETUP(vic)
-{
-	vic_env_open(_metadata, &self->e);
-}
-
-FIXTURE_TEARDOWN(vic)
-{
-	vic_env_close(&self->e);
-}
+#include "vic_env_fixture.h"
 
 static int vic_close(int *fd)
 {

@@ -12,20 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "vic_util.h"
-
-FIXTURE(vic) {
-	struct vic_env e;
-};
-
-FIXTURE_SETUP(vic)
-{
-	vic_env_open(_metadata, &self->e);
-}
-
-FIXTURE_TEARDOWN(vic)
-{
-	vic_env_close(&self->e);
-}
+#include "vic_env_fixture.h"
 
 /* off: one interrupt per completion. */
 TEST_F(vic, off_one_interrupt_per_completion)

@@ -11,22 +11,9 @@
 #include <stdatomic.h>
 
 #include "vic_util.h"
+#include "vic_env_fixture.h"
 
 #define NR_WRITERS	4
-
-FIXTURE(vic) {
-	struct vic_env e;
-};
-
-FIXTURE_SETUP(vic)
-{
-	vic_env_open(_metadata, &self->e);
-}
-
-FIXTURE_TEARDOWN(vic)
-{
-	vic_env_close(&self->e);
-}
 
 struct vic_writer {
 	pthread_t thread;
