@@ -74,7 +74,7 @@ $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*/*.h) $(wildcard inclu
 	$(CC) $(USER_CFLAGS) -static -o $@ $< -lm
 
 bench: $(BENCHES)
-$(BUILD)/bench/%: bench/%.c $(wildcard bench/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*/*.h selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $< -lm
 
