@@ -134,7 +134,7 @@ unload_kvm() {
 say "parts:$parts; domain type '$virt'; guests: 2 x $GUEST_MB MiB, kernel $kver"
 
 dir=$(mktemp -d /tmp/vmaccel-libvirt.XXXXXX) || exit 1
-pids= bpid=
+pids='' bpid=''
 diag() {
 	for d in $DOMS; do
 		[ -f "$dir/$d.serial" ] && tail -n 8 "$dir/$d.serial" | sed "s/^/# $d: /"
@@ -232,9 +232,10 @@ if has vhost; then
 		--dhcp-range="$NET.10,$NET.50,1h" --dhcp-leasefile="$dir/leases" \
 		--log-dhcp --log-facility="$dir/dnsmasq.log" >"$dir/dnsmasq.out" 2>&1 &
 	pids="$pids $!"
-	for k in devices rx_bytes rx_packets tx_packets; do
-		eval "v0_$k=$(cat "$vsys/$k")"
-	done
+	v0_devices=$(cat "$vsys/devices")
+	v0_rx_bytes=$(cat "$vsys/rx_bytes")
+	v0_rx_packets=$(cat "$vsys/rx_packets")
+	v0_tx_packets=$(cat "$vsys/tx_packets")
 fi
 
 # --- the guests' image --------------------------------------------------------
@@ -352,12 +353,21 @@ EOF
 		echo "</domain>"
 	} >"$dir/$d.xml"
 done
+say "network and guest image ready"
+# Both at once: starting one takes libvirt and QEMU half a minute here.
 t0=$(date +%s)
+cpids=
 for d in $DOMS; do
-	$virsh create "$dir/$d.xml" >"$dir/create.log" 2>&1 || {
-		sed 's/^/# virsh: /' "$dir/create.log"
+	$virsh create "$dir/$d.xml" >"$dir/$d.create" 2>&1 &
+	cpids="$cpids $d:$!"
+done
+for dp in $cpids; do
+	d=${dp%%:*}
+	wait "${dp##*:}" || {
+		sed 's/^/# virsh: /' "$dir/$d.create"
 		abort "virsh create $d failed"
 	}
+	say "$d created"
 done
 qpid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
 for d in $DOMS; do
@@ -370,8 +380,13 @@ done
 if has vhost; then
 	for d in $DOMS; do
 		p=$(qpid "$d")
-		ours=$(ls -l "/proc/$p/fd" | grep -c '/dev/vmaccel-vhost-net$')
-		theirs=$(ls -l "/proc/$p/fd" | grep -c '/dev/vhost-net$')
+		ours=0 theirs=0
+		for fd in /proc/"$p"/fd/*; do
+			case $(readlink "$fd") in
+			/dev/vmaccel-vhost-net) ours=$((ours + 1)) ;;
+			/dev/vhost-net) theirs=$((theirs + 1)) ;;
+			esac
+		done
 		say "vhost: $d: fds on /dev/vmaccel-vhost-net: $ours, on /dev/vhost-net: $theirs"
 		[ "$ours" -ge 1 ] || verdict vhost fail "$d's QEMU holds no fd of /dev/vmaccel-vhost-net"
 		[ "$theirs" = 0 ] || verdict vhost fail "$d's QEMU opened /dev/vhost-net"
@@ -416,15 +431,12 @@ if has vhost; then
 	acks=$(grep -c 'DHCPACK' "$dir/dnsmasq.log" 2>/dev/null)
 	say "vhost: dnsmasq: ${acks:-0} DHCPACK; http: $(grep -c 'GET /big.bin' "$dir/http.log") GETs"
 	[ "${acks:-0}" -ge 2 ] || verdict vhost fail "dnsmasq acked ${acks:-0} leases, want 2"
-	for k in rx_bytes rx_packets tx_packets; do
-		eval "d_$k=\$((\$(cat $vsys/$k) - v0_$k))"
-	done
-	# shellcheck disable=SC2154 # set by eval
+	d_rx_bytes=$(($(cat "$vsys/rx_bytes") - v0_rx_bytes))
+	d_rx_packets=$(($(cat "$vsys/rx_packets") - v0_rx_packets))
+	d_tx_packets=$(($(cat "$vsys/tx_packets") - v0_tx_packets))
 	say "vhost: vmaccel-vhost-net totals moved by: rx_bytes $d_rx_bytes rx_packets $d_rx_packets tx_packets $d_tx_packets"
-	# shellcheck disable=SC2154
 	[ "$d_rx_bytes" -ge $((2 * (16 << 20))) ] ||
 		verdict vhost fail "the device carried $d_rx_bytes bytes to the guests, less than the two downloads"
-	# shellcheck disable=SC2154
 	[ "$d_tx_packets" -gt 0 ] || verdict vhost fail "no TX packet went through the device"
 fi
 
@@ -521,33 +533,50 @@ if has balloon; then (
 # --- ksm: the forced pass, then both guests must go on --------------------------
 if has ksm; then
 	check_running
-	for d in $DOMS; do eval "a0_$(echo $d | tr -c 'a-z0-9\n' _)=$(alive $d)"; done
-	merged=$(python3 - <<'PY'
-import fcntl, os, struct
+	a0s=
+	for d in $DOMS; do a0s="$a0s $d:$(alive "$d")"; done
+	# The forced pass, then each RAM file's own counters.
+	python3 - "$(ramfile vmaccel-lv1)" "$(ramfile vmaccel-lv2)" >"$dir/scan.out" <<'PY' ||
+import fcntl, os, struct, sys
+def ioc(d, nr, size):
+    return (d << 30) | (size << 16) | (0xB8 << 8) | nr
 # struct vmaccel_ksm_scan: passes, flags, merged, scanned, reserved[2]
-fmt = "=IIQQ2Q"
-size = struct.calcsize(fmt)
-cmd = (3 << 30) | (size << 16) | (0xB8 << 8) | 0x36   # _IOWR(0xB8, 0x36, ...)
+scan = "=IIQQ2Q"
+buf = bytearray(struct.pack(scan, 2, 0, 0, 0, 0, 0))
 fd = os.open("/dev/vmaccel-ksm", os.O_RDWR)
-buf = bytearray(struct.pack(fmt, 2, 0, 0, 0, 0, 0))
-fcntl.ioctl(fd, cmd, buf)
-print(struct.unpack(fmt, buf)[2])
+fcntl.ioctl(fd, ioc(3, 0x36, struct.calcsize(scan)), buf)  # VMACCEL_KSM_SCAN
+print("scan", struct.unpack(scan, buf)[2])
+# struct vmaccel_ksm_file_stats: size resident merged shared sharing zero
+# cow_breaks group flags reserved[4]
+fst = "=7QII4Q"
+for path in sys.argv[1:]:
+    fd = os.open(path, os.O_RDONLY)
+    buf = bytearray(struct.calcsize(fst))
+    fcntl.ioctl(fd, ioc(2, 0x35, len(buf)), buf)  # VMACCEL_KSM_GET_STATS
+    v = struct.unpack(fst, buf)
+    print("file", path, "resident", v[1], "merged", v[2], "zero", v[5])
 PY
-	) || verdict ksm fail "VMACCEL_KSM_SCAN failed"
+		verdict ksm fail "VMACCEL_KSM_SCAN or VMACCEL_KSM_GET_STATS failed"
 	sharing=$(cat "$ksys/pages_sharing")
-	say "ksm: forced pass merged ${merged:-?} pages: pages_shared $(cat "$ksys/pages_shared") pages_sharing $sharing zero_pages_sharing $(cat "$ksys/zero_pages_sharing") ($((sharing / 256)) MiB saved)"
+	say "ksm: forced pass merged $(sed -n 's/^scan //p' "$dir/scan.out") pages: pages_shared $(cat "$ksys/pages_shared") pages_sharing $sharing zero_pages_sharing $(cat "$ksys/zero_pages_sharing") ($((sharing / 256)) MiB saved)"
 	# Four copies of busybox in each guest alone are > 3000 duplicate pages.
 	[ "$sharing" -ge 3000 ] || verdict ksm fail "pages_sharing $sharing after a pass: the guests' duplicate memory was not merged"
-	for d in $DOMS; do
-		v=a0_$(echo $d | tr -c 'a-z0-9\n' _)
-		eval "a0=\$$v"
+	# Each domain's file has merged pages that are not zero pages.
+	while read -r _ f _ res _ mer _ zero; do
+		say "ksm: $f: $res pages resident, $mer merged, $zero of them zero pages"
+		[ $((mer - zero)) -ge 1000 ] || verdict ksm fail "$f: only $((mer - zero)) non-zero pages merged"
+	done <<EOF2
+$(grep '^file ' "$dir/scan.out")
+EOF2
+	for da in $a0s; do
+		d=${da%%:*} a0=${da##*:}
 		start=$(date +%s)
-		while [ "$(alive $d)" -lt $((a0 + 3)) ] && [ $(($(date +%s) - start)) -lt 120 ]; do
+		while [ "$(alive "$d")" -lt $((a0 + 3)) ] && [ $(($(date +%s) - start)) -lt 120 ]; do
 			check_running
 			sleep 1
 		done
-		say "ksm: $d: ALIVE $a0 before the pass, $(alive $d) now"
-		[ "$(alive $d)" -ge $((a0 + 3)) ] || verdict ksm fail "$d stopped after the merge"
+		say "ksm: $d: ALIVE $a0 before the pass, $(alive "$d") now"
+		[ "$(alive "$d")" -ge $((a0 + 3)) ] || verdict ksm fail "$d stopped after the merge"
 	done
 	say "ksm: after: pages_sharing $(cat "$ksys/pages_sharing") cow_breaks $(cat "$ksys/cow_breaks")"
 fi
@@ -579,7 +608,7 @@ if has ksm; then
 	[ "$left" = 0 ] || verdict ksm fail "$left RAM files left on vmaccelfs after the domains were destroyed"
 fi
 
-[ -n "$(cat "$out"/* 2>/dev/null | grep '^fail')" ] && diag
+grep -q "^fail" "$out"/* && diag
 has vhost && verdict vhost ok "2 domains: vhost fds on /dev/vmaccel-vhost-net, DHCP leases, 16 MiB downloads, sha256 $sum"
 has ksm && verdict ksm ok "2 domains: RAM files on vmaccelfs via memory_backing_dir, pages_sharing 0 -> $sharing after a pass, both kept running"
 has balloon && verdict balloon ok "vmaccel-balloond on a libvirt domain: inflated under pressure ($(cat "$dir/balloon.res" 2>/dev/null)), deflated, unregistered"
