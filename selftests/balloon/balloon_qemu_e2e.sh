@@ -42,7 +42,7 @@ kernel=/boot/vmlinuz-$(uname -r)
 [ -r "$kernel" ] || skip "no guest kernel in /boot"
 kver=${kernel#/boot/vmlinuz-}
 [ -d "/lib/modules/$kver/kernel" ] || skip "no modules for $kver"
-bb=$(command -v busybox) || skip "no busybox"
+command -v busybox >/dev/null || skip "no busybox"
 [ -x "$top/tools/vmaccel-balloond" ] || skip "no tools/vmaccel-balloond"
 
 dir=$(mktemp -d)
@@ -64,20 +64,8 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the guest's initramfs ---
-mkdir -p "$dir/init/bin" "$dir/init/mods" "$dir/fs"
-cp "$bb" "$dir/init/bin/busybox"
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
-	 virtio_pci virtio_balloon; do
-	f=$(find "/lib/modules/$kver/kernel" -name "$m.ko*" | head -n 1)
-	[ -n "$f" ] || continue
-	case $f in
-	*.xz) xz -dc "$f" >"$dir/init/mods/$m.ko" ;;
-	*.zst) zstd -qdc "$f" >"$dir/init/mods/$m.ko" ;;
-	*) cp "$f" "$dir/init/mods/$m.ko" ;;
-	esac
-	echo "$m" >>"$dir/init/mods/order"
-done
-cat >"$dir/init/init" <<'INIT'
+mkdir -p "$dir/fs"
+cat >"$dir/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -93,8 +81,9 @@ while :; do
 	echo "guest: $(grep -E 'MemTotal' /proc/meminfo | tr -s ' ')"
 done
 INIT
-chmod +x "$dir/init/init"
-(cd "$dir/init" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initrd"
+sh "$top/selftests/lib/guest-initramfs.sh" "$kver" "$dir/init" "$dir/initrd" \
+	virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+	virtio_pci virtio_balloon || fail "guest initramfs"
 
 # --- guest RAM on vmaccelfs when there is one ---
 if grep -qw vmaccelfs /proc/filesystems && mount -t vmaccelfs none "$dir/fs"; then

@@ -1,0 +1,616 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# libvirt_e2e.sh OUTDIR - vmaccel under libvirt: one run, three verdicts.
+#
+# Run by the *_libvirt_qemu_test wrappers (selftests/{vhost,ksm,balloon}),
+# in the test VM only (it writes /etc/libvirt and adds the libvirt-qemu
+# user in the VM's overlay), with the modules loaded.
+#
+# libvirtd and virtlogd are started by hand (no systemd in the VM) with the
+# qemu.conf below: root, no security driver, no cgroups, no namespaces,
+# memory_backing_dir on a vmaccelfs mount.  Two transient domains from the
+# same image (type 'qemu', i.e. TCG; direct boot of the Debian kernel with a
+# busybox initramfs) have
+#   <memoryBacking><source type='file'/><access mode='shared'/>  (ksm)
+#   <interface type='ethernet'> on a tap, <driver name='vhost'/>,
+#     <backend vhost='/dev/vmaccel-vhost-net'/>                  (vhost)
+#   <memballoon model='virtio'><stats period='1'/>, and a second
+#     QMP socket through <qemu:commandline> for vmaccel-balloond  (balloon)
+# A part whose module is not loaded is left out of the domains.
+#
+# vhost: both QEMUs hold an fd of /dev/vmaccel-vhost-net (none of
+#   /dev/vhost-net); each guest gets a DHCP lease from dnsmasq on the
+#   bridge of the taps, downloads a 16 MiB random file over HTTP and prints
+#   its size and sha256, which must match; the device's sysfs totals
+#   (devices, rx_bytes, tx_packets) move accordingly; after the domains are
+#   destroyed no device is left open.
+# ksm: each domain's RAM is a file that libvirt placed under the vmaccelfs
+#   mount, mapped by its QEMU and resident; with the scanner stopped
+#   nothing is merged (the control); a forced pass (VMACCEL_KSM_SCAN)
+#   merges the guests' duplicate memory (pages_sharing); both guests keep
+#   running afterwards.
+# balloon: vmaccel-balloond registers domain 1 (its QMP socket, its RAM
+#   file); under host pressure the target drops and the RAM file gives
+#   back at least half of what was asked, within a bounded time; pressure
+#   gone, the guest deflates to its full size; the domain destroyed, the
+#   bridge unregisters it.
+#
+# Writes OUTDIR/vhost, OUTDIR/ksm, OUTDIR/balloon: one line each,
+# "ok ...", "fail ..." or "skip ...".  Exit 0 when no part failed, else 1.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$1
+GUEST_MB=${LIBVIRT_E2E_GUEST_MB:-320}
+FILL_MB=160
+FLOOR_MB=96
+BOOT_S=${LIBVIRT_E2E_BOOT_S:-420}
+RECLAIM_S=120
+NET=10.77.9
+DOMS="vmaccel-lv1 vmaccel-lv2"
+ksys=/sys/kernel/mm/vmaccel_ksm
+bsys=/sys/kernel/mm/vmaccel_balloon
+bdbg=/sys/kernel/debug/vmaccel_balloon/vms
+vsys=/sys/class/misc/vmaccel-vhost-net/stats
+virsh="virsh -q -c qemu:///system"
+
+mkdir -p "$out" || exit 1
+rm -f "$out/vhost" "$out/ksm" "$out/balloon"
+parts=
+
+t_start=$(date +%s)
+say() { echo "# libvirt: $*   [$(($(date +%s) - t_start))s]"; }
+# verdict PART ok|fail|skip TEXT: the first verdict of a part stands.
+verdict() {
+	[ -e "$out/$1" ] && return 0
+	echo "$2 $3" >"$out/$1"
+	say "$1: $2: $3"
+}
+# abort TEXT: every part without a verdict fails; cleanup; exit.
+abort() {
+	say "ABORT: $*"
+	for p in $parts; do verdict "$p" fail "$*"; done
+	diag
+	exit 1
+}
+skip_all() {
+	for p in vhost ksm balloon; do verdict "$p" skip "$*"; done
+	exit 0
+}
+
+[ "${VMACCEL_IN_VM:-}" = 1 ] || skip_all "runs only in the test VM (tools/vm-run): it rewrites /etc/libvirt"
+for c in libvirtd virtlogd virsh; do
+	command -v $c >/dev/null || skip_all "no $c (libvirt-daemon, libvirt-clients: make deps)"
+done
+[ -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so ] ||
+	skip_all "no libvirt QEMU driver (libvirt-daemon-driver-qemu: make deps)"
+for c in qemu-system-x86_64 dnsmasq python3 ip busybox cpio; do
+	command -v $c >/dev/null || skip_all "no $c"
+done
+kver=$(uname -r)
+kernel=/boot/vmlinuz-$kver
+[ -r "$kernel" ] || skip_all "no $kernel for the guests"
+
+# KVM inside the test VM: under TCG, QEMU's "max" CPU emulates AMD SVM with
+# nested paging, so kvm_amd loads and the domains are type 'kvm', as on a
+# real host (and libvirt uses vhost for KVM domains only).  Without a KVM
+# that runs a vCPU the domains are type 'qemu' (TCG) and vhost is skipped.
+kvm_loaded=
+if [ ! -c /dev/kvm ]; then
+	for m in kvm_amd kvm_intel; do
+		modprobe -q $m 2>/dev/null && kvm_loaded="$m kvm" && break
+	done
+fi
+if [ -c /dev/kvm ] && timeout 30 "$top/tools/kvm-probe" 2>/dev/null; then
+	virt=kvm
+else
+	virt=qemu
+fi
+if [ "$virt" != kvm ]; then
+	verdict vhost skip "no KVM in this VM: libvirt opens <backend vhost=...> for KVM domains only"
+elif [ -c /dev/vmaccel-vhost-net ] && [ -d "$vsys" ]; then
+	parts="$parts vhost"
+else
+	verdict vhost skip "vmaccel_vhost_net is not loaded"
+fi
+if grep -qw vmaccelfs /proc/filesystems && [ -d "$ksys" ]; then
+	parts="$parts ksm"
+	if [ -d "$bsys" ] && [ -c /dev/vmaccel-balloon ]; then
+		parts="$parts balloon"
+	else
+		verdict balloon skip "vmaccel_balloon is not loaded"
+	fi
+else
+	verdict ksm skip "vmaccel_ksm is not loaded"
+	verdict balloon skip "vmaccel_balloon needs vmaccel_ksm's vmaccelfs for the guest RAM file"
+fi
+has() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
+unload_kvm() {
+	# shellcheck disable=SC2086 # module names
+	[ -n "$kvm_loaded" ] && rmmod $kvm_loaded 2>/dev/null
+	kvm_loaded=
+}
+[ -n "$parts" ] || { unload_kvm; exit 0; }
+say "parts:$parts; domain type '$virt'; guests: 2 x $GUEST_MB MiB, kernel $kver"
+
+dir=$(mktemp -d /tmp/vmaccel-libvirt.XXXXXX) || exit 1
+pids='' bpid=''
+diag() {
+	for d in $DOMS; do
+		[ -f "$dir/$d.serial" ] && tail -n 8 "$dir/$d.serial" | sed "s/^/# $d: /"
+		[ -f "/var/log/libvirt/qemu/$d.log" ] &&
+			tail -n 6 "/var/log/libvirt/qemu/$d.log" | sed "s/^/# $d qemu log: /"
+	done
+	[ -f "$dir/libvirtd.log" ] && grep -E ' error : ' "$dir/libvirtd.log" | tail -n 8 | sed 's/^/# libvirtd: /'
+	[ -f "$dir/balloond.log" ] && tail -n 10 "$dir/balloond.log" | sed 's/^/# balloond: /'
+}
+cleanup() {
+	for d in $DOMS; do $virsh destroy "$d" >/dev/null 2>&1; done
+	[ -n "$bpid" ] && kill "$bpid" 2>/dev/null
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip link del lvtap1 2>/dev/null
+	ip link del lvtap2 2>/dev/null
+	ip link del lvbr0 2>/dev/null
+	rm -f /dev/shm/vmaccel-libvirt-hog
+	if has ksm; then
+		mountpoint -q /run/vmaccel && umount /run/vmaccel
+		echo 2 >"$ksys/run"; echo 0 >"$ksys/run"
+	fi
+	if has balloon; then
+		{
+			echo 30 >"$bsys/high_pct"; echo 20 >"$bsys/low_pct"; echo 30 >"$bsys/high_pct"
+			echo 1000 >"$bsys/interval_ms"; echo 5 >"$bsys/step_pct"
+		} 2>/dev/null
+	fi
+	rm -rf "$dir"
+	unload_kvm
+}
+trap cleanup EXIT
+trap 'say "killed"; exit 1' TERM INT HUP
+
+# --- libvirt, configured and started by hand --------------------------------
+# libvirt-daemon-system would create these; the QEMU driver refuses to start
+# without its default user even when qemu.conf says root.
+mkdir -p /etc/libvirt /var/log/libvirt/qemu /var/lib/libvirt/qemu \
+	/var/cache/libvirt/qemu /run/libvirt /run/vmaccel
+if ! getent passwd libvirt-qemu >/dev/null; then
+	echo 'libvirt-qemu:x:64055:' >>/etc/group
+	echo 'libvirt-qemu:x:64055:64055:libvirt qemu:/var/lib/libvirt:/usr/sbin/nologin' >>/etc/passwd
+fi
+cat >/etc/libvirt/qemu.conf <<EOF
+# vmaccel libvirt e2e (selftests/lib/libvirt_e2e.sh)
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+memory_backing_dir = "/run/vmaccel"
+EOF
+cat >"$dir/libvirtd.conf" <<EOF
+unix_sock_group = "root"
+unix_sock_rw_perms = "0700"
+auth_unix_rw = "none"
+log_outputs = "2:file:$dir/libvirtd.log"
+EOF
+if has ksm; then
+	# One merge group for both domains' RAM files; size caps the mount.
+	mount -t vmaccelfs -o size=1g,group=7,mode=0755 none /run/vmaccel ||
+		abort "mount -t vmaccelfs /run/vmaccel"
+	echo 2 >"$ksys/run"; echo 0 >"$ksys/run"
+	echo 1 >"$ksys/use_zero_pages"
+fi
+virtlogd -d || abort "virtlogd did not start"
+libvirtd -d -f "$dir/libvirtd.conf" || abort "libvirtd did not start"
+t0=$(date +%s)
+until $virsh version >/dev/null 2>&1; do
+	[ $(($(date +%s) - t0)) -lt 120 ] || abort "libvirtd not answering after 120s"
+	sleep 1
+done
+pids="$pids $(cat /run/libvirtd.pid 2>/dev/null) $(cat /run/virtlogd.pid 2>/dev/null)"
+say "libvirtd up in $(($(date +%s) - t0))s: $($virsh version | grep -E 'libvirt|hypervisor' | tr -s ' ' | tr '\n' ';')"
+
+# --- the network: a bridge, two taps, dnsmasq, an HTTP server ---------------
+if has vhost; then
+	modprobe -q bridge
+	ip link add lvbr0 type bridge || abort "ip link add bridge"
+	ip addr add "$NET.1/24" dev lvbr0 && ip link set lvbr0 up || abort "bridge address"
+	for t in lvtap1 lvtap2; do
+		ip tuntap add dev $t mode tap vnet_hdr && ip link set $t master lvbr0 &&
+			ip link set $t up || abort "tap $t"
+	done
+	mkdir -p "$dir/www"
+	head -c $((16 << 20)) /dev/urandom >"$dir/www/big.bin"
+	sum=$(sha256sum "$dir/www/big.bin" | cut -d' ' -f1)
+	(cd "$dir/www" && exec python3 -m http.server --bind "$NET.1" 8080) \
+		>"$dir/http.log" 2>&1 &
+	pids="$pids $!"
+	dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface=lvbr0 \
+		--bind-interfaces --except-interface=lo \
+		--dhcp-range="$NET.10,$NET.50,1h" --dhcp-leasefile="$dir/leases" \
+		--log-dhcp --log-facility="$dir/dnsmasq.log" >"$dir/dnsmasq.out" 2>&1 &
+	pids="$pids $!"
+	v0_devices=$(cat "$vsys/devices")
+	v0_rx_bytes=$(cat "$vsys/rx_bytes")
+	v0_rx_packets=$(cat "$vsys/rx_packets")
+	v0_tx_packets=$(cat "$vsys/tx_packets")
+fi
+
+# --- the guests' image --------------------------------------------------------
+cat >"$dir/init" <<EOF
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in \$(cat /mods/order); do insmod /mods/\$m.ko; done
+echo "VMACCEL-INIT \$(cut -d' ' -f1 /proc/uptime)s: modules loaded"
+cat >/dhcp.sh <<'S'
+#!/bin/sh
+[ "\$1" = bound ] && ifconfig "\$interface" "\$ip" netmask "\$subnet" up
+exit 0
+S
+chmod +x /dhcp.sh
+if [ -e /sys/class/net/eth0 ]; then
+	ip link set eth0 up
+	if udhcpc -i eth0 -s /dhcp.sh -n -q -t 20 -T 3 >/dev/null 2>&1; then
+		ip=\$(ip -4 -o addr show eth0 | awk '{ print \$4 }')
+		if wget -q -O /big http://$NET.1:8080/big.bin; then
+			echo "VMACCEL-INIT \$(cut -d' ' -f1 /proc/uptime)s: downloaded"
+			echo "VMACCEL-NET-OK \$ip \$(wc -c </big) \$(sha256sum /big | cut -d' ' -f1)"
+		else
+			echo "VMACCEL-NET-FAIL \$ip: wget failed"
+		fi
+		rm -f /big
+	else
+		echo "VMACCEL-NET-FAIL no DHCP lease"
+	fi
+fi
+# Duplicate content for the merge (as ksm_qemu_test), then touch and free
+# $FILL_MB MiB, so that the RAM file is resident for the balloon.
+mkdir -p /mnt && mount -t tmpfs -o size=32m tmpfs /mnt
+for k in 1 2 3 4; do cp /bin/busybox /mnt/copy\$k; done
+dd if=/dev/zero of=/fill bs=1M count=$FILL_MB 2>/dev/null
+rm /fill
+echo "VMACCEL-READY at \$(cut -d' ' -f1 /proc/uptime)s, \$(awk '/MemAvailable/ { print int(\$2 / 1024) }' /proc/meminfo) MiB available"
+i=0
+while :; do
+	echo "VMACCEL-ALIVE \$i"
+	i=\$((i + 1))
+	sleep 1
+done
+EOF
+sh "$top/selftests/lib/guest-initramfs.sh" "$kver" "$dir/init" "$dir/initrd" \
+	virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+	virtio_pci virtio_balloon failover net_failover virtio_net ||
+	abort "guest initramfs"
+
+# --- the domains ----------------------------------------------------------------
+n=0
+for d in $DOMS; do
+	n=$((n + 1))
+	{
+		echo "<domain type='$virt' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+		echo "  <name>$d</name>"
+		echo "  <memory unit='MiB'>$GUEST_MB</memory>"
+		echo "  <vcpu>1</vcpu>"
+		has ksm && cat <<EOF
+  <memoryBacking>
+    <source type='file'/>
+    <access mode='shared'/>
+  </memoryBacking>
+EOF
+		cat <<EOF
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$kernel</kernel>
+    <initrd>$dir/initrd</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
+  </os>
+EOF
+		if [ "$virt" = kvm ]; then
+			echo "  <cpu mode='host-passthrough'/>"
+		else
+			echo "  <features><tcg><tb-cache unit='MiB'>64</tb-cache></tcg></features>"
+		fi
+		cat <<EOF
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <serial type='file'>
+      <source path='$dir/$d.serial'/>
+    </serial>
+EOF
+		has vhost && cat <<EOF
+    <interface type='ethernet'>
+      <mac address='52:54:00:76:6d:0$n'/>
+      <target dev='lvtap$n' managed='no'/>
+      <model type='virtio'/>
+      <driver name='vhost'/>
+      <backend vhost='/dev/vmaccel-vhost-net'/>
+    </interface>
+EOF
+		if has balloon; then
+			cat <<EOF
+    <memballoon model='virtio'>
+      <stats period='1'/>
+    </memballoon>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-qmp'/>
+    <qemu:arg value='unix:$dir/$d.qmp,server=on,wait=off'/>
+  </qemu:commandline>
+EOF
+		else
+			echo "    <memballoon model='none'/>"
+			echo "  </devices>"
+		fi
+		echo "</domain>"
+	} >"$dir/$d.xml"
+done
+say "network and guest image ready"
+# Both at once: starting one takes libvirt and QEMU half a minute here.
+t0=$(date +%s)
+cpids=
+for d in $DOMS; do
+	$virsh create "$dir/$d.xml" >"$dir/$d.create" 2>&1 &
+	cpids="$cpids $d:$!"
+done
+for dp in $cpids; do
+	d=${dp%%:*}
+	wait "${dp##*:}" || {
+		sed 's/^/# virsh: /' "$dir/$d.create"
+		abort "virsh create $d failed"
+	}
+	say "$d created"
+done
+qpid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
+for d in $DOMS; do
+	p=$(qpid "$d")
+	[ -n "$p" ] && kill -0 "$p" || abort "no QEMU process for $d"
+	say "$d: QEMU pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline | grep -o -E -- '-(netdev|object|device) [^ ]*(vhost|memory-backend|balloon|net)[^ ]*' | tr '\n' ' ')"
+done
+
+# vhost: which vhost node did each QEMU open?
+if has vhost; then
+	for d in $DOMS; do
+		p=$(qpid "$d")
+		ours=0 theirs=0
+		for fd in /proc/"$p"/fd/*; do
+			case $(readlink "$fd") in
+			/dev/vmaccel-vhost-net) ours=$((ours + 1)) ;;
+			/dev/vhost-net) theirs=$((theirs + 1)) ;;
+			esac
+		done
+		say "vhost: $d: fds on /dev/vmaccel-vhost-net: $ours, on /dev/vhost-net: $theirs"
+		[ "$ours" -ge 1 ] || verdict vhost fail "$d's QEMU holds no fd of /dev/vmaccel-vhost-net"
+		[ "$theirs" = 0 ] || verdict vhost fail "$d's QEMU opened /dev/vhost-net"
+	done
+	devs=$(cat "$vsys/devices")
+	[ "$devs" -ge $((v0_devices + 2)) ] ||
+		verdict vhost fail "stats/devices $devs with both domains running (was $v0_devices)"
+fi
+
+# --- boot -----------------------------------------------------------------------
+guest() {	# guest DOM PATTERN: the last serial line matching PATTERN
+	grep -a -E "$2" "$dir/$1.serial" 2>/dev/null | tail -n 1 | tr -d '\r'
+}
+alive() {	# alive DOM: the guest's last ALIVE count (-1 before)
+	a=$(guest "$1" '^VMACCEL-ALIVE [0-9]+' | awk '{ print $2 }')
+	echo "${a:--1}"
+}
+check_running() {
+	for x in $DOMS; do
+		grep -a -q 'Kernel panic' "$dir/$x.serial" 2>/dev/null && abort "$x panicked"
+		$virsh domstate "$x" 2>/dev/null | grep -q running || abort "$x is not running"
+	done
+}
+for d in $DOMS; do
+	until [ -n "$(guest "$d" '^VMACCEL-READY')" ]; do
+		check_running
+		[ $(($(date +%s) - t0)) -lt "$BOOT_S" ] || abort "$d not up in ${BOOT_S}s"
+		sleep 2
+	done
+	say "$d up after $(($(date +%s) - t0))s: $(guest "$d" '^VMACCEL-READY')"
+done
+
+if has vhost; then
+	for d in $DOMS; do
+		line=$(guest "$d" '^VMACCEL-NET')
+		say "vhost: $d: $line"
+		case $line in
+		"VMACCEL-NET-OK $NET."*" $((16 << 20)) $sum") ;;
+		*) verdict vhost fail "$d: no DHCP lease or a wrong download: '$line' (want $((16 << 20)) bytes, $sum)" ;;
+		esac
+	done
+	acks=$(grep -c 'DHCPACK' "$dir/dnsmasq.log" 2>/dev/null)
+	say "vhost: dnsmasq: ${acks:-0} DHCPACK; http: $(grep -c 'GET /big.bin' "$dir/http.log") GETs"
+	[ "${acks:-0}" -ge 2 ] || verdict vhost fail "dnsmasq acked ${acks:-0} leases, want 2"
+	d_rx_bytes=$(($(cat "$vsys/rx_bytes") - v0_rx_bytes))
+	d_rx_packets=$(($(cat "$vsys/rx_packets") - v0_rx_packets))
+	d_tx_packets=$(($(cat "$vsys/tx_packets") - v0_tx_packets))
+	say "vhost: vmaccel-vhost-net totals moved by: rx_bytes $d_rx_bytes rx_packets $d_rx_packets tx_packets $d_tx_packets"
+	[ "$d_rx_bytes" -ge $((2 * (16 << 20))) ] ||
+		verdict vhost fail "the device carried $d_rx_bytes bytes to the guests, less than the two downloads"
+	[ "$d_tx_packets" -gt 0 ] || verdict vhost fail "no TX packet went through the device"
+fi
+
+# --- ksm: where is the RAM, and is it merged ----------------------------------
+ramfile() {	# ramfile DOM: the mem-path libvirt gave QEMU
+	tr '\0' '\n' <"/proc/$(qpid "$1")/cmdline" |
+		sed -n 's/.*"mem-path":"\([^"]*\)".*/\1/p; s/.*mem-path=\([^,]*\).*/\1/p' | head -n 1
+}
+resident() { echo $(($(stat -c %b "$1") * 512 / 1048576)); }
+if has ksm; then
+	for d in $DOMS; do
+		f=$(ramfile "$d")
+		p=$(qpid "$d")
+		[ -n "$f" ] || { verdict ksm fail "$d: no mem-path on QEMU's command line"; continue; }
+		case $f in /run/vmaccel/*) ;; *) verdict ksm fail "$d: RAM file $f is not under memory_backing_dir" ;; esac
+		fstype=$(stat -f -c %t "$f" 2>/dev/null)
+		mnttype=$(stat -f -c %t /run/vmaccel)
+		mapped=$(grep -c " $f\$" "/proc/$p/maps")
+		res=$(resident "$f")
+		say "ksm: $d: RAM file $f (fs type 0x$fstype, the vmaccelfs mount's 0x$mnttype), $mapped mappings in QEMU, $res MiB resident"
+		[ -n "$fstype" ] && [ "$fstype" = "$mnttype" ] ||
+			verdict ksm fail "$d: $f is not on the vmaccelfs mount"
+		[ "$mapped" -ge 1 ] || verdict ksm fail "$d: QEMU does not map $f"
+		[ "$res" -ge "$FILL_MB" ] || verdict ksm fail "$d: only $res MiB of $f resident"
+	done
+	grep -q ' /run/vmaccel vmaccelfs ' /proc/mounts || verdict ksm fail "/run/vmaccel is not vmaccelfs"
+	sharing0=$(cat "$ksys/pages_sharing")
+	say "ksm: control (scanner stopped): pages_sharing $sharing0"
+	[ "$sharing0" = 0 ] || verdict ksm fail "pages merged with the scanner stopped ($sharing0)"
+fi
+
+# --- balloon: the bridge on domain 1's extra QMP socket -------------------------
+vmfield() {	# vmfield N: field N of the first VM line of debugfs
+	grep -v '^#' "$bdbg" | head -n 1 | awk -v n="$1" '{ print $n }'
+}
+if has balloon; then (
+	d=vmaccel-lv1
+	ram=$(ramfile $d)
+	bfail() { verdict balloon fail "$*"; exit 1; }
+	[ -n "$ram" ] || bfail "no RAM file for $d"
+	res0=$(resident "$ram")
+	echo 500 >"$bsys/interval_ms"
+	echo 10 >"$bsys/step_pct"
+	"$top/tools/vmaccel-balloond" --vm "$d,qmp=$dir/$d.qmp,mem=$ram,floor=$FLOOR_MB" \
+		--stats-interval 1 >"$dir/balloond.log" 2>&1 &
+	echo $! >"$dir/balloond.pid"
+	bp=$!
+	start=$(date +%s)
+	until [ "$(vmfield 10 2>/dev/null || echo 0)" -gt 0 ] 2>/dev/null; do
+		kill -0 "$bp" 2>/dev/null || bfail "the bridge exited: $(tail -n 3 "$dir/balloond.log" | tr '\n' ' ')"
+		[ $(($(date +%s) - start)) -lt 60 ] || bfail "no guest statistics in 60s"
+		sleep 1
+	done
+	say "balloon: $d registered, $res0 MiB resident, guest reports $(($(vmfield 10) / 1048576)) MiB available; libvirt: $($virsh dommemstat $d 2>/dev/null | tr '\n' ' ')"
+	[ "$(vmfield 5)" = $((GUEST_MB * 1048576)) ] || bfail "target moved before any pressure"
+	cur=$(cat "$bsys/host_available_pct")
+	[ "$cur" -ge 30 ] || { verdict balloon skip "only $cur % of the VM's memory available"; exit 0; }
+	echo $((cur - 5)) >"$bsys/high_pct"
+	echo $((cur - 10)) >"$bsys/low_pct"
+	total_mb=$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
+	hog=$((total_mb * 15 / 100))
+	dd if=/dev/zero of=/dev/shm/vmaccel-libvirt-hog bs=1M count="$hog" 2>/dev/null
+	say "balloon: host $cur % available, took $hog MiB: now $(cat "$bsys/host_available_pct") % (band $((cur - 10))-$((cur - 5)))"
+	start=$(date +%s) ok=
+	while [ $(($(date +%s) - start)) -lt "$RECLAIM_S" ]; do
+		target=$(($(vmfield 5) / 1048576))
+		asked=$((GUEST_MB - target))
+		got=$((res0 - $(resident "$ram")))
+		if [ "$asked" -gt 0 ] && [ $((2 * got)) -ge "$asked" ]; then
+			ok=1
+			break
+		fi
+		sleep 2
+	done
+	say "balloon: target $target MiB (asked $asked MiB): the RAM file gave back $got MiB in $(($(date +%s) - start))s; libvirt: $($virsh dommemstat $d 2>/dev/null | grep -E '^actual' | tr '\n' ' ')"
+	rm -f /dev/shm/vmaccel-libvirt-hog
+	[ -n "$ok" ] || bfail "less than half of what was asked came back in ${RECLAIM_S}s (asked $asked MiB, got $got MiB)"
+	start=$(date +%s) ok=
+	while [ $(($(date +%s) - start)) -lt "$RECLAIM_S" ]; do
+		if [ "$(vmfield 5)" = $((GUEST_MB * 1048576)) ] &&
+		   $virsh dommemstat $d 2>/dev/null | grep -q "^actual $((GUEST_MB * 1024))\$"; then
+			ok=1
+			break
+		fi
+		sleep 2
+	done
+	say "balloon: pressure gone: target $(($(vmfield 5) / 1048576)) MiB after $(($(date +%s) - start))s; libvirt: $($virsh dommemstat $d 2>/dev/null | grep -E '^actual' | tr '\n' ' ')"
+	[ -n "$ok" ] || bfail "the guest did not deflate back to $GUEST_MB MiB"
+	echo "asked $asked MiB, the RAM file gave back $got MiB" >"$dir/balloon.res"
+	exit 0
+); fi
+[ -f "$dir/balloond.pid" ] && bpid=$(cat "$dir/balloond.pid")
+
+# --- ksm: the forced pass, then both guests must go on --------------------------
+if has ksm; then
+	check_running
+	a0s=
+	for d in $DOMS; do a0s="$a0s $d:$(alive "$d")"; done
+	# The forced pass, then each RAM file's own counters.
+	python3 - "$(ramfile vmaccel-lv1)" "$(ramfile vmaccel-lv2)" >"$dir/scan.out" <<'PY' ||
+import fcntl, os, struct, sys
+def ioc(d, nr, size):
+    return (d << 30) | (size << 16) | (0xB8 << 8) | nr
+# struct vmaccel_ksm_scan: passes, flags, merged, scanned, reserved[2]
+scan = "=IIQQ2Q"
+buf = bytearray(struct.pack(scan, 2, 0, 0, 0, 0, 0))
+fd = os.open("/dev/vmaccel-ksm", os.O_RDWR)
+fcntl.ioctl(fd, ioc(3, 0x36, struct.calcsize(scan)), buf)  # VMACCEL_KSM_SCAN
+print("scan", struct.unpack(scan, buf)[2])
+# struct vmaccel_ksm_file_stats: size resident merged shared sharing zero
+# cow_breaks group flags reserved[4]
+fst = "=7QII4Q"
+for path in sys.argv[1:]:
+    fd = os.open(path, os.O_RDONLY)
+    buf = bytearray(struct.calcsize(fst))
+    fcntl.ioctl(fd, ioc(2, 0x35, len(buf)), buf)  # VMACCEL_KSM_GET_STATS
+    v = struct.unpack(fst, buf)
+    print("file", path, "resident", v[1], "merged", v[2], "zero", v[5])
+PY
+		verdict ksm fail "VMACCEL_KSM_SCAN or VMACCEL_KSM_GET_STATS failed"
+	sharing=$(cat "$ksys/pages_sharing")
+	say "ksm: forced pass merged $(sed -n 's/^scan //p' "$dir/scan.out") pages: pages_shared $(cat "$ksys/pages_shared") pages_sharing $sharing zero_pages_sharing $(cat "$ksys/zero_pages_sharing") ($((sharing / 256)) MiB saved)"
+	# Four copies of busybox in each guest alone are > 3000 duplicate pages.
+	[ "$sharing" -ge 3000 ] || verdict ksm fail "pages_sharing $sharing after a pass: the guests' duplicate memory was not merged"
+	# Each domain's file has merged pages that are not zero pages.
+	while read -r _ f _ res _ mer _ zero; do
+		say "ksm: $f: $res pages resident, $mer merged, $zero of them zero pages"
+		[ $((mer - zero)) -ge 1000 ] || verdict ksm fail "$f: only $((mer - zero)) non-zero pages merged"
+	done <<EOF2
+$(grep '^file ' "$dir/scan.out")
+EOF2
+	for da in $a0s; do
+		d=${da%%:*} a0=${da##*:}
+		start=$(date +%s)
+		while [ "$(alive "$d")" -lt $((a0 + 3)) ] && [ $(($(date +%s) - start)) -lt 120 ]; do
+			check_running
+			sleep 1
+		done
+		say "ksm: $d: ALIVE $a0 before the pass, $(alive "$d") now"
+		[ "$(alive "$d")" -ge $((a0 + 3)) ] || verdict ksm fail "$d stopped after the merge"
+	done
+	say "ksm: after: pages_sharing $(cat "$ksys/pages_sharing") cow_breaks $(cat "$ksys/cow_breaks")"
+fi
+
+# --- teardown through libvirt ---------------------------------------------------
+for d in $DOMS; do
+	$virsh destroy "$d" >/dev/null 2>&1 || abort "virsh destroy $d"
+done
+if has balloon && [ -n "$bpid" ]; then
+	start=$(date +%s)
+	while kill -0 "$bpid" 2>/dev/null && [ $(($(date +%s) - start)) -lt 30 ]; do sleep 1; done
+	if kill -0 "$bpid" 2>/dev/null; then
+		verdict balloon fail "the bridge did not notice the domain going away"
+	else
+		bpid=
+		grep -q unregistered "$dir/balloond.log" || verdict balloon fail "the bridge did not say it unregistered"
+		[ "$(cat "$bsys/vms")" = 0 ] || verdict balloon fail "the VM is still registered"
+	fi
+	tail -n 4 "$dir/balloond.log" | sed 's/^/# balloond: /'
+fi
+if has vhost; then
+	start=$(date +%s)
+	while [ "$(cat "$vsys/devices")" != "$v0_devices" ] && [ $(($(date +%s) - start)) -lt 30 ]; do sleep 1; done
+	[ "$(cat "$vsys/devices")" = "$v0_devices" ] ||
+		verdict vhost fail "$(cat "$vsys/devices") devices still open after the domains were destroyed"
+fi
+if has ksm; then
+	left=$(find /run/vmaccel -type f | wc -l)
+	[ "$left" = 0 ] || verdict ksm fail "$left RAM files left on vmaccelfs after the domains were destroyed"
+fi
+
+grep -q "^fail" "$out"/* && diag
+has vhost && verdict vhost ok "2 domains: vhost fds on /dev/vmaccel-vhost-net, DHCP leases, 16 MiB downloads, sha256 $sum"
+has ksm && verdict ksm ok "2 domains: RAM files on vmaccelfs via memory_backing_dir, pages_sharing 0 -> $sharing after a pass, both kept running"
+has balloon && verdict balloon ok "vmaccel-balloond on a libvirt domain: inflated under pressure ($(cat "$dir/balloon.res" 2>/dev/null)), deflated, unregistered"
+grep -q '^fail' "$out"/* && exit 1
+exit 0
