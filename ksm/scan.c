@@ -3,20 +3,27 @@
  * vmaccel_ksm - the merge scanner.
  *
  * Like ksmd: a kernel thread visits pages_to_scan file pages of every
- * vmaccelfs file, then sleeps sleep_millisecs.  Per page (struct vk_item):
- *   - an xxh64 checksum; a page whose checksum changed since the previous
- *     pass is volatile and left alone for this pass (a page seen for the
- *     first time is a candidate at once);
- *   - a zero page merges with the zero page of its group at once;
- *   - otherwise the stable tree (merged pages, by group, checksum and
- *     content) is searched, then the unstable tree (candidates of this
- *     pass, rebuilt every pass); a match in the unstable tree becomes a new
- *     stable page.
- * Merging a page: unmap its index (write protection: every later write
- * faults into ->page_mkwrite), then under the file's lock check that the
- * index still holds it, that nobody else holds a reference (mapped or
- * pinned pages are not merged) and that the content is still equal, and
- * swap the merged page in.
+ * vmaccelfs file, then sleeps sleep_millisecs.  It takes the pages of a
+ * file in chunks of up to VK_CHUNK, in three phases:
+ *   1. classify: per page (struct vk_item) one xxh64 checksum; a page whose
+ *      checksum changed since the previous pass is volatile and left alone
+ *      for this pass (a page seen for the first time is a candidate at
+ *      once).  A page is a merge candidate if its checksum is the zero
+ *      page's, or a key of the stable tree (merged pages, by group,
+ *      checksum and content), or that of an item of the unstable tree
+ *      (this pass's unmerged pages, rebuilt every pass); the others go into
+ *      the unstable tree.  No content is compared yet.
+ *   2. unmap the candidates and their unstable-tree partners, one
+ *      unmap_mapping_range() per run of consecutive indices: write
+ *      protection (every later write faults into ->page_mkwrite) with one
+ *      TLB flush per run instead of one per page.
+ *   3. merge each candidate under its file's lock, once nothing but the
+ *      index and the scanner holds it (so nobody maps, pins or writes it):
+ *      a zero page is checked with memchr_inv() and joins its group's zero
+ *      page; else one memcmp() against the stable page of its key, or
+ *      against its unstable partner (both files' locks held), which then
+ *      becomes a new stable page.  A candidate that does not merge goes
+ *      into the unstable tree.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
