@@ -318,15 +318,16 @@ TEST_F(ksm, volatile_pages_wait)
 }
 
 /*
- * A writer toggles words of file 0's pages between the content of their
- * twins in file 1 (so they keep becoming merge candidates) and another
- * value, while passes run: the scanner checksums a page, later unmaps it,
- * then compares and merges it.  Every write must survive: file 0 ends equal
- * to the writer's shadow copy and file 1 untouched.
+ * A writer toggles words of the pages of files 0 and 1, which start equal,
+ * between their first content and another value (so pages keep becoming
+ * equal again: merge candidates of the stable tree and, once a merged page
+ * lost its users, of the unstable tree), while passes run: the scanner
+ * checksums a page, later unmaps it, then compares and merges it.  Every
+ * write must survive: both files end equal to the writer's shadow copy.
  */
 struct racer {
-	char *map;
-	char *shadow;
+	char *map[2];
+	char *shadow[2];
 	atomic_bool stop;
 	unsigned long writes;
 };
@@ -338,17 +339,18 @@ static void *racer_run(void *arg)
 	struct racer *r = arg;
 
 	while (!atomic_load(&r->stop)) {
-		unsigned long n, off, v, *word;
+		unsigned long n, off, v, f, *word;
 
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
+		f = (x >> 40) & 1;
 		n = x % NP;
 		off = offs[(x >> 32) % 4];
-		word = (unsigned long *)(r->shadow + n * KSM_PAGE) + off;
+		word = (unsigned long *)(r->shadow[f] + n * KSM_PAGE) + off;
 		v = *word ^ 0x5a5a5a5a5a5a5a5aUL;
-		__atomic_store_n((unsigned long *)(r->map + n * KSM_PAGE) + off, v,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n((unsigned long *)(r->map[f] + n * KSM_PAGE) + off,
+				 v, __ATOMIC_RELAXED);
 		*word = v;
 		r->writes++;
 	}
@@ -375,32 +377,37 @@ static long scan_for(int fd, int secs, int *passes)
 TEST_F(ksm, racing_writes_never_merged_stale)
 {
 	struct vmaccel_ksm_file_stats st;
-	struct racer r = { .map = self->map[0] };
+	struct racer r = { .map = { self->map[0], self->map[1] } };
 	int passes = 0;
 	pthread_t th;
 	long merged;
 
 	fill(self, 0, 51);
 	fill(self, 1, 51);
-	r.shadow = malloc(NP * KSM_PAGE);
-	ASSERT_NE(NULL, r.shadow);
-	memcpy(r.shadow, self->map[0], NP * KSM_PAGE);
+	r.shadow[0] = malloc(NP * KSM_PAGE);
+	r.shadow[1] = malloc(NP * KSM_PAGE);
+	ASSERT_NE(NULL, r.shadow[0]);
+	ASSERT_NE(NULL, r.shadow[1]);
+	memcpy(r.shadow[0], self->map[0], NP * KSM_PAGE);
+	memcpy(r.shadow[1], self->map[1], NP * KSM_PAGE);
 	ASSERT_EQ(0, pthread_create(&th, NULL, racer_run, &r));
 	merged = scan_for(self->fd[0], 3, &passes);
 	atomic_store(&r.stop, true);
 	pthread_join(th, NULL);
 	ASSERT_LE(0, merged);
 	TH_LOG("%d passes, %ld merges, %lu writes", passes, merged, r.writes);
-	EXPECT_EQ(0, memcmp(r.shadow, self->map[0], NP * KSM_PAGE));
-	EXPECT_TRUE(same(self, 1, 51));
-	/* Back to the twins' content: everything merges. */
-	memcpy(self->map[0], self->map[1], NP * KSM_PAGE);
+	EXPECT_EQ(0, memcmp(r.shadow[0], self->map[0], NP * KSM_PAGE));
+	EXPECT_EQ(0, memcmp(r.shadow[1], self->map[1], NP * KSM_PAGE));
+	/* Back to the first content: everything merges. */
+	fill(self, 0, 51);
+	fill(self, 1, 51);
 	ASSERT_LE(0, ksm_scan(self->fd[0], 2));
 	ASSERT_EQ(0, ksm_stats(self->fd[0], &st));
 	EXPECT_EQ(NP + NZ, st.merged);
 	EXPECT_TRUE(same(self, 0, 51));
 	EXPECT_TRUE(same(self, 1, 51));
-	free(r.shadow);
+	free(r.shadow[0]);
+	free(r.shadow[1]);
 }
 
 TEST_F(ksm, pinned_page_not_merged)
