@@ -3,20 +3,27 @@
  * vmaccel_ksm - the merge scanner.
  *
  * Like ksmd: a kernel thread visits pages_to_scan file pages of every
- * vmaccelfs file, then sleeps sleep_millisecs.  Per page (struct vk_item):
- *   - an xxh64 checksum; a page whose checksum changed since the previous
- *     pass is volatile and left alone for this pass (a page seen for the
- *     first time is a candidate at once);
- *   - a zero page merges with the zero page of its group at once;
- *   - otherwise the stable tree (merged pages, by group, checksum and
- *     content) is searched, then the unstable tree (candidates of this
- *     pass, rebuilt every pass); a match in the unstable tree becomes a new
- *     stable page.
- * Merging a page: unmap its index (write protection: every later write
- * faults into ->page_mkwrite), then under the file's lock check that the
- * index still holds it, that nobody else holds a reference (mapped or
- * pinned pages are not merged) and that the content is still equal, and
- * swap the merged page in.
+ * vmaccelfs file, then sleeps sleep_millisecs.  It takes the pages of a
+ * file in chunks of up to VK_CHUNK, in three phases:
+ *   1. classify: per page (struct vk_item) one xxh64 checksum; a page whose
+ *      checksum changed since the previous pass is volatile and left alone
+ *      for this pass (a page seen for the first time is a candidate at
+ *      once).  A page is a merge candidate if its checksum is the zero
+ *      page's, or a key of the stable tree (merged pages, by group,
+ *      checksum and content), or that of an item of the unstable tree
+ *      (this pass's unmerged pages, rebuilt every pass); the others go into
+ *      the unstable tree.  No content is compared yet.
+ *   2. unmap the candidates and their unstable-tree partners, one
+ *      unmap_mapping_range() per run of consecutive indices: write
+ *      protection (every later write faults into ->page_mkwrite) with one
+ *      TLB flush per run instead of one per page.
+ *   3. merge each candidate under its file's lock, once nothing but the
+ *      index and the scanner holds it (so nobody maps, pins or writes it):
+ *      a zero page is checked with memchr_inv() and joins its group's zero
+ *      page; else one memcmp() against the stable page of its key, or
+ *      against its unstable partner (both files' locks held), which then
+ *      becomes a new stable page.  A candidate that does not merge goes
+ *      into the unstable tree.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,6 +34,7 @@
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/wait.h>
 #include <linux/xxhash.h>
@@ -162,9 +170,13 @@ static int cmp_content(const void *a, struct page *page)
 	return ret;
 }
 
-/* The key of (group, csum, content) or the place to link a new one. */
+/*
+ * The key of (group, csum, content) or the place to link a new one.  With
+ * @zero the caller checked that @content is all zeroes: the group's zero
+ * key matches without a comparison.
+ */
 static struct vk_stable_key *stable_search(u32 group, u64 csum,
-					   const void *content,
+					   const void *content, bool zero,
 					   struct rb_node ***linkp,
 					   struct rb_node **parentp)
 {
@@ -179,7 +191,7 @@ static struct vk_stable_key *stable_search(u32 group, u64 csum,
 		parent = *link;
 		key = rb_entry(parent, struct vk_stable_key, node);
 		cmp = cmp_key(group, csum, key);
-		if (!cmp) {
+		if (!cmp && !(zero && key->zero)) {
 			first = list_first_entry(&key->pages, struct vk_spage,
 						 link);
 			cmp = cmp_content(content, first->page);
@@ -195,33 +207,30 @@ static struct vk_stable_key *stable_search(u32 group, u64 csum,
 	return NULL;
 }
 
-/* A merged page of this content with room, with a reference, or NULL. */
-static struct vk_spage *stable_find(u32 group, u64 csum, const void *content,
-				    struct page **pagep)
+/* Whether the stable tree holds a key (@group, @csum): no content compare. */
+static bool stable_has(u32 group, u64 csum)
 {
-	struct vk_stable_key *key;
-	struct vk_spage *sp;
+	struct rb_node *node;
+	bool found = false;
 
 	spin_lock(&ksm_stable_lock);
-	key = stable_search(group, csum, content, NULL, NULL);
-	if (key) {
-		list_for_each_entry(sp, &key->pages, link) {
-			if (sp->sharing < READ_ONCE(ksm_max_page_sharing)) {
-				get_page(sp->page);
-				*pagep = sp->page;
-				spin_unlock(&ksm_stable_lock);
-				return sp;
-			}
-		}
+	node = stable_root.rb_node;
+	while (node && !found) {
+		int cmp = cmp_key(group, csum,
+				  rb_entry(node, struct vk_stable_key, node));
+
+		found = !cmp;
+		node = cmp < 0 ? node->rb_left : node->rb_right;
 	}
 	spin_unlock(&ksm_stable_lock);
-	return NULL;
+	return found;
 }
 
 /*
  * Check under vi->lock that @page at @index is ours to merge: still there,
  * not merged, referenced by the index and the scanner only (so neither
- * mapped nor pinned), the file still in @group.
+ * mapped nor pinned: its content cannot change while vi->lock is held), the
+ * file still in @group.
  */
 static bool mergeable_now(struct vk_inode *vi, pgoff_t index,
 			  struct page *page, u32 group)
@@ -232,113 +241,174 @@ static bool mergeable_now(struct vk_inode *vi, pgoff_t index,
 	       key_group(vi->group) == group;
 }
 
-/*
- * Make @page (held by @vi at @index, and by the caller) a merged page with
- * one sharer.  Return: the new struct vk_spage, or NULL.
- */
-static struct vk_spage *stable_promote(struct vk_inode *vi, pgoff_t index,
-				       struct page *page, u32 group, u64 csum,
-				       bool zero)
+/* Make @page a merged page of @key with @sharing users. */
+static struct vk_spage *spage_add(struct vk_stable_key *key,
+				  struct vk_spage *sp, struct page *page,
+				  unsigned long sharing)
 {
-	struct vk_stable_key *key, *newkey;
-	struct rb_node **link, *parent;
-	struct vk_spage *sp;
-	void *addr;
-	bool ok;
-
-	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
-	newkey = kzalloc(sizeof(*newkey), GFP_KERNEL);
-	if (!sp || !newkey)
-		goto fail;
-	vk_unmap_index(vi, index);
-	mutex_lock(&vi->lock);
-	addr = kmap_local_page(page);
-	ok = mergeable_now(vi, index, page, group) &&
-	     xxh64(addr, PAGE_SIZE, 0) == csum;
-	if (ok) {
-		spin_lock(&ksm_stable_lock);
-		key = stable_search(group, csum, addr, &link, &parent);
-		if (!key) {
-			key = newkey;
-			newkey = NULL;
-			key->group = group;
-			key->csum = csum;
-			key->zero = zero;
-			INIT_LIST_HEAD(&key->pages);
-			rb_link_node(&key->node, parent, link);
-			rb_insert_color(&key->node, &stable_root);
-		}
-		sp->page = page;
-		sp->key = key;
-		sp->sharing = 1;
-		list_add_tail(&sp->link, &key->pages);
-		get_page(page);
-		set_page_private(page, (unsigned long)sp);
-		atomic_long_inc(&ksm_pages_shared);
-		atomic_long_inc(&ksm_sharing_total);
-		if (key->zero)
-			atomic_long_inc(&ksm_zero_sharing);
-		spin_unlock(&ksm_stable_lock);
-	}
-	kunmap_local(addr);
-	mutex_unlock(&vi->lock);
-	if (ok) {
-		kfree(newkey);
-		return sp;
-	}
-fail:
-	kfree(sp);
-	kfree(newkey);
-	return NULL;
+	lockdep_assert_held(&ksm_stable_lock);
+	sp->page = page;
+	sp->key = key;
+	sp->sharing = sharing;
+	list_add_tail(&sp->link, &key->pages);
+	get_page(page);	/* the stable tree's reference */
+	set_page_private(page, (unsigned long)sp);
+	atomic_long_inc(&ksm_pages_shared);
+	atomic_long_add(sharing, &ksm_sharing_total);
+	if (key->zero)
+		atomic_long_add(sharing, &ksm_zero_sharing);
+	return sp;
 }
 
-/* Replace @page at @index by the merged page @stable of @sp. */
-static bool try_merge(struct vk_inode *vi, pgoff_t index, struct page *page,
-		      u32 group, struct vk_spage *sp, struct page *stable)
+/* The key of @content, linked into the stable tree from @newkey if new. */
+static struct vk_stable_key *stable_get_key(u32 group, u64 csum,
+					    const void *content, bool zero,
+					    struct vk_stable_key **newkey)
 {
-	bool ok = false;
+	struct vk_stable_key *key;
+	struct rb_node **link, *parent;
+
+	lockdep_assert_held(&ksm_stable_lock);
+	key = stable_search(group, csum, content, zero, &link, &parent);
+	if (key)
+		return key;
+	key = *newkey;
+	*newkey = NULL;
+	key->group = group;
+	key->csum = csum;
+	key->zero = zero;
+	INIT_LIST_HEAD(&key->pages);
+	rb_link_node(&key->node, parent, link);
+	rb_insert_color(&key->node, &stable_root);
+	return key;
+}
+
+/*
+ * A merge candidate found by the first phase of a chunk: its index was
+ * unmapped by the second phase; the third merges it under the file's lock.
+ */
+struct vk_cand {
+	struct page *page;		/* referenced */
+	struct vk_item *item;
+	struct vk_item *partner;	/* unstable-tree match, or NULL */
+	pgoff_t index;
+	u64 csum;
+	bool zero;			/* csum says zero page (unverified) */
+};
+
+/* Pages per chunk: merged with one unmap per run of candidates. */
+#define VK_CHUNK	64
+
+/* ksm_scan_mutex: */
+static struct vk_cand cands[VK_CHUNK];
+static struct vk_item *partners[VK_CHUNK];
+static struct page *chunk_pages[VK_CHUNK];
+static pgoff_t chunk_index[VK_CHUNK];
+
+/*
+ * Replace the candidate's page by a merged page of the same content: the
+ * group's zero page for a zero page (checked with memchr_inv()), else the
+ * stable page whose content memcmp() finds equal.  Return: true if merged.
+ */
+static bool merge_stable(struct vk_inode *vi, struct vk_cand *c, u32 group)
+{
+	struct vk_stable_key *key;
+	struct vk_spage *sp = NULL, *s;
+	struct page *stable = NULL;
 	void *addr;
 
-	vk_unmap_index(vi, index);
 	mutex_lock(&vi->lock);
-	if (!mergeable_now(vi, index, page, group))
+	if (!mergeable_now(vi, c->index, c->page, group))
 		goto out;
-	addr = kmap_local_page(page);
-	ok = !cmp_content(addr, stable);
-	kunmap_local(addr);
 	/*
 	 * A fault that mapped the page may still hold its lock (its reference
 	 * went with the mapping we removed): the page must not be freed under
 	 * it.  Index entries are only replaced with the old page locked.
 	 */
-	if (!ok || !trylock_page(page)) {
-		ok = false;
+	if (!trylock_page(c->page))
 		goto out;
-	}
+	addr = kmap_local_page(c->page);
+	if (c->zero && memchr_inv(addr, 0, PAGE_SIZE))
+		c->zero = false;
 	spin_lock(&ksm_stable_lock);
-	ok = page_private(stable) == (unsigned long)sp && sp->sharing &&
-	     sp->sharing < READ_ONCE(ksm_max_page_sharing);
-	if (ok) {
+	key = stable_search(group, c->csum, addr, c->zero, NULL, NULL);
+	if (key) {
+		list_for_each_entry(s, &key->pages, link) {
+			if (s->sharing < READ_ONCE(ksm_max_page_sharing)) {
+				sp = s;
+				break;
+			}
+		}
+	}
+	if (sp) {
+		stable = sp->page;
 		sp->sharing++;
 		atomic_long_inc(&ksm_sharing_total);
-		if (sp->key->zero)
+		if (key->zero)
 			atomic_long_inc(&ksm_zero_sharing);
+		get_page(stable);	/* the index's reference */
 	}
 	spin_unlock(&ksm_stable_lock);
-	if (!ok) {
-		unlock_page(page);
-		goto out;
+	kunmap_local(addr);
+	if (stable) {
+		/* The index exists: replacing its entry allocates nothing. */
+		WARN_ON_ONCE(xa_is_err(xa_store(&vi->pages, c->index, stable,
+						GFP_KERNEL)));
+		trace_vmaccel_ksm_merge(vi->vfs_inode.i_ino, c->index,
+					page_to_pfn(stable), key->zero);
 	}
-	get_page(stable);
-	/* The index exists: replacing its entry allocates nothing. */
-	WARN_ON_ONCE(xa_is_err(xa_store(&vi->pages, index, stable, GFP_KERNEL)));
-	unlock_page(page);
-	trace_vmaccel_ksm_merge(vi->vfs_inode.i_ino, index, page_to_pfn(stable),
-				sp->key->zero);
-	put_page(page);	/* the index's reference */
+	unlock_page(c->page);
+	if (stable)
+		put_page(c->page);	/* the index's reference */
 out:
 	mutex_unlock(&vi->lock);
+	return !!stable;
+}
+
+/* A zero page with no room on a zero page of its group becomes one. */
+static bool promote_zero(struct vk_inode *vi, struct vk_cand *c, u32 group)
+{
+	struct vk_stable_key *newkey, *key;
+	struct vk_spage *sp;
+	bool ok = false;
+	void *addr;
+
+	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	newkey = kzalloc(sizeof(*newkey), GFP_KERNEL);
+	if (!sp || !newkey)
+		goto out;
+	mutex_lock(&vi->lock);
+	addr = kmap_local_page(c->page);
+	ok = mergeable_now(vi, c->index, c->page, group) &&
+	     !memchr_inv(addr, 0, PAGE_SIZE);
+	if (ok) {
+		spin_lock(&ksm_stable_lock);
+		key = stable_get_key(group, zero_csum, addr, true, &newkey);
+		spage_add(key, sp, c->page, 1);
+		sp = NULL;
+		spin_unlock(&ksm_stable_lock);
+	}
+	kunmap_local(addr);
+	mutex_unlock(&vi->lock);
+out:
+	kfree(sp);
+	kfree(newkey);
 	return ok;
+}
+
+/* The page at @vi/@index with a reference, if it is not merged. */
+static struct page *get_unmerged(struct vk_inode *vi, pgoff_t index)
+{
+	struct page *page;
+
+	mutex_lock(&vi->lock);
+	page = xa_load(&vi->pages, index);
+	if (page && ksm_page_merged(page))
+		page = NULL;
+	if (page)
+		get_page(page);
+	mutex_unlock(&vi->lock);
+	return page;
 }
 
 static void item_unlink(struct vk_item *item)
@@ -359,105 +429,144 @@ static void item_free(struct vk_item *item)
 	atomic_long_dec(&ksm_nr_items);
 }
 
-/* The page at @vi/@index with a reference, if it is not merged. */
-static struct page *get_unmerged(struct vk_inode *vi, pgoff_t index)
+/* The first unstable-tree item with @group and @csum, or NULL. */
+static struct vk_item *unstable_lookup(u32 group, u64 csum)
 {
-	struct page *page;
+	struct rb_node *node = unstable_root.rb_node;
 
-	mutex_lock(&vi->lock);
-	page = xa_load(&vi->pages, index);
-	if (page && ksm_page_merged(page))
-		page = NULL;
-	if (page)
-		get_page(page);
-	mutex_unlock(&vi->lock);
-	return page;
+	lockdep_assert_held(&ksm_scan_mutex);
+	while (node) {
+		struct vk_item *t = rb_entry(node, struct vk_item, node);
+
+		if (group == t->group && csum == t->csum)
+			return t;
+		if (group != t->group)
+			node = group < t->group ? node->rb_left : node->rb_right;
+		else
+			node = csum < t->csum ? node->rb_left : node->rb_right;
+	}
+	return NULL;
 }
 
-/*
- * Search the unstable tree for an item with @item's group, checksum and
- * content; insert @item when there is none.  Return: the matching item,
- * its page referenced in *pagep, or NULL.
- */
-static struct vk_item *unstable_search_insert(struct vk_item *item,
-					      const void *content,
-					      struct page **pagep)
+/* Insert @item by its group and checksum (equal keys go right). */
+static void unstable_insert(struct vk_item *item)
 {
 	struct rb_node **link = &unstable_root.rb_node, *parent = NULL;
 
+	lockdep_assert_held(&ksm_scan_mutex);
 	while (*link) {
 		struct vk_item *t;
-		struct page *page;
-		int cmp;
+		bool left;
 
 		parent = *link;
 		t = rb_entry(parent, struct vk_item, node);
 		if (item->group != t->group)
-			cmp = item->group < t->group ? -1 : 1;
-		else if (item->csum != t->csum)
-			cmp = item->csum < t->csum ? -1 : 1;
+			left = item->group < t->group;
 		else
-			cmp = 0;
-		if (!cmp) {
-			page = get_unmerged(t->vi, t->index);
-			if (page && !cmp_content(content, page)) {
-				*pagep = page;
-				return t;
-			}
-			if (page)
-				put_page(page);
-			cmp = 1;	/* equal checksums go right */
-		}
-		link = cmp < 0 ? &parent->rb_left : &parent->rb_right;
+			left = item->csum < t->csum;
+		link = left ? &parent->rb_left : &parent->rb_right;
 	}
 	rb_link_node(&item->node, parent, link);
 	rb_insert_color(&item->node, &unstable_root);
 	item->seq = scan_seq;
 	ksm_pages_unshared++;
-	return NULL;
 }
 
-static bool index_mergeable(struct vk_inode *vi, pgoff_t index)
+/*
+ * The candidate's page and the page of its unstable-tree partner, both
+ * unmapped and unreferenced by others, are compared under both files'
+ * locks; if equal the partner becomes a merged page with two users and
+ * replaces the candidate's page.  Return: true if merged.
+ *
+ * Two vk_inode.locks are nested only here, under ksm_scan_mutex.
+ */
+static bool merge_pair(struct vk_inode *vi, struct vk_cand *c, u32 group)
 {
-	return mtree_load(&vi->mergeable, index) == VK_MERGEABLE;
-}
-
-/* Scan one file page.  Return: true when it was merged. */
-static bool scan_one(struct vk_inode *vi, pgoff_t index)
-{
-	struct vk_item *item = xa_load(&vi->items, index), *t;
-	struct page *page, *other;
+	struct vk_item *t = c->partner;
+	struct vk_stable_key *newkey, *key;
+	struct page *other;
 	struct vk_spage *sp;
-	bool merged = false, first = false, zero = false;
+	bool ok = false;
+	void *a, *b;
+
+	item_unlink(t);
+	other = get_unmerged(t->vi, t->index);
+	if (!other)
+		return false;
+	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	newkey = kzalloc(sizeof(*newkey), GFP_KERNEL);
+	if (!sp || !newkey)
+		goto out;
+	mutex_lock(&vi->lock);
+	if (t->vi != vi)
+		mutex_lock_nested(&t->vi->lock, SINGLE_DEPTH_NESTING);
+	if (!mergeable_now(vi, c->index, c->page, group) ||
+	    !mergeable_now(t->vi, t->index, other, group) ||
+	    !trylock_page(c->page))
+		goto unlock;
+	a = kmap_local_page(c->page);
+	b = kmap_local_page(other);
+	/*
+	 * The checksum was taken before the pages were unmapped.  If the
+	 * content changed since, merge_stable() looked under the wrong key:
+	 * leave the page for the next pass rather than add a second stable
+	 * page of a content that may already have one with room.
+	 */
+	ok = !memcmp(a, b, PAGE_SIZE) && xxh64(b, PAGE_SIZE, 0) == c->csum;
+	if (ok) {
+		spin_lock(&ksm_stable_lock);
+		key = stable_get_key(group, c->csum, b, false, &newkey);
+		spage_add(key, sp, other, 2);
+		sp = NULL;
+		spin_unlock(&ksm_stable_lock);
+		get_page(other);	/* the candidate index's reference */
+		WARN_ON_ONCE(xa_is_err(xa_store(&vi->pages, c->index, other,
+						GFP_KERNEL)));
+		trace_vmaccel_ksm_merge(vi->vfs_inode.i_ino, c->index,
+					page_to_pfn(other), false);
+	}
+	kunmap_local(b);
+	kunmap_local(a);
+	unlock_page(c->page);
+	if (ok)
+		put_page(c->page);	/* the index's reference */
+unlock:
+	if (t->vi != vi)
+		mutex_unlock(&t->vi->lock);
+	mutex_unlock(&vi->lock);
+out:
+	/* Not merged: the partner stays a candidate for the rest of the pass. */
+	if (!ok && !ksm_page_merged(other) && t->seq != scan_seq)
+		unstable_insert(t);
+	put_page(other);
+	kfree(sp);
+	kfree(newkey);
+	return ok;
+}
+
+/*
+ * First phase for one unmerged page of a chunk: checksum and volatility,
+ * then whether it may merge (a zero page, a stable key or an unstable item
+ * with its checksum).  A page that may not is inserted into the unstable
+ * tree.  Return: true when *c is filled in as a candidate.
+ */
+static bool classify(struct vk_inode *vi, pgoff_t index, struct page *page,
+		     u32 group, struct vk_cand *c)
+{
+	struct vk_item *item = xa_load(&vi->items, index);
+	bool first = false;
 	void *addr;
-	u32 group;
 	u64 csum;
 
-	lockdep_assert_held(&ksm_scan_mutex);
-	mutex_lock(&vi->lock);
-	page = xa_load(&vi->pages, index);
-	if (page)
-		get_page(page);
-	group = key_group(vi->group);
-	mutex_unlock(&vi->lock);
-	if (!page || !index_mergeable(vi, index)) {
-		if (item)
-			item_free(item);
-		goto out;
-	}
-	pass_pages++;
-	atomic_long_inc(&ksm_pages_scanned);
-	if (ksm_page_merged(page))
-		goto out;
 	if (!item) {
 		item = kmem_cache_zalloc(item_cache, GFP_KERNEL);
 		if (!item)
-			goto out;
+			return false;
 		item->vi = vi;
 		item->index = index;
 		if (xa_is_err(xa_store(&vi->items, index, item, GFP_KERNEL))) {
 			kmem_cache_free(item_cache, item);
-			goto out;
+			return false;
 		}
 		atomic_long_inc(&ksm_nr_items);
 		first = true;
@@ -465,42 +574,196 @@ static bool scan_one(struct vk_inode *vi, pgoff_t index)
 	item_unlink(item);
 	addr = kmap_local_page(page);
 	csum = xxh64(addr, PAGE_SIZE, 0);
+	kunmap_local(addr);
 	if (!first && csum != item->csum) {
 		/* Volatile: changed since the previous pass. */
 		item->csum = csum;
-		kunmap_local(addr);
-		goto out;
+		return false;
 	}
 	item->csum = csum;
 	item->group = group;
-	zero = READ_ONCE(ksm_use_zero_pages) && csum == zero_csum &&
-	       !memchr_inv(addr, 0, PAGE_SIZE);
-	sp = stable_find(group, csum, addr, &other);
-	if (sp) {
-		kunmap_local(addr);
-		merged = try_merge(vi, index, page, group, sp, other);
-		put_page(other);
-		goto out;
+	c->page = page;
+	c->item = item;
+	c->index = index;
+	c->csum = csum;
+	c->partner = NULL;
+	c->zero = READ_ONCE(ksm_use_zero_pages) && csum == zero_csum;
+	if (c->zero)
+		return true;
+	/* A partner too: the stable pages of this content may be full. */
+	c->partner = unstable_lookup(group, csum);
+	if (c->partner || stable_has(group, csum))
+		return true;
+	unstable_insert(item);
+	return false;
+}
+
+static int cmp_partner(const void *a, const void *b)
+{
+	const struct vk_item *x = *(const struct vk_item **)a;
+	const struct vk_item *y = *(const struct vk_item **)b;
+
+	if (x->vi != y->vi)
+		return x->vi < y->vi ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void unmap_run(struct vk_inode *vi, pgoff_t first, pgoff_t last)
+{
+	unmap_mapping_range(vi->vfs_inode.i_mapping, (loff_t)first << PAGE_SHIFT,
+			    (loff_t)(last - first + 1) << PAGE_SHIFT, 0);
+}
+
+/*
+ * Second phase: write-protect the candidates and their partners by
+ * unmapping them, one unmap_mapping_range() (one TLB flush) per run of
+ * consecutive indices instead of one per page.  A page mapped again before
+ * the third phase is simply not merged this pass.
+ */
+static void unmap_candidates(struct vk_inode *vi, unsigned int n)
+{
+	unsigned int i, j, np = 0;
+
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && cands[j].index == cands[j - 1].index + 1; j++)
+			;
+		if (mapping_mapped(vi->vfs_inode.i_mapping))
+			unmap_run(vi, cands[i].index, cands[j - 1].index);
 	}
-	if (zero) {
-		/* Zero-page fast path: this page becomes the group's zero page. */
-		kunmap_local(addr);
-		stable_promote(vi, index, page, group, csum, true);
-		goto out;
+	for (i = 0; i < n; i++)
+		if (cands[i].partner)
+			partners[np++] = cands[i].partner;
+	sort(partners, np, sizeof(partners[0]), cmp_partner, NULL);
+	for (i = 0; i < np; i = j) {
+		struct vk_item *t = partners[i];
+
+		for (j = i + 1; j < np && partners[j]->vi == t->vi &&
+		     partners[j]->index <= partners[j - 1]->index + 1; j++)
+			;
+		if (mapping_mapped(t->vi->vfs_inode.i_mapping))
+			unmap_run(t->vi, t->index, partners[j - 1]->index);
 	}
-	t = unstable_search_insert(item, addr, &other);
-	kunmap_local(addr);
-	if (t) {
-		item_unlink(t);
-		sp = stable_promote(t->vi, t->index, other, group, csum, false);
-		if (sp)
-			merged = try_merge(vi, index, page, group, sp, other);
-		put_page(other);
+}
+
+/* Whether @index is in a mergeable range, cached in @first, @last, @on. */
+static bool index_mergeable(struct vk_inode *vi, pgoff_t index,
+			    pgoff_t *first, pgoff_t *last, bool *on)
+{
+	MA_STATE(mas, &vi->mergeable, index, index);
+	void *entry;
+
+	if (index >= *first && index <= *last)
+		return *on;
+	rcu_read_lock();
+	entry = mas_walk(&mas);
+	rcu_read_unlock();
+	*first = mas.index;
+	*last = mas.last;
+	*on = entry == VK_MERGEABLE;
+	if (index < *first || index > *last) {	/* not a range: no cache */
+		*first = 1;
+		*last = 0;
 	}
-out:
-	if (page)
-		put_page(page);
-	return merged;
+	return entry == VK_MERGEABLE;
+}
+
+/* Forget the items of indices in [@first, @last] that hold no page. */
+static void free_gap_items(struct vk_inode *vi, pgoff_t first, pgoff_t last)
+{
+	struct vk_item *item;
+	unsigned long index;
+
+	if (first > last)
+		return;
+	xa_for_each_range(&vi->items, index, item, first, last)
+		item_free(item);
+}
+
+/*
+ * Scan up to @budget (at most VK_CHUNK) pages of @vi from cursor_index in
+ * three phases: classify every page (one checksum each), unmap the merge
+ * candidates in runs, merge them.  Return: the pages scanned; 0 when the
+ * file has no page left at or after cursor_index.
+ */
+static unsigned int scan_chunk(struct vk_inode *vi, unsigned int budget,
+			       u64 *merged)
+{
+	XA_STATE(xas, &vi->pages, cursor_index);
+	pgoff_t mfirst = 1, mlast = 0, next = cursor_index;
+	unsigned int n = 0, nc = 0, i;
+	struct page *page;
+	bool on = false;
+	u32 group;
+
+	lockdep_assert_held(&ksm_scan_mutex);
+	mutex_lock(&vi->lock);
+	rcu_read_lock();
+	xas_for_each(&xas, page, ULONG_MAX) {
+		if (xas_retry(&xas, page))
+			continue;
+		get_page(page);
+		chunk_pages[n] = page;
+		chunk_index[n] = xas.xa_index;
+		if (++n == budget)
+			break;
+	}
+	rcu_read_unlock();
+	group = key_group(vi->group);
+	mutex_unlock(&vi->lock);
+	if (!n) {
+		free_gap_items(vi, cursor_index, ULONG_MAX);
+		return 0;
+	}
+
+	for (i = 0; i < n; i++) {
+		pgoff_t index = chunk_index[i];
+
+		page = chunk_pages[i];
+		if (index > next)
+			free_gap_items(vi, next, index - 1);
+		next = index + 1;
+		if (!index_mergeable(vi, index, &mfirst, &mlast, &on)) {
+			struct vk_item *item = xa_load(&vi->items, index);
+
+			if (item)
+				item_free(item);
+			put_page(page);
+			continue;
+		}
+		pass_pages++;
+		atomic_long_inc(&ksm_pages_scanned);
+		if (ksm_page_merged(page) ||
+		    !classify(vi, index, page, group, &cands[nc])) {
+			put_page(page);
+			continue;
+		}
+		nc++;	/* the candidate keeps the page reference */
+	}
+	if (chunk_index[n - 1] == ULONG_MAX)
+		cursor = cursor->next;	/* the cursor's file is done */
+	else
+		cursor_index = chunk_index[n - 1] + 1;
+
+	if (nc)
+		unmap_candidates(vi, nc);
+	for (i = 0; i < nc; i++) {
+		struct vk_cand *c = &cands[i];
+		bool done = merge_stable(vi, c, group);
+
+		if (done) {
+			(*merged)++;
+		} else if (c->zero) {
+			done = promote_zero(vi, c, group);
+		} else if (c->partner && c->partner->seq == scan_seq) {
+			done = merge_pair(vi, c, group);
+			*merged += done;
+		}
+		/* Not merged: a candidate for the rest of the pass. */
+		if (!done && c->item->seq != scan_seq)
+			unstable_insert(c->item);
+		put_page(c->page);
+	}
+	return n;
 }
 
 static void pass_end(void)
@@ -516,14 +779,14 @@ static void pass_end(void)
 }
 
 /*
- * Scan the next file page.  Return: false at the end of a pass, true when
- * a page (or an empty stretch) was consumed; *merged counts merges.
+ * Scan the next chunk of up to @budget pages.  Return: false at the end of
+ * a pass, true when pages (or an empty file) were consumed; *merged counts
+ * merges, *scanned the pages looked at.
  */
-static bool scan_step(u64 *merged, u64 *scanned)
+static bool scan_step(u64 *merged, u64 *scanned, unsigned long budget)
 {
-	struct vk_inode *vi;
-	unsigned long a, b;
-	bool pa, pb;
+	struct list_head *was;
+	unsigned int n;
 
 	if (!cursor) {
 		if (list_empty(&ksm_inodes)) {
@@ -538,26 +801,14 @@ static bool scan_step(u64 *merged, u64 *scanned)
 		pass_end();
 		return false;
 	}
-	vi = list_entry(cursor, struct vk_inode, link);
-	a = cursor_index;
-	b = cursor_index;
-	pa = xa_find(&vi->pages, &a, ULONG_MAX, XA_PRESENT);
-	pb = xa_find(&vi->items, &b, ULONG_MAX, XA_PRESENT);
-	if (!pa && !pb) {
-		cursor = cursor->next;
+	was = cursor;
+	n = scan_chunk(list_entry(cursor, struct vk_inode, link),
+		       min_t(unsigned long, budget, VK_CHUNK), merged);
+	*scanned += n;
+	if (!n || cursor != was) {
+		if (cursor == was)
+			cursor = cursor->next;
 		cursor_index = 0;
-		return true;
-	}
-	if (!pa || (pb && b < a))
-		a = b;
-	(*scanned)++;
-	if (scan_one(vi, a))
-		(*merged)++;
-	if (a == ULONG_MAX) {
-		cursor = cursor->next;
-		cursor_index = 0;
-	} else {
-		cursor_index = a + 1;
 	}
 	return true;
 }
@@ -569,7 +820,8 @@ static void scan_batch(unsigned long budget)
 
 	while (scanned < budget) {
 		/* A pass that found no page at all ends the batch. */
-		if (!scan_step(&merged, &scanned) && (!cursor && !pass_pages))
+		if (!scan_step(&merged, &scanned, budget - scanned) &&
+		    (!cursor && !pass_pages))
 			break;
 		cond_resched();
 	}
@@ -600,7 +852,7 @@ int ksm_scan_passes(unsigned int passes, u64 *merged, u64 *scanned)
 		pass_end();
 	}
 	for (i = 0; i < passes && !err; i++) {
-		while (scan_step(merged, scanned)) {
+		while (scan_step(merged, scanned, VK_CHUNK)) {
 			if (fatal_signal_pending(current)) {
 				err = -EINTR;
 				cursor = NULL;

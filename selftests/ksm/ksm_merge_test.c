@@ -7,14 +7,18 @@
  * to a merged page gets a private copy and leaves the other files alone;
  * punching holes frees pages; the counters add up; run=2 unmerges
  * everything; a page changed between passes (volatile) waits; a pinned page
- * is not merged; max_page_sharing caps a merged page; the scanner thread
- * merges on its own; a mounted vmaccelfs with size= and group=.
+ * is not merged; max_page_sharing caps a merged page; a page written while
+ * the scanner decides, unmaps and merges is never merged with stale content;
+ * the scanner thread merges on its own; a mounted vmaccelfs with size= and
+ * group=.
  *
  * The scanner thread is stopped (run=0) during the tests, which merge with
  * VMACCEL_KSM_SCAN, so every count is exact.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -311,6 +315,99 @@ TEST_F(ksm, volatile_pages_wait)
 	/* Stable for a pass now: merged. */
 	ASSERT_EQ(1, ksm_scan(self->fd[0], 1));
 	EXPECT_EQ(0, memcmp(a, b, KSM_PAGE));
+}
+
+/*
+ * A writer toggles words of the pages of files 0 and 1, which start equal,
+ * between their first content and another value (so pages keep becoming
+ * equal again: merge candidates of the stable tree and, once a merged page
+ * lost its users, of the unstable tree), while passes run: the scanner
+ * checksums a page, later unmaps it, then compares and merges it.  Every
+ * write must survive: both files end equal to the writer's shadow copy.
+ */
+struct racer {
+	char *map[2];
+	char *shadow[2];
+	atomic_bool stop;
+	unsigned long writes;
+};
+
+static void *racer_run(void *arg)
+{
+	static const unsigned int offs[] = { 0, 1, 256, 511 };
+	unsigned long x = 88172645463325252UL;
+	struct racer *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		unsigned long n, off, v, f, *word;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		f = (x >> 40) & 1;
+		n = x % NP;
+		off = offs[(x >> 32) % 4];
+		word = (unsigned long *)(r->shadow[f] + n * KSM_PAGE) + off;
+		v = *word ^ 0x5a5a5a5a5a5a5a5aUL;
+		__atomic_store_n((unsigned long *)(r->map[f] + n * KSM_PAGE) + off,
+				 v, __ATOMIC_RELAXED);
+		*word = v;
+		r->writes++;
+	}
+	return NULL;
+}
+
+/* Passes on @fd for @secs seconds.  Return: merges, or -1. */
+static long scan_for(int fd, int secs, int *passes)
+{
+	time_t end = time(NULL) + secs;
+	long merged = 0, m;
+
+	*passes = 0;
+	while (time(NULL) < end) {
+		m = ksm_scan(fd, 1);
+		if (m < 0)
+			return -1;
+		merged += m;
+		(*passes)++;
+	}
+	return merged;
+}
+
+TEST_F(ksm, racing_writes_never_merged_stale)
+{
+	struct vmaccel_ksm_file_stats st;
+	struct racer r = { .map = { self->map[0], self->map[1] } };
+	int passes = 0;
+	pthread_t th;
+	long merged;
+
+	fill(self, 0, 51);
+	fill(self, 1, 51);
+	r.shadow[0] = malloc(NP * KSM_PAGE);
+	r.shadow[1] = malloc(NP * KSM_PAGE);
+	ASSERT_NE(NULL, r.shadow[0]);
+	ASSERT_NE(NULL, r.shadow[1]);
+	memcpy(r.shadow[0], self->map[0], NP * KSM_PAGE);
+	memcpy(r.shadow[1], self->map[1], NP * KSM_PAGE);
+	ASSERT_EQ(0, pthread_create(&th, NULL, racer_run, &r));
+	merged = scan_for(self->fd[0], 3, &passes);
+	atomic_store(&r.stop, true);
+	pthread_join(th, NULL);
+	ASSERT_LE(0, merged);
+	TH_LOG("%d passes, %ld merges, %lu writes", passes, merged, r.writes);
+	EXPECT_EQ(0, memcmp(r.shadow[0], self->map[0], NP * KSM_PAGE));
+	EXPECT_EQ(0, memcmp(r.shadow[1], self->map[1], NP * KSM_PAGE));
+	/* Back to the first content: everything merges. */
+	fill(self, 0, 51);
+	fill(self, 1, 51);
+	ASSERT_LE(0, ksm_scan(self->fd[0], 2));
+	ASSERT_EQ(0, ksm_stats(self->fd[0], &st));
+	EXPECT_EQ(NP + NZ, st.merged);
+	EXPECT_TRUE(same(self, 0, 51));
+	EXPECT_TRUE(same(self, 1, 51));
+	free(r.shadow[0]);
+	free(r.shadow[1]);
 }
 
 TEST_F(ksm, pinned_page_not_merged)
