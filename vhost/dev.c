@@ -365,6 +365,8 @@ static void vh_dev_reset(struct vh_dev *d)
 	if (d->mm)
 		mmput(d->mm);
 	d->mm = NULL;
+	for (i = 0; i < VH_NVQS; i++)
+		d->vqs[i].tmap = NULL;	/* no worker, d->mutex held */
 	vhost_iotlb_free(d->umem);
 	d->umem = NULL;
 	if (d->log_ctx)
