@@ -244,10 +244,18 @@ static int vh_open(struct inode *inode, struct file *file)
 					 GFP_KERNEL_ACCOUNT);
 		vq->logv = kvmalloc_array(VH_IOV_MAX, sizeof(*vq->logv),
 					  GFP_KERNEL_ACCOUNT);
-		vq->heads = kvmalloc_array(VH_IOV_MAX, sizeof(*vq->heads),
+		/* RX adds a packet's chains to a batch of up to VH_USED_BATCH. */
+		vq->heads = kvmalloc_array(VH_IOV_MAX + VH_USED_BATCH,
+					   sizeof(*vq->heads),
 					   GFP_KERNEL_ACCOUNT);
 		if (!vq->iov || !vq->logv || !vq->heads)
 			goto err;
+		if (i == VH_RX) {
+			vq->rxq = kcalloc(VH_RX_BATCH, sizeof(*vq->rxq),
+					  GFP_KERNEL_ACCOUNT);
+			if (!vq->rxq)
+				goto err;
+		}
 		vq->vic = vmaccel_vic_alloc(&d->vic_params, vh_deliver, vq,
 					    GFP_KERNEL_ACCOUNT);
 		if (IS_ERR(vq->vic)) {
@@ -269,6 +277,7 @@ err:
 		kvfree(d->vqs[i].iov);
 		kvfree(d->vqs[i].logv);
 		kvfree(d->vqs[i].heads);
+		kfree(d->vqs[i].rxq);
 	}
 	kvfree(d);
 	return ret;
@@ -276,7 +285,8 @@ err:
 
 /*
  * Stop a queue's backend: unhook, wait for the worker to leave the queue,
- * return zero-copy buffers (bounded wait), drop the socket.
+ * return zero-copy buffers (bounded wait), give batched RX packets back to
+ * the backend, drop the socket.
  */
 static void vh_vq_stop_backend(struct vh_dev *d, struct vh_vq *vq)
 {
@@ -291,6 +301,8 @@ static void vh_vq_stop_backend(struct vh_dev *d, struct vh_vq *vq)
 	vh_flush(d);
 	vh_zc_stop(vq);
 	mutex_lock(&vq->mutex);
+	if (vq->index == VH_RX)
+		vh_rx_stop(vq);
 	vq->sock = NULL;
 	vq->sock_file = NULL;
 	mutex_unlock(&vq->mutex);
@@ -353,6 +365,8 @@ static void vh_dev_reset(struct vh_dev *d)
 	if (d->mm)
 		mmput(d->mm);
 	d->mm = NULL;
+	for (i = 0; i < VH_NVQS; i++)
+		d->vqs[i].tmap = NULL;	/* no worker, d->mutex held */
 	vhost_iotlb_free(d->umem);
 	d->umem = NULL;
 	if (d->log_ctx)
@@ -380,6 +394,7 @@ static int vh_release(struct inode *inode, struct file *file)
 		kvfree(d->vqs[i].iov);
 		kvfree(d->vqs[i].logv);
 		kvfree(d->vqs[i].heads);
+		kfree(d->vqs[i].rxq);
 		mutex_destroy(&d->vqs[i].mutex);
 	}
 	mutex_destroy(&d->mutex);
@@ -589,8 +604,10 @@ static long vh_set_backend(struct vh_dev *d, struct vhost_vring_file __user *arg
 		fput(file);
 		return ret;
 	}
-	if (s.index == VH_RX)
+	if (s.index == VH_RX) {
+		vh_rx_start(vq);
 		vh_poll_start(&vq->sock_poll, file);
+	}
 	mutex_unlock(&vq->mutex);
 	vh_queue_work(d, s.index == VH_TX ? VH_WORK_TX : VH_WORK_RX);
 	return 0;

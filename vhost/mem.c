@@ -83,8 +83,10 @@ int vh_set_mem_table(struct vh_dev *d, void __user *argp)
 		mutex_lock_nested(&d->vqs[i].mutex, i);
 	old = d->umem;
 	d->umem = umem;
-	for (i = 0; i < VH_NVQS; i++)
+	for (i = 0; i < VH_NVQS; i++) {
+		d->vqs[i].tmap = NULL;
 		mutex_unlock(&d->vqs[i].mutex);
+	}
 	vhost_iotlb_free(old);
 	ret = 0;
 	goto out;
@@ -120,9 +122,14 @@ int vh_translate(struct vh_vq *vq, u64 gpa, u64 len, struct iovec *iov,
 	while (len) {
 		if (!umem)
 			return -EFAULT;
-		m = vhost_iotlb_itree_first(umem, gpa, gpa);
-		if (!m)
-			return -EFAULT;
+		/* Buffers mostly come from one region: try the last hit. */
+		m = vq->tmap;
+		if (!m || gpa < m->start || gpa > m->last) {
+			m = vhost_iotlb_itree_first(umem, gpa, gpa);
+			if (!m)
+				return -EFAULT;
+			vq->tmap = m;
+		}
 		if (n == max)
 			return -ENOBUFS;
 		seg = min(len, m->last - gpa + 1);
@@ -133,17 +140,6 @@ int vh_translate(struct vh_vq *vq, u64 gpa, u64 len, struct iovec *iov,
 		gpa += seg;
 	}
 	return n;
-}
-
-/**
- * vh_logging() - is dirty logging on for a queue
- * @vq: queue, mutex held.
- *
- * Return: true when VHOST_F_LOG_ALL is acked and a log base is set.
- */
-bool vh_logging(const struct vh_vq *vq)
-{
-	return vh_has(vq->dev, VHOST_F_LOG_ALL) && vq->dev->log_base;
 }
 
 static int vh_log_page(u64 log_base, u64 pfn)

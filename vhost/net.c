@@ -5,10 +5,13 @@
  * TX: each available chain is one packet; it is sent with sendmsg() on the
  * backend socket, by copy or zero-copy (see zcopy.c), and its head is
  * batched into the used ring; one used-index update and at most one
- * notification per batch.  RX: the packet length is peeked from the
- * socket, enough chains for it are taken (several with mergeable
- * buffers), recvmsg() writes the packet into them and the number of
- * buffers goes into the header.  Each handler stops after a weight of
+ * notification per batch.  RX: packets are taken from the backend's ring
+ * (tun/macvtap export it) in batches; for the one at the head of the batch
+ * enough chains are taken (several with mergeable buffers), recvmsg() with
+ * that packet in msg_control writes it into them and the number of buffers
+ * goes into the header; used elements are published in batches too.
+ * Packets left in the batch go back to the backend's ring when the backend
+ * stops (vh_rx_stop()).  Each handler stops after a weight of
  * packets or bytes and queues itself again, so neither queue nor the
  * worker can monopolise the CPU.
  */
@@ -16,10 +19,13 @@
 #include <linux/if_tap.h>
 #include <linux/if_tun.h>
 #include <linux/net.h>
+#include <linux/ptr_ring.h>
 #include <linux/sched/clock.h>
+#include <linux/skb_array.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
 #include <net/sock.h>
+#include <net/xdp.h>
 
 #include "vhnet.h"
 #include "trace.h"
@@ -194,20 +200,101 @@ out:
 	mutex_unlock(&vq->mutex);
 }
 
+/* Length of a packet on a tun/tap ring: an skb or (tun) an XDP frame. */
+static int vh_rx_ptr_len(void *ptr)
+{
+	if (tun_is_xdp_frame(ptr))
+		return tun_ptr_to_xdp(ptr)->len;
+	return __skb_array_len_with_tag(ptr);
+}
+
+/*
+ * Length of the next packet, 0 when there is none.  With a backend ring
+ * the packets are taken from it VH_RX_BATCH at a time (one lock round trip
+ * for the batch instead of a peek and a consume per packet); the packet at
+ * the head of the batch is the next one.
+ */
+static int vh_rx_peek(struct vh_vq *vq)
+{
+	if (!vq->rx_ring)
+		return vq->sock->ops->peek_len(vq->sock);
+	if (vq->rxq_head == vq->rxq_tail) {
+		vq->rxq_head = 0;
+		vq->rxq_tail = ptr_ring_consume_batched(vq->rx_ring, vq->rxq,
+							VH_RX_BATCH);
+		if (!vq->rxq_tail)
+			return 0;
+	}
+	return vh_rx_ptr_len(vq->rxq[vq->rxq_head]);
+}
+
+/*
+ * The packet vh_rx_peek() reported, for msg_control: tun and macvtap
+ * receive that packet instead of one from their ring and always consume it
+ * (free it on error).  NULL without a backend ring (recvmsg takes the head
+ * of the socket's queue).
+ */
+static void *vh_rx_take(struct vh_vq *vq)
+{
+	if (!vq->rx_ring)
+		return NULL;
+	return vq->rxq[vq->rxq_head++];
+}
+
 static bool vh_rx_ready(struct vh_vq *vq)
 {
-	return vq->sock->ops->peek_len(vq->sock) > 0;
+	if (!vq->rx_ring)
+		return vq->sock->ops->peek_len(vq->sock) > 0;
+	return vq->rxq_head != vq->rxq_tail || !ptr_ring_empty(vq->rx_ring);
+}
+
+/**
+ * vh_rx_start() - find the packet ring of a new RX backend
+ * @vq: RX queue, mutex held, @vq->sock_file just set.
+ */
+void vh_rx_start(struct vh_vq *vq)
+{
+	struct ptr_ring *r;
+
+	lockdep_assert_held(&vq->mutex);
+	r = tun_get_tx_ring(vq->sock_file);
+	if (IS_ERR(r))
+		r = tap_get_ptr_ring(vq->sock_file);
+	vq->rx_ring = IS_ERR(r) ? NULL : r;
+	vq->rxq_head = 0;
+	vq->rxq_tail = 0;
+}
+
+/**
+ * vh_rx_stop() - give the batched packets back to the backend
+ * @vq: RX queue, mutex held, before the backend file is dropped.
+ *
+ * The packets go back to the head of the backend's ring in their order, so
+ * the next reader (a new backend of this queue, the VMM's read()) gets them;
+ * those that no longer fit are freed.  Nothing stays in the queue.
+ */
+void vh_rx_stop(struct vh_vq *vq)
+{
+	lockdep_assert_held(&vq->mutex);
+	if (vq->rx_ring && vq->rxq_head != vq->rxq_tail)
+		ptr_ring_unconsume(vq->rx_ring, vq->rxq + vq->rxq_head,
+				   vq->rxq_tail - vq->rxq_head, tun_ptr_free);
+	vq->rxq_head = 0;
+	vq->rxq_tail = 0;
+	vq->rx_ring = NULL;
 }
 
 /*
  * Take chains for an RX packet of @need bytes (header included): one chain,
  * or as many as needed with mergeable buffers.  Returns the number of
- * chains taken (their heads and lengths in vq->heads from @base), 0 when
- * the ring ran out (nothing is kept), or a negative error.
+ * chains taken (their heads and lengths in vq->heads from vq->nheads on,
+ * not yet counted in vq->nheads), 0 when the ring ran out (nothing is
+ * kept), or a negative error.
  */
 static int vh_rx_bufs(struct vh_vq *vq, size_t need, unsigned int *niov,
 		      bool mrg, u64 *avail_len)
 {
+	struct vring_used_elem *heads = vq->heads + vq->nheads;
 	unsigned int out, in, count = 0, total_iov = 0;
 	size_t got = 0;
 	u16 head;
@@ -237,8 +324,8 @@ static int vh_rx_bufs(struct vh_vq *vq, size_t need, unsigned int *niov,
 			ret = -EINVAL;
 			goto fail;
 		}
-		vq->heads[count].id = (__force __virtio32)cpu_to_le32(head);
-		vq->heads[count].len = (__force __virtio32)
+		heads[count].id = (__force __virtio32)cpu_to_le32(head);
+		heads[count].len = (__force __virtio32)
 			cpu_to_le32(iov_length(vq->iov + total_iov, in));
 		got += iov_length(vq->iov + total_iov, in);
 		total_iov += in;
@@ -259,9 +346,46 @@ fail:
 	return ret;
 }
 
+/* Publish the batched used elements and notify; false on a ring fault. */
+static bool vh_rx_publish(struct vh_vq *vq)
+{
+	unsigned int n = vq->nheads;
+
+	if (vh_used_flush(vq)) {
+		vh_vq_error(vq, -EFAULT);
+		return false;
+	}
+	vh_notify(vq, n);
+	return true;
+}
+
+/* Drop the next packet without touching guest memory. */
+static void vh_rx_drop(struct vh_vq *vq, int plen)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_TRUNC };
+	struct socket *sock = vq->sock;
+	char scratch[16];
+	struct kvec kv = { .iov_base = scratch, .iov_len = sizeof(scratch) };
+
+	/* Received truncated into a kernel buffer, which consumes it. */
+	iov_iter_kvec(&msg.msg_iter, READ, &kv, 1, sizeof(scratch));
+	msg.msg_control = vh_rx_take(vq);
+	sock->ops->recvmsg(sock, &msg, sizeof(scratch), MSG_DONTWAIT | MSG_TRUNC);
+	vq->stats.dropped++;
+	atomic64_inc(&vh_totals.dropped);
+	trace_vh_rx(vq->dev->id, plen, 0, -EMSGSIZE);
+}
+
 /**
  * vh_handle_rx() - move packets from the backend into the RX ring
  * @vq: the RX queue; called by the worker.
+ *
+ * While it runs, the queue is off the backend's wait queue (a wake-up per
+ * arriving packet would only set a bit that is already set); it goes back
+ * on when the backend has no packet left.  When the guest's buffers run
+ * out the queue waits for a kick instead.  Used elements are published
+ * VH_USED_BATCH at a time, each batch with one index update and at most
+ * one notification.
  */
 void vh_handle_rx(struct vh_vq *vq)
 {
@@ -269,9 +393,10 @@ void vh_handle_rx(struct vh_vq *vq)
 		.hdr.gso_type = VIRTIO_NET_HDR_GSO_NONE,
 	};
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_TRUNC };
-	unsigned int pkts = 0, i, niov, done = 0;
-	bool mrg = vh_has(vq->dev, VIRTIO_NET_F_MRG_RXBUF);
+	bool mrg = vh_has(vq->dev, VIRTIO_NET_F_MRG_RXBUF), drained = false;
+	unsigned int pkts = 0, i, niov;
 	size_t bytes = 0, need, hlen, left;
+	struct vring_used_elem *heads;
 	struct iov_iter it;
 	struct socket *sock;
 	u64 room;
@@ -279,20 +404,25 @@ void vh_handle_rx(struct vh_vq *vq)
 
 	mutex_lock(&vq->mutex);
 	sock = vq->sock;
-	if (!sock || !vq->num || !vq->addr_set || !sock->ops->peek_len)
+	if (!sock || !vq->num || !vq->addr_set ||
+	    (!vq->rx_ring && !sock->ops->peek_len))
 		goto out;
 	hlen = vq->vhost_hlen + vq->sock_hlen;
 	vh_disable_notify(vq);
+	vh_poll_stop(&vq->sock_poll);
 	for (;;) {
-		plen = sock->ops->peek_len(sock);
+		plen = vh_rx_peek(vq);
 		if (plen <= 0) {
 			if (vh_busy_wait(vq, vh_rx_ready))
 				continue;
+			drained = true;
 			break;
 		}
+		if (vq->nheads >= VH_USED_BATCH && !vh_rx_publish(vq))
+			break;
 		need = plen + hlen;
-		vq->nheads = 0;
 		vq->nlog = 0;
+		heads = vq->heads + vq->nheads;
 		count = vh_rx_bufs(vq, need, &niov, mrg, &room);
 		if (count == 0) {
 			/* No room: wait for the guest's next kick. */
@@ -303,20 +433,7 @@ void vh_handle_rx(struct vh_vq *vq)
 			break;
 		}
 		if (count == -EMSGSIZE) {
-			/*
-			 * Drop the packet: receive it into a kernel scratch
-			 * buffer, truncated; guest memory is not touched.
-			 */
-			char scratch[16];
-			struct kvec kv = { .iov_base = scratch,
-					   .iov_len = sizeof(scratch) };
-
-			iov_iter_kvec(&msg.msg_iter, READ, &kv, 1, sizeof(scratch));
-			sock->ops->recvmsg(sock, &msg, sizeof(scratch),
-					   MSG_DONTWAIT | MSG_TRUNC);
-			vq->stats.dropped++;
-			atomic64_inc(&vh_totals.dropped);
-			trace_vh_rx(vq->dev->id, plen, 0, -EMSGSIZE);
+			vh_rx_drop(vq, plen);
 			continue;
 		}
 		if (count < 0) {
@@ -334,6 +451,7 @@ void vh_handle_rx(struct vh_vq *vq)
 			}
 		}
 		msg.msg_iter = it;
+		msg.msg_control = vh_rx_take(vq);
 		ret = sock->ops->recvmsg(sock, &msg, need - vq->vhost_hlen,
 					 MSG_DONTWAIT | MSG_TRUNC);
 		if (unlikely(ret != (int)(need - vq->vhost_hlen))) {
@@ -342,12 +460,13 @@ void vh_handle_rx(struct vh_vq *vq)
 			 * dropped and the buffers are reused.
 			 */
 			vh_ring_discard(vq, count);
-			vq->nheads = 0;
 			vq->stats.dropped++;
 			atomic64_inc(&vh_totals.dropped);
 			trace_vh_rx(vq->dev->id, plen, count, ret < 0 ? ret : -EMSGSIZE);
-			if (ret == -EAGAIN)
+			if (ret == -EAGAIN) {
+				drained = true;
 				break;
+			}
 			continue;
 		}
 		if (mrg && !vq->vhost_hlen) {
@@ -359,17 +478,16 @@ void vh_handle_rx(struct vh_vq *vq)
 						       num_buffers));
 			if (copy_to_iter(&nb, sizeof(nb), &it) != sizeof(nb)) {
 				vh_vq_error(vq, -EFAULT);
-				vq->nheads = 0;
 				break;
 			}
 		}
 		/* Last chain gets what is left; used lengths are exact. */
 		left = need;
 		for (i = 0; i < (unsigned int)count; i++) {
-			u32 l = le32_to_cpu((__force __le32)vq->heads[i].len);
+			u32 l = le32_to_cpu((__force __le32)heads[i].len);
 
 			l = min_t(size_t, l, left);
-			vq->heads[i].len = (__force __virtio32)cpu_to_le32(l);
+			heads[i].len = (__force __virtio32)cpu_to_le32(l);
 			left -= l;
 		}
 		if (vh_logging(vq)) {
@@ -381,12 +499,7 @@ void vh_handle_rx(struct vh_vq *vq)
 				left -= l;
 			}
 		}
-		vq->nheads = count;
-		if (vh_used_flush(vq)) {
-			vh_vq_error(vq, -EFAULT);
-			break;
-		}
-		done += count;
+		vq->nheads += count;
 		trace_vh_rx(vq->dev->id, plen, count, 0);
 		vq->stats.packets++;
 		vq->stats.bytes += plen;
@@ -398,7 +511,9 @@ void vh_handle_rx(struct vh_vq *vq)
 			break;
 		}
 	}
-	vh_notify(vq, done);
+	if (drained)
+		vh_poll_start(&vq->sock_poll, vq->sock_file);
+	vh_rx_publish(vq);
 out:
 	mutex_unlock(&vq->mutex);
 }

@@ -26,6 +26,7 @@
  */
 #include <linux/delay.h>
 #include <linux/rcupdate.h>
+#include <linux/timekeeping.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include <net/sock.h>
@@ -132,7 +133,7 @@ static void vh_zc_free_slot(struct vh_vq *vq, struct vh_zslot *s)
 static void vh_zc_account(struct vh_vq *vq, struct vh_zslot *s)
 {
 	const struct vmaccel_vhost_zcopy *p = &vq->dev->zpol;
-	s64 lat = ktime_to_ns(ktime_sub(ktime_get(), s->sent));
+	s64 lat = (s64)(ktime_get_coarse_ns() - s->sent);
 
 	if (lat > atomic64_read(&vq->zc_worst_ns))
 		atomic64_set(&vq->zc_worst_ns, lat);
@@ -232,7 +233,7 @@ struct vh_zslot *vh_zc_get(struct vh_vq *vq, u16 head)
 		s->ok = true;
 		s->called = false;
 		s->cancel = false;
-		s->sent = ktime_get();
+		s->sent = ktime_get_coarse_ns();
 		s->ubuf.callback = vh_zc_callback;
 		s->ubuf.flags = SKBFL_ZEROCOPY_FRAG;
 		refcount_set(&s->ubuf.refcnt, 1);

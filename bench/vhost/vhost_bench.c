@@ -19,10 +19,16 @@
  * every device).  Ratios are vmaccel / upstream; > 1 is better for pps,
  * < 1 is better for CPU.
  *
- * usage: vhost_bench [seconds per case, default 3] [rounds, default 2]
+ * usage: vhost_bench [seconds per case, default 3] [rounds, default 3]
+ *                    [workloads, default all: tx64,tx1500,txgso,rx64,rx1500]
+ *                    [devices, default all: vmcopy,vmzc,up,upzc]
  *
- * Each case runs once per round, devices interleaved; the best round is
- * kept (TCG test VMs share their host CPUs, so single runs are noisy).
+ * Rounds are interleaved: each round runs every workload on every device,
+ * the devices of a workload back to back, in an order rotated from round
+ * to round, so a burst of load from elsewhere (TCG test VMs share their
+ * host's CPUs) hits all devices alike.  The table gives the best and the
+ * median round of each case; the ratios use the medians (and the best
+ * rounds in brackets).
  */
 #define VH_NO_HARNESS
 #include "../../selftests/vhost/vhost_util.h"
@@ -48,7 +54,11 @@ struct result {
 	bool ok;
 };
 
-static struct result res[ND][NW];
+#define MAX_ROUNDS 15
+
+static struct result res[ND][NW][MAX_ROUNDS];
+static int nres[ND][NW];
+static int upstream_loaded = -1;	/* experimental_zcopytx of vhost_net */
 static atomic_bool running;
 static atomic_ulong rx_sent;
 
@@ -330,79 +340,174 @@ static int reload_upstream(int zcopy)
 {
 	char cmd[160];
 
+	if (upstream_loaded == zcopy)
+		return 0;
+	upstream_loaded = zcopy;
+
 	snprintf(cmd, sizeof(cmd),
 		 "rmmod vhost_net 2>/dev/null; modprobe vhost_net experimental_zcopytx=%d",
 		 zcopy);
 	return system(cmd);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median (what = 0: pps, 1: worker ns, 2: system ns) or best pps (3). */
+static double stat(int d, int w, int what)
+{
+	double v[MAX_ROUNDS];
+	int i, n = nres[d][w];
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++)
+		v[i] = what == 1 ? res[d][w][i].worker_ns :
+		       what == 2 ? res[d][w][i].sys_ns : res[d][w][i].pps;
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	if (what == 3)
+		return v[n - 1];
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static void ratio(const char *what, int a, int b, int w)
 {
-	if (!res[a][w].ok || !res[b][w].ok) {
+	double wa = stat(a, w, 1), wb = stat(b, w, 1);
+
+	if (!nres[a][w] || !nres[b][w]) {
 		printf("  %-34s %-14s    n/a\n", what, wname[w]);
 		return;
 	}
-	printf("  %-34s %-14s %6.2fx pps  %6.2fx worker-CPU/pkt  %6.2fx system-CPU/pkt\n",
-	       what, wname[w], res[a][w].pps / res[b][w].pps,
-	       res[a][w].worker_ns > 0 && res[b][w].worker_ns > 0 ?
-	       res[a][w].worker_ns / res[b][w].worker_ns : 0,
-	       res[a][w].sys_ns / res[b][w].sys_ns);
+	printf("  %-34s %-14s %6.2fx pps (best %5.2fx)  %6.2fx worker-CPU/pkt  %6.2fx %s\n",
+	       what, wname[w], stat(a, w, 0) / stat(b, w, 0),
+	       stat(a, w, 3) / stat(b, w, 3),
+	       wa > 0 && wb > 0 ? wa / wb : 0,
+	       stat(a, w, 2) / stat(b, w, 2), "system-CPU/pkt");
+}
+
+/* Is @key in the comma-separated @list (NULL or "all": everything)? */
+static bool listed(const char *list, const char *key)
+{
+	const char *p = list;
+	size_t n = strlen(key);
+
+	if (!list || !strcmp(list, "all"))
+		return true;
+	while ((p = strstr(p, key))) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static const char *only_dev;
+
+static bool wanted(const char *list, int w)
+{
+	static const char *const key[NW] = {
+		"tx64", "tx1500", "txgso", "rx64", "rx1500"
+	};
+
+	return listed(list, key[w]);
+}
+
+static bool dev_wanted(int d)
+{
+	static const char *const key[ND] = { "vmcopy", "vmzc", "up", "upzc" };
+
+	return listed(only_dev, key[d]);
 }
 
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 3;
-	int rounds = argc > 2 ? atoi(argv[2]) : 2, d, w, k;
+	int rounds = argc > 2 ? atoi(argv[2]) : 3, d, w, k, j;
+	const char *only = argc > 3 ? argv[3] : NULL;
+	unsigned long long z[3];
 
 	if (access(VH_DEV_DEFAULT, F_OK)) {
 		fprintf(stderr, "vhost_bench: %s missing (load the module)\n",
 			VH_DEV_DEFAULT);
 		return 4;
 	}
+	only_dev = argc > 4 ? argv[4] : NULL;
+	if (rounds < 1 || rounds > MAX_ROUNDS || secs <= 0) {
+		fprintf(stderr, "usage: vhost_bench [seconds] [rounds 1-%d] %s\n",
+			MAX_ROUNDS, "[workloads] [devices]");
+		return 2;
+	}
 	bridged = bridge_setup();
-	printf("vhost_bench: %.1f s per case, best of %d rounds, ring %u, %ld CPUs\n",
+	printf("vhost_bench: %.1f s per case, %d interleaved rounds, ring %u, %ld CPUs\n",
 	       secs, rounds, VH_NUM, sysconf(_SC_NPROCESSORS_ONLN));
 	printf("TX path: %s\n", bridged ?
 	       "tap -> bridge -> dummy NIC (no copy on the way)" :
 	       "tap -> local stack, dropped (no bridge/dummy: the stack copies zero-copy pages)");
 	for (k = 0; k < rounds; k++) {
-		for (d = 0; d < ND; d++) {
-			if (d == D_UP && reload_upstream(0))
-				fprintf(stderr, "vhost_bench: cannot load vhost_net\n");
-			if (d == D_UP_ZC && reload_upstream(1))
-				fprintf(stderr, "vhost_bench: cannot reload vhost_net (zcopytx)\n");
-			for (w = 0; w < NW; w++) {
+		for (w = 0; w < NW; w++) {
+			if (!wanted(only, w))
+				continue;
+			for (j = 0; j < ND; j++) {
 				struct result r = { 0 };
 
-				if (run_case(d, w, secs, &r) &&
-				    (!res[d][w].ok || r.pps > res[d][w].pps))
-					res[d][w] = r;
+				/* Rotate the order; keep the two upstream modes apart. */
+				d = (j + k + w) % ND;
+				if (!dev_wanted(d))
+					continue;
+				if (d == D_UP && reload_upstream(0))
+					fprintf(stderr, "vhost_bench: cannot load vhost_net\n");
+				if (d == D_UP_ZC && reload_upstream(1))
+					fprintf(stderr, "vhost_bench: %s\n",
+						"cannot reload vhost_net (zcopytx)");
+				if (run_case(d, w, secs, &r))
+					res[d][w][nres[d][w]++] = r;
 			}
 		}
 	}
 	reload_upstream(0);
 	if (bridged && system("ip link del vhbd0; ip link del vhbbr"))
 		fprintf(stderr, "vhost_bench: cannot remove the bridge\n");
-	printf("%-13s %-14s %12s %14s %14s  %s\n", "device", "workload", "packets/s",
-	       "worker ns/pkt", "system ns/pkt", "zero-copy sent/failed, copies");
+	printf("%-13s %-14s %10s %10s %8s %8s %7s  %s\n", "device", "workload",
+	       "median pps", "best pps", "spread", "worker", "system",
+	       "zero-copy sent/failed, copies (one round)");
+	printf("%-13s %-14s %10s %10s %8s %8s %7s\n", "", "", "", "", "min/med",
+	       "ns/pkt", "ns/pkt");
 	for (d = 0; d < ND; d++) {
+		if (!dev_wanted(d))
+			continue;
 		for (w = 0; w < NW; w++) {
-			struct result *r = &res[d][w];
+			int n = nres[d][w];
+			double lo = 0;
 
-			if (!r->ok) {
-				printf("%-13s %-14s %12s\n", dname[d], wname[w], "failed");
+			if (!wanted(only, w))
+				continue;
+			if (!n) {
+				printf("%-13s %-14s %10s\n", dname[d], wname[w], "failed");
 				continue;
 			}
-			printf("%-13s %-14s %12.0f %14.0f %14.0f", dname[d], wname[w],
-			       r->pps, r->worker_ns, r->sys_ns);
-			if (d <= D_VM_ZC && w < W_RX64)
-				printf("  %llu/%llu, %llu", r->zc_sent, r->zc_failed,
-				       r->copies);
+			for (j = 0; j < n; j++)
+				if (!j || res[d][w][j].pps < lo)
+					lo = res[d][w][j].pps;
+			printf("%-13s %-14s %10.0f %10.0f %8.2f %8.0f %7.0f", dname[d],
+			       wname[w], stat(d, w, 0), stat(d, w, 3),
+			       lo / stat(d, w, 0), stat(d, w, 1), stat(d, w, 2));
+			if (d <= D_VM_ZC && w < W_RX64) {
+				z[0] = res[d][w][n / 2].zc_sent;
+				z[1] = res[d][w][n / 2].zc_failed;
+				z[2] = res[d][w][n / 2].copies;
+				printf("  %llu/%llu, %llu", z[0], z[1], z[2]);
+			}
 			printf("\n");
 		}
 	}
-	printf("\nratios (vmaccel / upstream, same run):\n");
+	printf("\nratios (vmaccel / upstream, same run; median rounds, best in brackets):\n");
 	for (w = 0; w < NW; w++) {
+		if (!wanted(only, w))
+			continue;
 		ratio("vmaccel-zc   / upstream (copy)", D_VM_ZC, D_UP, w);
 		ratio("vmaccel-zc   / upstream-zc", D_VM_ZC, D_UP_ZC, w);
 		ratio("vmaccel-copy / upstream (copy)", D_VM_COPY, D_UP, w);

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# qemu-e2e.sh NODE TAP NET WORKDIR - a stock QEMU using a vhost-net node.
+# qemu-e2e.sh NODE TAP NET WORKDIR [ipxe|linux] - a stock QEMU using a
+# vhost-net node.
 #
-# QEMU (TCG) boots iPXE from its virtio-net ROM with
+# ipxe (the default): QEMU (TCG) boots iPXE from its virtio-net ROM with
 #   -netdev tap,ifname=TAP,script=no,downscript=no,vhost=on,vhostforce=on,vhostfd=9
 # where fd 9 is NODE opened read-write (/dev/vmaccel-vhost-net, or
 # /dev/vhost-net as the control).  dnsmasq on TAP gives iPXE a DHCP lease
@@ -12,9 +13,16 @@
 # /done/<bytes-it-got>.  The server checks what it sent against the
 # file's sha256 and length; iPXE only moves on after a complete download
 # (Content-Length, TCP checksums).  NET is the /24 prefix, e.g. 10.77.1.
+#
+# linux: QEMU boots the running kernel with a busybox initramfs holding
+# virtio_net (and failover, net_failover, the virtio transport when they
+# are modules); the guest gets its address with udhcpc from the same
+# dnsmasq, downloads the same file with wget, computes its sha256 itself
+# and fetches /done/<sha256>: the guest's own checksum must match the file.
+#
 # Prints "E2E-RESULT: ok ..." or "E2E-RESULT: fail ..." and exits 0/1.
 set -u
-node=$1 tap=$2 net=$3 dir=$4
+node=$1 tap=$2 net=$3 dir=$4 guest=${5:-ipxe}
 timeout_s=${E2E_TIMEOUT:-600}
 host=$net.1
 
@@ -34,6 +42,13 @@ for c in qemu-system-x86_64 dnsmasq python3 ip; do
 	command -v $c >/dev/null || { echo "E2E-RESULT: skip no $c"; exit 4; }
 done
 [ -c "$node" ] || { echo "E2E-RESULT: skip no $node"; exit 4; }
+if [ "$guest" = linux ]; then
+	kernel=/boot/vmlinuz-$(uname -r)
+	[ -r "$kernel" ] || { echo "E2E-RESULT: skip no $kernel"; exit 4; }
+	kver=$(uname -r)
+	bb=$(command -v busybox) || { echo "E2E-RESULT: skip no busybox"; exit 4; }
+	command -v cpio >/dev/null || { echo "E2E-RESULT: skip no cpio"; exit 4; }
+fi
 
 mkdir -p "$dir/www"
 # Nothing from an earlier run in the same directory may count for this one.
@@ -49,6 +64,58 @@ chain http://$host:8080/done || goto failed
 :failed
 chain http://$host:8080/failed
 EOS
+
+if [ "$guest" = linux ]; then
+	# The guest's initramfs: busybox, the virtio-net driver stack, an init
+	# that does DHCP, the download and the checksum.
+	rm -rf "$dir/init"
+	mkdir -p "$dir/init/bin" "$dir/init/mods"
+	cp "$bb" "$dir/init/bin/busybox"
+	for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+		 virtio_pci failover net_failover virtio_net; do
+		f=$(find "/lib/modules/$kver/kernel" -name "$m.ko*" | head -n 1)
+		[ -n "$f" ] || continue	# built in
+		case $f in
+		*.xz) xz -dc "$f" >"$dir/init/mods/$m.ko" ;;
+		*.zst) zstd -qdc "$f" >"$dir/init/mods/$m.ko" ;;
+		*) cp "$f" "$dir/init/mods/$m.ko" ;;
+		esac
+		echo "$m" >>"$dir/init/mods/order"
+	done
+	cat >"$dir/init/udhcpc.sh" <<'EOS'
+#!/bin/sh
+case $1 in
+bound|renew) ifconfig "$interface" "$ip" netmask "$subnet" up ;;
+esac
+exit 0
+EOS
+	cat >"$dir/init/init" <<EOS
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mkdir -p /proc /sys /dev
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in \$(cat /mods/order); do insmod /mods/\$m.ko; done
+ifconfig lo up
+ifconfig eth0 up
+echo "GUEST: dhcp"
+udhcpc -i eth0 -n -q -t 30 -s /udhcpc.sh || echo "GUEST: no lease"
+echo "GUEST: \$(ifconfig eth0 | grep 'inet addr')"
+if wget -q -O /big http://$host:8080/big.bin; then
+	sum=\$(sha256sum /big | cut -d' ' -f1)
+	echo "GUEST: sha256 \$sum size \$(wc -c </big)"
+	wget -q -O /dev/null http://$host:8080/done/\$sum
+else
+	echo "GUEST: wget failed"
+	wget -q -O /dev/null http://$host:8080/failed
+fi
+while :; do sleep 60; done
+EOS
+	chmod +x "$dir/init/init" "$dir/init/udhcpc.sh"
+	(cd "$dir/init" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initrd" ||
+		fail "initramfs"
+fi
 
 ip tuntap add dev "$tap" mode tap vnet_hdr || fail "ip tuntap add"
 ip addr add "$host/24" dev "$tap" || fail "ip addr"
@@ -101,8 +168,14 @@ dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$tap" \
 pids="$pids $!"
 
 # fd 9: the vhost-net node, opened by the shell as a VMM would.
+if [ "$guest" = linux ]; then
+	set -- -cpu max -no-reboot -kernel "$kernel" -initrd "$dir/initrd" \
+		-append "console=ttyS0 quiet panic=-1"
+else
+	set -- -boot n
+fi
 qemu-system-x86_64 -nodefaults -display none -no-user-config -m 256 \
-	-accel tcg -boot n -serial "file:$dir/serial.log" \
+	-accel tcg -serial "file:$dir/serial.log" "$@" \
 	-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=on,vhostforce=on,vhostfd=9" \
 	-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56 \
 	9<>"$node" >"$dir/qemu.log" 2>&1 &
@@ -125,6 +198,11 @@ echo "# http: $(tr '\n' ';' <"$dir/http.log")"
 [ "${lease:-0}" -ge 1 ] || fail "no DHCP lease after ${secs}s"
 grep -q '^GET /done' "$dir/http.log" || fail "DHCP ok, download not completed after ${secs}s ($sent)"
 [ "$sent" = "SENT /big.bin $((16 << 20)) $sum" ] || fail "served bytes do not match the file: $sent"
+if [ "$guest" = linux ]; then
+	grep 'GUEST:' "$dir/serial.log" | sed 's/^/# /'
+	grep -q "^GET /done/$sum\$" "$dir/http.log" ||
+		fail "the guest's sha256 of what it received is not the file's"
+fi
 cleanup
-echo "E2E-RESULT: ok node=$node lease=yes download=16MiB sha256=$sum seconds=$secs"
+echo "E2E-RESULT: ok node=$node guest=$guest lease=yes download=16MiB sha256=$sum seconds=$secs"
 exit 0

@@ -6,95 +6,16 @@
  * and downloads a 16 MiB file over HTTP (see qemu-e2e.sh).  The same run on
  * the stock /dev/vhost-net is the control: if it fails, the environment is
  * broken and the test says so instead of blaming our device.
+ * vhost_linux_qemu_test does the same with a Linux guest.
  */
-#include "vhost_util.h"
-
-#include <libgen.h>
-#include <limits.h>
-#include <sys/wait.h>
-
-FIXTURE(e2e) {
-	char script[PATH_MAX];
-	char dir[64];
-};
-
-FIXTURE_SETUP(e2e)
-{
-	char exe[PATH_MAX], *d;
-	ssize_t n;
-
-	/* build/selftests/vhost/<test> -> selftests/vhost/qemu-e2e.sh */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	ASSERT_GT(n, 0);
-	exe[n] = 0;
-	d = dirname(dirname(dirname(dirname(exe))));
-	snprintf(self->script, sizeof(self->script),
-		 "%s/selftests/vhost/qemu-e2e.sh", d);
-	if (access(self->script, R_OK))
-		SKIP(return, "no qemu-e2e.sh (not run from the build tree)");
-	snprintf(self->dir, sizeof(self->dir), "/tmp/vh-e2e.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->dir));
-}
-
-FIXTURE_TEARDOWN(e2e)
-{
-	char cmd[128];
-
-	if (self->dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-		if (system(cmd))
-			TH_LOG("cleanup failed");
-	}
-}
-
-/* Runs the script; 0 ok, 1 fail, 4 skip (missing tool), -1 error. */
-static int run_e2e(const char *script, const char *node, const char *tap,
-		   const char *net, const char *dir)
-{
-	char cmd[PATH_MAX + 256], line[1024];
-	int status, ret = -1;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "sh %s %s %s %s %s 2>&1", script, node,
-		 tap, net, dir);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (fgets(line, sizeof(line), p)) {
-		if (!strncmp(line, "E2E-RESULT", 10) || line[0] == '#')
-			printf("# %s", line);
-		fflush(stdout);
-	}
-	status = pclose(p);
-	if (WIFEXITED(status))
-		ret = WEXITSTATUS(status);
-	return ret;
-}
+#include "vhost_e2e.h"
 
 TEST_F_TIMEOUT(e2e, stock_qemu_ipxe_dhcp_and_16mib_download, 1800)
 {
-	int ours, control;
+	static const char *const taps[] = { "vhe0", "vhe1" };
+	static const char *const nets[] = { "10.77.1", "10.77.2" };
 
-	if (access(VH_DEV_DEFAULT, F_OK))
-		SKIP(return, "module not loaded");
-	if (system("modprobe vhost_net 2>/dev/null") == -1)
-		TH_LOG("modprobe vhost_net could not run");
-	ours = run_e2e(self->script, VH_DEV_DEFAULT, "vhe0", "10.77.1",
-		       self->dir);
-	if (ours == 4)
-		SKIP(return, "qemu, dnsmasq, python3 or ip missing");
-	if (access("/dev/vhost-net", F_OK)) {
-		TH_LOG("no /dev/vhost-net: no control run");
-		ASSERT_EQ(0, ours);
-		return;
-	}
-	control = run_e2e(self->script, "/dev/vhost-net", "vhe1", "10.77.2",
-			  self->dir);
-	if (ours)
-		TH_LOG("our device failed; the control on /dev/vhost-net %s",
-		       control ? "failed too (environment?)" : "passed");
-	ASSERT_EQ(0, control);
-	ASSERT_EQ(0, ours);
+	e2e_both(_metadata, self->script, self->dir, "ipxe", taps, nets);
 }
 
 TEST_HARNESS_MAIN

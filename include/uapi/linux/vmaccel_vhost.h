@@ -49,7 +49,7 @@
  * @pending: zero-copy buffers in flight right now.
  * @max_pending: highest @pending seen.
  * @worst_completion_ns: longest time from a zero-copy send to its
- *	completion.
+ *	completion, at the resolution of the kernel's tick (coarse clock).
  * @batches: used-ring updates (each returns one or more buffers).
  * @reserved: 0.
  */
