@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The libvirt tests (selftests/<vhost,ksm,balloon>/<mod>_libvirt_qemu_test):
+ * The libvirt tests (build/selftests/<mod>/<mod>_libvirt_qemu_test for vhost,
+ * ksm and balloon, all three built from selftests/lib/libvirt_qemu_test.c):
  * one libvirt run, selftests/lib/libvirt_e2e.sh, checks the three modules
  * at once (two domains booted once serve all three), and each program
  * asserts the verdict of its own module.

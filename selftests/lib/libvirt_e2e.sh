@@ -3,7 +3,8 @@
 #
 # libvirt_e2e.sh OUTDIR - vmaccel under libvirt: one run, three verdicts.
 #
-# Run by the *_libvirt_qemu_test wrappers (selftests/{vhost,ksm,balloon}),
+# Run by the <mod>_libvirt_qemu_test programs of vhost, ksm and balloon
+# (all three built from selftests/lib/libvirt_qemu_test.c),
 # in the test VM only (it writes /etc/libvirt and adds the libvirt-qemu
 # user in the VM's overlay), with the modules loaded.
 #
