@@ -242,21 +242,10 @@ fi
 # --- the guests' image --------------------------------------------------------
 cat >"$dir/init" <<EOF
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-for m in \$(cat /mods/order); do insmod /mods/\$m.ko; done
 echo "VMACCEL-INIT \$(cut -d' ' -f1 /proc/uptime)s: modules loaded"
-cat >/dhcp.sh <<'S'
-#!/bin/sh
-[ "\$1" = bound ] && ifconfig "\$interface" "\$ip" netmask "\$subnet" up
-exit 0
-S
-chmod +x /dhcp.sh
 if [ -e /sys/class/net/eth0 ]; then
 	ip link set eth0 up
-	if udhcpc -i eth0 -s /dhcp.sh -n -q -t 20 -T 3 >/dev/null 2>&1; then
+	if udhcpc -i eth0 -s /udhcpc.sh -n -q -t 20 -T 3 >/dev/null 2>&1; then
 		ip=\$(ip -4 -o addr show eth0 | awk '{ print \$4 }')
 		if wget -q -O /big http://$NET.1:8080/big.bin; then
 			echo "VMACCEL-INIT \$(cut -d' ' -f1 /proc/uptime)s: downloaded"
@@ -284,9 +273,7 @@ while :; do
 done
 EOF
 sh "$top/selftests/lib/guest-initramfs.sh" "$kver" "$dir/init" "$dir/initrd" \
-	virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
-	virtio_pci virtio_balloon failover net_failover virtio_net ||
-	abort "guest initramfs"
+	virtio_balloon failover net_failover virtio_net || abort "guest initramfs"
 
 # --- the domains ----------------------------------------------------------------
 n=0
