@@ -18,6 +18,7 @@
 # Exit: 0 pass, 1 fail, 4 skip.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/balloon-e2e.sh
 . "$top/selftests/lib/balloon-e2e.sh"
 GUEST_MB=512
 FLOOR_MB=128
@@ -37,7 +38,7 @@ fail() {
 [ -d "$bal_sys" ] || skip "vmaccel_balloon is not loaded"
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64"
 kernel=/boot/vmlinuz-$(uname -r)
-[ -r "$kernel" ] || kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
+[ -r "$kernel" ] || for kernel in /boot/vmlinuz-*; do :; done	# the last one
 [ -r "$kernel" ] || skip "no guest kernel in /boot"
 kver=${kernel#/boot/vmlinuz-}
 [ -d "/lib/modules/$kver/kernel" ] || skip "no modules for $kver"
@@ -45,7 +46,8 @@ command -v busybox >/dev/null || skip "no busybox"
 [ -x "$top/tools/vmaccel-balloond" ] || skip "no tools/vmaccel-balloond"
 
 dir=$(mktemp -d)
-qpid= bpid=
+qpid='' bpid=''
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
 	[ -n "$bpid" ] && kill "$bpid" 2>/dev/null
@@ -158,7 +160,7 @@ while [ $(($(date +%s) - start)) -lt "$RECLAIM_S" ]; do
 done
 say "pressure gone: target $(($(balloon_vmfield 5) / 1048576)) MiB after $(($(date +%s) - start))s; QEMU: $(qmp2 query-balloon)"
 [ -n "$ok" ] || fail "the guest did not deflate back to $GUEST_MB MiB"
-grep -q "GUEST-READY" "$dir/serial" && kill -0 "$qpid" || fail "the guest died"
+{ grep -q "GUEST-READY" "$dir/serial" && kill -0 "$qpid"; } || fail "the guest died"
 
 # --- QEMU goes away: the bridge unregisters it ---
 kill "$qpid"; wait "$qpid" 2>/dev/null; qpid=

@@ -41,6 +41,7 @@
 # "ok ...", "fail ..." or "skip ...".  Exit 0 when no part failed, else 1.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=balloon-e2e.sh
 . "$top/selftests/lib/balloon-e2e.sh"
 out=$1
 GUEST_MB=${LIBVIRT_E2E_GUEST_MB:-320}
@@ -144,6 +145,7 @@ diag() {
 	[ -f "$dir/libvirtd.log" ] && grep -E ' error : ' "$dir/libvirtd.log" | tail -n 8 | sed 's/^/# libvirtd: /'
 	[ -f "$dir/balloond.log" ] && tail -n 10 "$dir/balloond.log" | sed 's/^/# balloond: /'
 }
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	for d in $DOMS; do $virsh destroy "$d" >/dev/null 2>&1; done
 	[ -n "$bpid" ] && kill "$bpid" 2>/dev/null
@@ -211,10 +213,10 @@ say "libvirtd up in $(($(date +%s) - t0))s: $($virsh version | grep -E 'libvirt|
 if has vhost; then
 	modprobe -q bridge
 	ip link add lvbr0 type bridge || abort "ip link add bridge"
-	ip addr add "$NET.1/24" dev lvbr0 && ip link set lvbr0 up || abort "bridge address"
+	{ ip addr add "$NET.1/24" dev lvbr0 && ip link set lvbr0 up; } || abort "bridge address"
 	for t in lvtap1 lvtap2; do
-		ip tuntap add dev $t mode tap vnet_hdr && ip link set $t master lvbr0 &&
-			ip link set $t up || abort "tap $t"
+		{ ip tuntap add dev $t mode tap vnet_hdr && ip link set $t master lvbr0 &&
+			ip link set $t up; } || abort "tap $t"
 	done
 	mkdir -p "$dir/www"
 	head -c $((16 << 20)) /dev/urandom >"$dir/www/big.bin"
@@ -354,7 +356,7 @@ done
 qpid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
 for d in $DOMS; do
 	p=$(qpid "$d")
-	[ -n "$p" ] && kill -0 "$p" || abort "no QEMU process for $d"
+	{ [ -n "$p" ] && kill -0 "$p"; } || abort "no QEMU process for $d"
 	say "$d: QEMU pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline | grep -o -E -- '-(netdev|object|device) [^ ]*(vhost|memory-backend|balloon|net)[^ ]*' | tr '\n' ' ')"
 done
 
@@ -438,7 +440,7 @@ if has ksm; then
 		mapped=$(grep -c " $f\$" "/proc/$p/maps")
 		res=$(balloon_resident "$f")
 		say "ksm: $d: RAM file $f (fs type 0x$fstype, the vmaccelfs mount's 0x$mnttype), $mapped mappings in QEMU, $res MiB resident"
-		[ -n "$fstype" ] && [ "$fstype" = "$mnttype" ] ||
+		{ [ -n "$fstype" ] && [ "$fstype" = "$mnttype" ]; } ||
 			verdict ksm fail "$d: $f is not on the vmaccelfs mount"
 		[ "$mapped" -ge 1 ] || verdict ksm fail "$d: QEMU does not map $f"
 		[ "$res" -ge "$FILL_MB" ] || verdict ksm fail "$d: only $res MiB of $f resident"
