@@ -25,8 +25,12 @@ MODDIRS := $(foreach d,vic vhost ksm balloon pvlock,$(if $(wildcard $(d)/Kbuild)
 
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -pthread \
 	-I$(KTOOLS)/tools/testing/selftests -I$(CURDIR)/include/uapi
-SELFTEST_SRCS := $(wildcard selftests/*/*_test.c)
+SELFTEST_SRCS := $(filter-out selftests/lib/%,$(wildcard selftests/*/*_test.c))
 SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
+# One source, selftests/lib/libvirt_qemu_test.c, built as <mod>_libvirt_qemu_test
+# for each of these modules (see its rule below).
+LIBVIRT_TEST_MODS := $(foreach d,vhost ksm balloon,$(if $(wildcard selftests/$(d)),$(d)))
+SELFTESTS += $(foreach d,$(LIBVIRT_TEST_MODS),$(BUILD)/selftests/$(d)/$(d)_libvirt_qemu_test)
 BENCH_SRCS := $(wildcard bench/*/*.c)
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Our C sources, for the style gates.
@@ -72,6 +76,10 @@ selftests: $(SELFTESTS)
 $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -static -o $@ $< -lm
+# The libvirt test of module <mod>: the shared source, told its part.
+$(BUILD)/selftests/%_libvirt_qemu_test: selftests/lib/libvirt_qemu_test.c $(wildcard selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -static -DLIBVIRT_E2E_PART=$(notdir $*) -o $@ $< -lm
 
 bench: $(BENCHES)
 $(BUILD)/bench/%: bench/%.c $(wildcard bench/*/*.h selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)

@@ -18,8 +18,8 @@
 # Exit: 0 pass, 1 fail, 4 skip.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-sys=/sys/kernel/mm/vmaccel_balloon
-dbg=/sys/kernel/debug/vmaccel_balloon/vms
+# shellcheck source=../lib/balloon-e2e.sh
+. "$top/selftests/lib/balloon-e2e.sh"
 GUEST_MB=512
 FLOOR_MB=128
 BOOT_S=${BALLOON_E2E_BOOT_S:-600}
@@ -31,14 +31,14 @@ fail() {
 	say "FAIL: $*"
 	[ -f "$dir/balloond.log" ] && sed 's/^/# balloond: /' "$dir/balloond.log" | tail -n 20
 	[ -f "$dir/serial" ] && tail -n 15 "$dir/serial" | sed 's/^/# guest: /'
-	[ -r "$dbg" ] && sed 's/^/# vms: /' "$dbg"
+	[ -r "$bal_vms" ] && sed 's/^/# vms: /' "$bal_vms"
 	exit 1
 }
 
-[ -d "$sys" ] || skip "vmaccel_balloon is not loaded"
+[ -d "$bal_sys" ] || skip "vmaccel_balloon is not loaded"
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64"
 kernel=/boot/vmlinuz-$(uname -r)
-[ -r "$kernel" ] || kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
+[ -r "$kernel" ] || for kernel in /boot/vmlinuz-*; do :; done	# the last one
 [ -r "$kernel" ] || skip "no guest kernel in /boot"
 kver=${kernel#/boot/vmlinuz-}
 [ -d "/lib/modules/$kver/kernel" ] || skip "no modules for $kver"
@@ -46,7 +46,8 @@ command -v busybox >/dev/null || skip "no busybox"
 [ -x "$top/tools/vmaccel-balloond" ] || skip "no tools/vmaccel-balloond"
 
 dir=$(mktemp -d)
-qpid= bpid=
+qpid='' bpid=''
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
 	[ -n "$bpid" ] && kill "$bpid" 2>/dev/null
@@ -54,12 +55,8 @@ cleanup() {
 	rm -f /dev/shm/vmaccel-balloon-hog
 	mountpoint -q "$dir/fs" 2>/dev/null && umount "$dir/fs"
 	rm -rf "$dir"
-	# Back to the defaults (high first may be refused while low is above).
-	{
-		echo -1 >"$sys/test_available_pct"
-		echo 30 >"$sys/high_pct"; echo 20 >"$sys/low_pct"; echo 30 >"$sys/high_pct"
-		echo 1000 >"$sys/interval_ms"; echo 5 >"$sys/step_pct"
-	} 2>/dev/null
+	echo -1 2>/dev/null >"$bal_sys/test_available_pct"
+	balloon_defaults
 }
 trap cleanup EXIT
 
@@ -67,11 +64,6 @@ trap cleanup EXIT
 mkdir -p "$dir/fs"
 cat >"$dir/init" <<'INIT'
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-for m in $(cat /mods/order); do insmod /mods/$m.ko; done
 # Touch 300 MiB and free it: resident in the host's file, free in here.
 dd if=/dev/zero of=/fill bs=1M count=300 2>/dev/null
 rm /fill
@@ -82,8 +74,7 @@ while :; do
 done
 INIT
 sh "$top/selftests/lib/guest-initramfs.sh" "$kver" "$dir/init" "$dir/initrd" \
-	virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
-	virtio_pci virtio_balloon || fail "guest initramfs"
+	virtio_balloon || fail "guest initramfs"
 
 # --- guest RAM on vmaccelfs when there is one ---
 if grep -qw vmaccelfs /proc/filesystems && mount -t vmaccelfs none "$dir/fs"; then
@@ -114,10 +105,6 @@ until grep -q GUEST-READY "$dir/serial" 2>/dev/null; do
 done
 say "guest up in $(($(date +%s) - start))s: $(grep -o 'GUEST-READY.*' "$dir/serial")"
 
-resident() { echo $(($(stat -c %b "$ram") * 512 / 1048576)); }
-vmfield() {	# vmfield N: field N of the first VM line of debugfs
-	grep -v '^#' "$dbg" | head -n 1 | awk -v n="$1" '{ print $n }'
-}
 qmp2() {	# qmp2 COMMAND: QEMU's answer, on the second monitor
 	python3 - "$dir/qmp2" "$1" <<'PY'
 import json, socket, sys
@@ -132,46 +119,29 @@ for c in ("qmp_capabilities", sys.argv[2]):
 print(json.dumps(r.get("return", r.get("error"))))
 PY
 }
-res0=$(resident)
+res0=$(balloon_resident "$ram")
 say "resident after the guest's 300 MiB: $res0 MiB"
 [ "$res0" -ge 300 ] || fail "the guest's memory is not resident in $ram ($res0 MiB)"
 
 # --- the bridge ---
-echo 500 >"$sys/interval_ms"
-echo 10 >"$sys/step_pct"
-"$top/tools/vmaccel-balloond" --vm "guest1,qmp=$dir/qmp,mem=$ram,floor=$FLOOR_MB" \
-	--stats-interval 1 >"$dir/balloond.log" 2>&1 &
-bpid=$!
-start=$(date +%s)
-until [ "$(vmfield 10 2>/dev/null || echo 0)" -gt 0 ] 2>/dev/null; do
-	kill -0 "$bpid" 2>/dev/null || fail "the bridge exited"
-	[ $(($(date +%s) - start)) -lt 60 ] || fail "no guest statistics in 60s"
-	sleep 1
-done
-say "guest reports $(( $(vmfield 10) / 1048576 )) MiB available"
-[ "$(vmfield 5)" = $((GUEST_MB * 1048576)) ] || fail "target moved before any pressure"
+balloon_bridge "$top" guest1 "$dir/qmp" "$ram" "$FLOOR_MB" "$dir/balloond.log"
+bpid=$bal_pid
+balloon_wait_stats
+case $? in
+1) fail "the bridge exited" ;;
+2) fail "no guest statistics in 60s" ;;
+esac
+say "guest reports $(( $(balloon_vmfield 10) / 1048576 )) MiB available"
+[ "$(balloon_vmfield 5)" = $((GUEST_MB * 1048576)) ] || fail "target moved before any pressure"
 
 # --- host pressure: the band just below what is available now ---
-cur=$(cat "$sys/host_available_pct")
+cur=$(cat "$bal_sys/host_available_pct")
 [ "$cur" -ge 40 ] || skip "only $cur % of host memory available"
-echo $((cur - 5)) >"$sys/high_pct"
-echo $((cur - 10)) >"$sys/low_pct"
-total_mb=$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
-hog=$((total_mb * 15 / 100))
-dd if=/dev/zero of=/dev/shm/vmaccel-balloon-hog bs=1M count="$hog" 2>/dev/null
-say "host: $cur % available, took $hog MiB: now $(cat "$sys/host_available_pct") % (band $((cur - 10))-$((cur - 5)))"
+balloon_squeeze "$cur" /dev/shm/vmaccel-balloon-hog
+say "host: $cur % available, took $hog MiB: now $(cat "$bal_sys/host_available_pct") % (band $((cur - 10))-$((cur - 5)))"
 
 start=$(date +%s) ok=
-while [ $(($(date +%s) - start)) -lt "$RECLAIM_S" ]; do
-	target=$(($(vmfield 5) / 1048576))
-	asked=$((GUEST_MB - target))
-	got=$((res0 - $(resident)))
-	if [ "$asked" -gt 0 ] && [ $((2 * got)) -ge "$asked" ]; then
-		ok=1
-		break
-	fi
-	sleep 2
-done
+balloon_wait_reclaim "$ram" "$res0" "$GUEST_MB" "$RECLAIM_S" && ok=1
 t=$(($(date +%s) - start))
 say "target $target MiB (asked $asked MiB): the file gave back $got MiB in ${t}s"
 [ -n "$ok" ] || fail "less than half of what was asked came back in ${RECLAIM_S}s"
@@ -181,16 +151,16 @@ say "QEMU: $(qmp2 query-balloon)"
 rm -f /dev/shm/vmaccel-balloon-hog
 start=$(date +%s) ok=
 while [ $(($(date +%s) - start)) -lt "$RECLAIM_S" ]; do
-	if [ "$(vmfield 5)" = $((GUEST_MB * 1048576)) ] &&
+	if [ "$(balloon_vmfield 5)" = $((GUEST_MB * 1048576)) ] &&
 	   qmp2 query-balloon | grep -q "\"actual\": $((GUEST_MB * 1048576))"; then
 		ok=1
 		break
 	fi
 	sleep 2
 done
-say "pressure gone: target $(($(vmfield 5) / 1048576)) MiB after $(($(date +%s) - start))s; QEMU: $(qmp2 query-balloon)"
+say "pressure gone: target $(($(balloon_vmfield 5) / 1048576)) MiB after $(($(date +%s) - start))s; QEMU: $(qmp2 query-balloon)"
 [ -n "$ok" ] || fail "the guest did not deflate back to $GUEST_MB MiB"
-grep -q "GUEST-READY" "$dir/serial" && kill -0 "$qpid" || fail "the guest died"
+{ grep -q "GUEST-READY" "$dir/serial" && kill -0 "$qpid"; } || fail "the guest died"
 
 # --- QEMU goes away: the bridge unregisters it ---
 kill "$qpid"; wait "$qpid" 2>/dev/null; qpid=
@@ -199,7 +169,7 @@ while kill -0 "$bpid" 2>/dev/null && [ $(($(date +%s) - start)) -lt 30 ]; do sle
 kill -0 "$bpid" 2>/dev/null && fail "the bridge did not notice QEMU going away"
 bpid=
 grep -q "unregistered" "$dir/balloond.log" || fail "the bridge did not say it unregistered"
-[ "$(cat "$sys/vms")" = 0 ] || fail "the VM is still registered"
+[ "$(cat "$bal_sys/vms")" = 0 ] || fail "the VM is still registered"
 sed 's/^/# balloond: /' "$dir/balloond.log" | tail -n 8
 say "PASS"
 exit 0

@@ -9,8 +9,8 @@
  * (the fault-injection pass runs copies of the binaries).
  */
 #include "balloon_util.h"
+#include "../lib/vmaccel_srcdir.h"
 
-#include <libgen.h>
 #include <sys/wait.h>
 
 FIXTURE(e2e) {
@@ -28,20 +28,14 @@ FIXTURE_TEARDOWN(e2e)
 /* Booting the guest alone takes one to two minutes under TCG. */
 TEST_F_TIMEOUT(e2e, guest_gives_memory_back_under_host_pressure, 1200)
 {
-	char exe[512], script[600], cmd[700];
+	char script[600], cmd[700];
 	const char *tier = getenv("VMACCEL_TIER");
-	ssize_t n;
 	int st;
 
 	if (tier && !strcmp(tier, "debug"))
 		SKIP(return, "nested QEMU under the KASAN kernel: too slow");
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	ASSERT_LT(0, n);
-	exe[n] = 0;
-	/* build/selftests/balloon/<binary> -> selftests/balloon/<script> */
-	snprintf(script, sizeof(script),
-		 "%s/../../../selftests/balloon/balloon_qemu_e2e.sh",
-		 dirname(exe));
+	ASSERT_EQ(0, vmaccel_src_path(script, sizeof(script),
+				      "selftests/balloon/balloon_qemu_e2e.sh"));
 	if (access(script, X_OK))
 		SKIP(return, "%s: %s", script, strerror(errno));
 	snprintf(cmd, sizeof(cmd), "sh '%s'", script);

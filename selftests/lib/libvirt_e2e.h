@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The libvirt tests (selftests/<vhost,ksm,balloon>/<mod>_libvirt_qemu_test):
+ * The libvirt tests (build/selftests/<mod>/<mod>_libvirt_qemu_test for vhost,
+ * ksm and balloon, all three built from selftests/lib/libvirt_qemu_test.c):
  * one libvirt run, selftests/lib/libvirt_e2e.sh, checks the three modules
  * at once (two domains booted once serve all three), and each program
  * asserts the verdict of its own module.
@@ -20,7 +21,6 @@
 #define VMACCEL_LIBVIRT_E2E_H
 
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +32,7 @@
 /* The 6.1 harness's TEST() wrappers have unused parameters. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
+#include "vmaccel_srcdir.h"
 
 #define LIBVIRT_E2E_DIR		"/run/vmaccel-libvirt-e2e"
 /* Below tools/run-tests' 900 s per program, above the script's waits. */
@@ -63,9 +64,8 @@ static inline void libvirt_e2e_show(const char *log, const char *part)
  */
 static inline int libvirt_e2e_verdict(const char *part, char *why, size_t len)
 {
-	char exe[PATH_MAX], cmd[2 * PATH_MAX], path[PATH_MAX], *top, *nl;
+	char script[PATH_MAX], cmd[2 * PATH_MAX], path[PATH_MAX], *nl;
 	struct stat st;
-	ssize_t n;
 	FILE *f;
 	int ret;
 
@@ -75,18 +75,16 @@ static inline int libvirt_e2e_verdict(const char *part, char *why, size_t len)
 		       part);
 		libvirt_e2e_show(LIBVIRT_E2E_DIR "/log", part);
 	} else {
-		/* build/selftests/<mod>/<test> -> the repository */
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n <= 0) {
-			snprintf(why, len, "readlink /proc/self/exe: %s",
-				 strerror(errno));
+		ret = vmaccel_src_path(script, sizeof(script),
+				       "selftests/lib/libvirt_e2e.sh");
+		if (ret) {
+			snprintf(why, len, "the repository from /proc/self/exe: %s",
+				 strerror(-ret));
 			return 1;
 		}
-		exe[n] = '\0';
-		top = dirname(dirname(dirname(dirname(exe))));
 		snprintf(cmd, sizeof(cmd),
-			 "mkdir -p %s && timeout -k 20 %d sh %s/selftests/lib/libvirt_e2e.sh %s >%s/log 2>&1",
-			 LIBVIRT_E2E_DIR, LIBVIRT_E2E_SECS - 30, top,
+			 "mkdir -p %s && timeout -k 20 %d sh %s %s >%s/log 2>&1",
+			 LIBVIRT_E2E_DIR, LIBVIRT_E2E_SECS - 30, script,
 			 LIBVIRT_E2E_DIR, LIBVIRT_E2E_DIR);
 		ret = system(cmd);
 		libvirt_e2e_show(LIBVIRT_E2E_DIR "/log", NULL);

@@ -3,7 +3,8 @@
 #
 # libvirt_e2e.sh OUTDIR - vmaccel under libvirt: one run, three verdicts.
 #
-# Run by the *_libvirt_qemu_test wrappers (selftests/{vhost,ksm,balloon}),
+# Run by the <mod>_libvirt_qemu_test programs of vhost, ksm and balloon
+# (all three built from selftests/lib/libvirt_qemu_test.c),
 # in the test VM only (it writes /etc/libvirt and adds the libvirt-qemu
 # user in the VM's overlay), with the modules loaded.
 #
@@ -40,6 +41,8 @@
 # "ok ...", "fail ..." or "skip ...".  Exit 0 when no part failed, else 1.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=balloon-e2e.sh
+. "$top/selftests/lib/balloon-e2e.sh"
 out=$1
 GUEST_MB=${LIBVIRT_E2E_GUEST_MB:-320}
 FILL_MB=160
@@ -49,8 +52,6 @@ RECLAIM_S=120
 NET=10.77.9
 DOMS="vmaccel-lv1 vmaccel-lv2"
 ksys=/sys/kernel/mm/vmaccel_ksm
-bsys=/sys/kernel/mm/vmaccel_balloon
-bdbg=/sys/kernel/debug/vmaccel_balloon/vms
 vsys=/sys/class/misc/vmaccel-vhost-net/stats
 virsh="virsh -q -c qemu:///system"
 
@@ -115,7 +116,7 @@ else
 fi
 if grep -qw vmaccelfs /proc/filesystems && [ -d "$ksys" ]; then
 	parts="$parts ksm"
-	if [ -d "$bsys" ] && [ -c /dev/vmaccel-balloon ]; then
+	if [ -d "$bal_sys" ] && [ -c /dev/vmaccel-balloon ]; then
 		parts="$parts balloon"
 	else
 		verdict balloon skip "vmaccel_balloon is not loaded"
@@ -144,6 +145,7 @@ diag() {
 	[ -f "$dir/libvirtd.log" ] && grep -E ' error : ' "$dir/libvirtd.log" | tail -n 8 | sed 's/^/# libvirtd: /'
 	[ -f "$dir/balloond.log" ] && tail -n 10 "$dir/balloond.log" | sed 's/^/# balloond: /'
 }
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	for d in $DOMS; do $virsh destroy "$d" >/dev/null 2>&1; done
 	[ -n "$bpid" ] && kill "$bpid" 2>/dev/null
@@ -157,12 +159,7 @@ cleanup() {
 		mountpoint -q /run/vmaccel && umount /run/vmaccel
 		echo 2 >"$ksys/run"; echo 0 >"$ksys/run"
 	fi
-	if has balloon; then
-		{
-			echo 30 >"$bsys/high_pct"; echo 20 >"$bsys/low_pct"; echo 30 >"$bsys/high_pct"
-			echo 1000 >"$bsys/interval_ms"; echo 5 >"$bsys/step_pct"
-		} 2>/dev/null
-	fi
+	has balloon && balloon_defaults
 	rm -rf "$dir"
 	unload_kvm
 }
@@ -216,10 +213,10 @@ say "libvirtd up in $(($(date +%s) - t0))s: $($virsh version | grep -E 'libvirt|
 if has vhost; then
 	modprobe -q bridge
 	ip link add lvbr0 type bridge || abort "ip link add bridge"
-	ip addr add "$NET.1/24" dev lvbr0 && ip link set lvbr0 up || abort "bridge address"
+	{ ip addr add "$NET.1/24" dev lvbr0 && ip link set lvbr0 up; } || abort "bridge address"
 	for t in lvtap1 lvtap2; do
-		ip tuntap add dev $t mode tap vnet_hdr && ip link set $t master lvbr0 &&
-			ip link set $t up || abort "tap $t"
+		{ ip tuntap add dev $t mode tap vnet_hdr && ip link set $t master lvbr0 &&
+			ip link set $t up; } || abort "tap $t"
 	done
 	mkdir -p "$dir/www"
 	head -c $((16 << 20)) /dev/urandom >"$dir/www/big.bin"
@@ -241,21 +238,10 @@ fi
 # --- the guests' image --------------------------------------------------------
 cat >"$dir/init" <<EOF
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-for m in \$(cat /mods/order); do insmod /mods/\$m.ko; done
 echo "VMACCEL-INIT \$(cut -d' ' -f1 /proc/uptime)s: modules loaded"
-cat >/dhcp.sh <<'S'
-#!/bin/sh
-[ "\$1" = bound ] && ifconfig "\$interface" "\$ip" netmask "\$subnet" up
-exit 0
-S
-chmod +x /dhcp.sh
 if [ -e /sys/class/net/eth0 ]; then
 	ip link set eth0 up
-	if udhcpc -i eth0 -s /dhcp.sh -n -q -t 20 -T 3 >/dev/null 2>&1; then
+	if udhcpc -i eth0 -s /udhcpc.sh -n -q -t 20 -T 3 >/dev/null 2>&1; then
 		ip=\$(ip -4 -o addr show eth0 | awk '{ print \$4 }')
 		if wget -q -O /big http://$NET.1:8080/big.bin; then
 			echo "VMACCEL-INIT \$(cut -d' ' -f1 /proc/uptime)s: downloaded"
@@ -283,9 +269,7 @@ while :; do
 done
 EOF
 sh "$top/selftests/lib/guest-initramfs.sh" "$kver" "$dir/init" "$dir/initrd" \
-	virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
-	virtio_pci virtio_balloon failover net_failover virtio_net ||
-	abort "guest initramfs"
+	virtio_balloon failover net_failover virtio_net || abort "guest initramfs"
 
 # --- the domains ----------------------------------------------------------------
 n=0
@@ -372,7 +356,7 @@ done
 qpid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
 for d in $DOMS; do
 	p=$(qpid "$d")
-	[ -n "$p" ] && kill -0 "$p" || abort "no QEMU process for $d"
+	{ [ -n "$p" ] && kill -0 "$p"; } || abort "no QEMU process for $d"
 	say "$d: QEMU pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline | grep -o -E -- '-(netdev|object|device) [^ ]*(vhost|memory-backend|balloon|net)[^ ]*' | tr '\n' ' ')"
 done
 
@@ -445,7 +429,6 @@ ramfile() {	# ramfile DOM: the mem-path libvirt gave QEMU
 	tr '\0' '\n' <"/proc/$(qpid "$1")/cmdline" |
 		sed -n 's/.*"mem-path":"\([^"]*\)".*/\1/p; s/.*mem-path=\([^,]*\).*/\1/p' | head -n 1
 }
-resident() { echo $(($(stat -c %b "$1") * 512 / 1048576)); }
 if has ksm; then
 	for d in $DOMS; do
 		f=$(ramfile "$d")
@@ -455,9 +438,9 @@ if has ksm; then
 		fstype=$(stat -f -c %t "$f" 2>/dev/null)
 		mnttype=$(stat -f -c %t /run/vmaccel)
 		mapped=$(grep -c " $f\$" "/proc/$p/maps")
-		res=$(resident "$f")
+		res=$(balloon_resident "$f")
 		say "ksm: $d: RAM file $f (fs type 0x$fstype, the vmaccelfs mount's 0x$mnttype), $mapped mappings in QEMU, $res MiB resident"
-		[ -n "$fstype" ] && [ "$fstype" = "$mnttype" ] ||
+		{ [ -n "$fstype" ] && [ "$fstype" = "$mnttype" ]; } ||
 			verdict ksm fail "$d: $f is not on the vmaccelfs mount"
 		[ "$mapped" -ge 1 ] || verdict ksm fail "$d: QEMU does not map $f"
 		[ "$res" -ge "$FILL_MB" ] || verdict ksm fail "$d: only $res MiB of $f resident"
@@ -469,61 +452,40 @@ if has ksm; then
 fi
 
 # --- balloon: the bridge on domain 1's extra QMP socket -------------------------
-vmfield() {	# vmfield N: field N of the first VM line of debugfs
-	grep -v '^#' "$bdbg" | head -n 1 | awk -v n="$1" '{ print $n }'
-}
 if has balloon; then (
 	d=vmaccel-lv1
 	ram=$(ramfile $d)
 	bfail() { verdict balloon fail "$*"; exit 1; }
 	[ -n "$ram" ] || bfail "no RAM file for $d"
-	res0=$(resident "$ram")
-	echo 500 >"$bsys/interval_ms"
-	echo 10 >"$bsys/step_pct"
-	"$top/tools/vmaccel-balloond" --vm "$d,qmp=$dir/$d.qmp,mem=$ram,floor=$FLOOR_MB" \
-		--stats-interval 1 >"$dir/balloond.log" 2>&1 &
-	echo $! >"$dir/balloond.pid"
-	bp=$!
-	start=$(date +%s)
-	until [ "$(vmfield 10 2>/dev/null || echo 0)" -gt 0 ] 2>/dev/null; do
-		kill -0 "$bp" 2>/dev/null || bfail "the bridge exited: $(tail -n 3 "$dir/balloond.log" | tr '\n' ' ')"
-		[ $(($(date +%s) - start)) -lt 60 ] || bfail "no guest statistics in 60s"
-		sleep 1
-	done
-	say "balloon: $d registered, $res0 MiB resident, guest reports $(($(vmfield 10) / 1048576)) MiB available; libvirt: $($virsh dommemstat $d 2>/dev/null | tr '\n' ' ')"
-	[ "$(vmfield 5)" = $((GUEST_MB * 1048576)) ] || bfail "target moved before any pressure"
-	cur=$(cat "$bsys/host_available_pct")
+	res0=$(balloon_resident "$ram")
+	balloon_bridge "$top" "$d" "$dir/$d.qmp" "$ram" "$FLOOR_MB" "$dir/balloond.log"
+	echo "$bal_pid" >"$dir/balloond.pid"
+	balloon_wait_stats
+	case $? in
+	1) bfail "the bridge exited: $(tail -n 3 "$dir/balloond.log" | tr '\n' ' ')" ;;
+	2) bfail "no guest statistics in 60s" ;;
+	esac
+	say "balloon: $d registered, $res0 MiB resident, guest reports $(($(balloon_vmfield 10) / 1048576)) MiB available; libvirt: $($virsh dommemstat $d 2>/dev/null | tr '\n' ' ')"
+	[ "$(balloon_vmfield 5)" = $((GUEST_MB * 1048576)) ] || bfail "target moved before any pressure"
+	cur=$(cat "$bal_sys/host_available_pct")
 	[ "$cur" -ge 30 ] || { verdict balloon skip "only $cur % of the VM's memory available"; exit 0; }
-	echo $((cur - 5)) >"$bsys/high_pct"
-	echo $((cur - 10)) >"$bsys/low_pct"
-	total_mb=$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
-	hog=$((total_mb * 15 / 100))
-	dd if=/dev/zero of=/dev/shm/vmaccel-libvirt-hog bs=1M count="$hog" 2>/dev/null
-	say "balloon: host $cur % available, took $hog MiB: now $(cat "$bsys/host_available_pct") % (band $((cur - 10))-$((cur - 5)))"
+	balloon_squeeze "$cur" /dev/shm/vmaccel-libvirt-hog
+	say "balloon: host $cur % available, took $hog MiB: now $(cat "$bal_sys/host_available_pct") % (band $((cur - 10))-$((cur - 5)))"
 	start=$(date +%s) ok=
-	while [ $(($(date +%s) - start)) -lt "$RECLAIM_S" ]; do
-		target=$(($(vmfield 5) / 1048576))
-		asked=$((GUEST_MB - target))
-		got=$((res0 - $(resident "$ram")))
-		if [ "$asked" -gt 0 ] && [ $((2 * got)) -ge "$asked" ]; then
-			ok=1
-			break
-		fi
-		sleep 2
-	done
+	balloon_wait_reclaim "$ram" "$res0" "$GUEST_MB" "$RECLAIM_S" && ok=1
 	say "balloon: target $target MiB (asked $asked MiB): the RAM file gave back $got MiB in $(($(date +%s) - start))s; libvirt: $($virsh dommemstat $d 2>/dev/null | grep -E '^actual' | tr '\n' ' ')"
 	rm -f /dev/shm/vmaccel-libvirt-hog
 	[ -n "$ok" ] || bfail "less than half of what was asked came back in ${RECLAIM_S}s (asked $asked MiB, got $got MiB)"
 	start=$(date +%s) ok=
 	while [ $(($(date +%s) - start)) -lt "$RECLAIM_S" ]; do
-		if [ "$(vmfield 5)" = $((GUEST_MB * 1048576)) ] &&
+		if [ "$(balloon_vmfield 5)" = $((GUEST_MB * 1048576)) ] &&
 		   $virsh dommemstat $d 2>/dev/null | grep -q "^actual $((GUEST_MB * 1024))\$"; then
 			ok=1
 			break
 		fi
 		sleep 2
 	done
-	say "balloon: pressure gone: target $(($(vmfield 5) / 1048576)) MiB after $(($(date +%s) - start))s; libvirt: $($virsh dommemstat $d 2>/dev/null | grep -E '^actual' | tr '\n' ' ')"
+	say "balloon: pressure gone: target $(($(balloon_vmfield 5) / 1048576)) MiB after $(($(date +%s) - start))s; libvirt: $($virsh dommemstat $d 2>/dev/null | grep -E '^actual' | tr '\n' ' ')"
 	[ -n "$ok" ] || bfail "the guest did not deflate back to $GUEST_MB MiB"
 	echo "asked $asked MiB, the RAM file gave back $got MiB" >"$dir/balloon.res"
 	exit 0
@@ -593,7 +555,7 @@ if has balloon && [ -n "$bpid" ]; then
 	else
 		bpid=
 		grep -q unregistered "$dir/balloond.log" || verdict balloon fail "the bridge did not say it unregistered"
-		[ "$(cat "$bsys/vms")" = 0 ] || verdict balloon fail "the VM is still registered"
+		[ "$(cat "$bal_sys/vms")" = 0 ] || verdict balloon fail "the VM is still registered"
 	fi
 	tail -n 4 "$dir/balloond.log" | sed 's/^/# balloond: /'
 fi

@@ -16,12 +16,14 @@
 #
 # linux: QEMU boots the running kernel with a busybox initramfs holding
 # virtio_net (and failover, net_failover, the virtio transport when they
-# are modules); the guest gets its address with udhcpc from the same
-# dnsmasq, downloads the same file with wget, computes its sha256 itself
-# and fetches /done/<sha256>: the guest's own checksum must match the file.
+# are modules; built by ../lib/guest-initramfs.sh); the guest gets its
+# address with udhcpc from the same dnsmasq, downloads the same file with
+# wget, computes its sha256 itself and fetches /done/<sha256>: the guest's
+# own checksum must match the file.
 #
 # Prints "E2E-RESULT: ok ..." or "E2E-RESULT: fail ..." and exits 0/1.
 set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
 node=$1 tap=$2 net=$3 dir=$4 guest=${5:-ipxe}
 timeout_s=${E2E_TIMEOUT:-600}
 host=$net.1
@@ -45,9 +47,6 @@ done
 if [ "$guest" = linux ]; then
 	kernel=/boot/vmlinuz-$(uname -r)
 	[ -r "$kernel" ] || { echo "E2E-RESULT: skip no $kernel"; exit 4; }
-	kver=$(uname -r)
-	bb=$(command -v busybox) || { echo "E2E-RESULT: skip no busybox"; exit 4; }
-	command -v cpio >/dev/null || { echo "E2E-RESULT: skip no cpio"; exit 4; }
 fi
 
 mkdir -p "$dir/www"
@@ -66,37 +65,9 @@ chain http://$host:8080/failed
 EOS
 
 if [ "$guest" = linux ]; then
-	# The guest's initramfs: busybox, the virtio-net driver stack, an init
-	# that does DHCP, the download and the checksum.
-	rm -rf "$dir/init"
-	mkdir -p "$dir/init/bin" "$dir/init/mods"
-	cp "$bb" "$dir/init/bin/busybox"
-	for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
-		 virtio_pci failover net_failover virtio_net; do
-		f=$(find "/lib/modules/$kver/kernel" -name "$m.ko*" | head -n 1)
-		[ -n "$f" ] || continue	# built in
-		case $f in
-		*.xz) xz -dc "$f" >"$dir/init/mods/$m.ko" ;;
-		*.zst) zstd -qdc "$f" >"$dir/init/mods/$m.ko" ;;
-		*) cp "$f" "$dir/init/mods/$m.ko" ;;
-		esac
-		echo "$m" >>"$dir/init/mods/order"
-	done
-	cat >"$dir/init/udhcpc.sh" <<'EOS'
-#!/bin/sh
-case $1 in
-bound|renew) ifconfig "$interface" "$ip" netmask "$subnet" up ;;
-esac
-exit 0
-EOS
-	cat >"$dir/init/init" <<EOS
+	# The guest's init: DHCP, the download and the checksum.
+	cat >"$dir/init" <<EOS
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
-mkdir -p /proc /sys /dev
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-for m in \$(cat /mods/order); do insmod /mods/\$m.ko; done
 ifconfig lo up
 ifconfig eth0 up
 echo "GUEST: dhcp"
@@ -112,9 +83,13 @@ else
 fi
 while :; do sleep 60; done
 EOS
-	chmod +x "$dir/init/init" "$dir/init/udhcpc.sh"
-	(cd "$dir/init" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initrd" ||
-		fail "initramfs"
+	why=$(sh "$top/selftests/lib/guest-initramfs.sh" "$(uname -r)" \
+		"$dir/init" "$dir/initrd" failover net_failover virtio_net 2>&1)
+	case $? in
+	0) ;;
+	4) echo "E2E-RESULT: skip $why"; exit 4 ;;
+	*) fail "initramfs: $why" ;;
+	esac
 fi
 
 ip tuntap add dev "$tap" mode tap vnet_hdr || fail "ip tuntap add"

@@ -8,8 +8,8 @@
 #define VHOST_E2E_H
 
 #include "vhost_util.h"
+#include "../lib/vmaccel_srcdir.h"
 
-#include <libgen.h>
 #include <limits.h>
 #include <sys/wait.h>
 
@@ -20,16 +20,8 @@ FIXTURE(e2e) {
 
 FIXTURE_SETUP(e2e)
 {
-	char exe[PATH_MAX], *d;
-	ssize_t n;
-
-	/* build/selftests/vhost/<test> -> selftests/vhost/qemu-e2e.sh */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	ASSERT_GT(n, 0);
-	exe[n] = 0;
-	d = dirname(dirname(dirname(dirname(exe))));
-	snprintf(self->script, sizeof(self->script),
-		 "%s/selftests/vhost/qemu-e2e.sh", d);
+	ASSERT_EQ(0, vmaccel_src_path(self->script, sizeof(self->script),
+				      "selftests/vhost/qemu-e2e.sh"));
 	if (access(self->script, R_OK))
 		SKIP(return, "no qemu-e2e.sh (not run from the build tree)");
 	snprintf(self->dir, sizeof(self->dir), "/tmp/vh-e2e.XXXXXX");
