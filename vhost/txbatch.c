@@ -238,6 +238,7 @@ int vh_txb_flush(struct vh_vq *vq)
 		vq->stats.dropped += n;
 		atomic64_add(n, &vh_totals.dropped);
 	} else {
+		vh_poll_stop(&vq->sock_poll);	/* the backend took packets */
 		vq->stats.packets += n;
 		vq->stats.bytes += bytes;
 		vq->stats.tx_batched += n;
