@@ -109,7 +109,7 @@ static unsigned int burst(struct __test_metadata *_metadata, struct vh_vm *vm,
 
 		len = vh_capture(vm, got, sizeof(got), WAIT_MS);
 		ASSERT_EQ((ssize_t)fl, len) {
-			TH_LOG("frame %u of the burst: expected %zu bytes (seq %u), got %zd (seq %u)",
+			TH_LOG("frame %u: expected %zu bytes (seq %u), got %zd (seq %u)",
 			       i, fl, seq0 + i, len,
 			       len >= 16 ? (got[14] << 8 | got[15]) : 0);
 		}
