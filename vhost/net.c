@@ -164,12 +164,14 @@ void vh_handle_tx(struct vh_vq *vq)
 		len -= vq->vhost_hlen;
 
 		zc = vh_zc_choose(vq, len);
-		if (!zc && !vh_txb_add(vq, &msg.msg_iter, len, head)) {
+		/* Inline length check: large packets skip the batch code. */
+		if (!zc && len <= vq->txb.max_len + vq->sock_hlen &&
+		    !vh_txb_add(vq, &msg.msg_iter, len, head)) {
 			len -= vq->sock_hlen;
 			goto next;
 		}
 		/* Sent on its own: everything taken before it goes first. */
-		if (vh_txb_flush(vq)) {
+		if (vq->txb.n && vh_txb_flush(vq)) {
 			vh_ring_discard(vq, 1);
 			vh_vq_error(vq, -EFAULT);
 			break;
