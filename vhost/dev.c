@@ -255,6 +255,8 @@ static int vh_open(struct inode *inode, struct file *file)
 					  GFP_KERNEL_ACCOUNT);
 			if (!vq->rxq)
 				goto err;
+		} else if (vh_txb_alloc(vq)) {
+			goto err;
 		}
 		vq->vic = vmaccel_vic_alloc(&d->vic_params, vh_deliver, vq,
 					    GFP_KERNEL_ACCOUNT);
@@ -278,6 +280,7 @@ err:
 		kvfree(d->vqs[i].logv);
 		kvfree(d->vqs[i].heads);
 		kfree(d->vqs[i].rxq);
+		vh_txb_free(&d->vqs[i]);
 	}
 	kvfree(d);
 	return ret;
@@ -286,7 +289,7 @@ err:
 /*
  * Stop a queue's backend: unhook, wait for the worker to leave the queue,
  * return zero-copy buffers (bounded wait), give batched RX packets back to
- * the backend, drop the socket.
+ * the backend, free the TX batch's page-fragment cache, drop the socket.
  */
 static void vh_vq_stop_backend(struct vh_dev *d, struct vh_vq *vq)
 {
@@ -303,6 +306,8 @@ static void vh_vq_stop_backend(struct vh_dev *d, struct vh_vq *vq)
 	mutex_lock(&vq->mutex);
 	if (vq->index == VH_RX)
 		vh_rx_stop(vq);
+	else
+		vh_txb_drain(vq);
 	vq->sock = NULL;
 	vq->sock_file = NULL;
 	mutex_unlock(&vq->mutex);
@@ -395,6 +400,10 @@ static int vh_release(struct inode *inode, struct file *file)
 		kvfree(d->vqs[i].logv);
 		kvfree(d->vqs[i].heads);
 		kfree(d->vqs[i].rxq);
+		mutex_lock(&d->vqs[i].mutex);
+		vh_txb_drain(&d->vqs[i]);
+		mutex_unlock(&d->vqs[i].mutex);
+		vh_txb_free(&d->vqs[i]);
 		mutex_destroy(&d->vqs[i].mutex);
 	}
 	mutex_destroy(&d->mutex);
@@ -939,7 +948,7 @@ void vh_devices_show(struct seq_file *m)
 
 			mutex_lock(&vq->mutex);
 			seq_printf(m,
-				   "dev %u %s num %u backend %d avail %u used %u packets %llu bytes %llu dropped %llu zc_sent %llu zc_failed %lld zc_fallback %llu copies %llu pending %d max_pending %u worst_ns %lld notifies %lld suppressed %llu kicks %lld errors %llu batches %llu\n",
+				   "dev %u %s num %u backend %d avail %u used %u packets %llu bytes %llu dropped %llu zc_sent %llu zc_failed %lld zc_fallback %llu copies %llu pending %d max_pending %u worst_ns %lld notifies %lld suppressed %llu kicks %lld errors %llu batches %llu tx_batched %llu tx_batch_sends %llu\n",
 				   d->id, i == VH_RX ? "rx" : "tx", vq->num,
 				   !!vq->sock, vq->last_avail_idx,
 				   vq->last_used_idx, vq->stats.packets,
@@ -953,7 +962,8 @@ void vh_devices_show(struct seq_file *m)
 				   atomic64_read(&vq->notifies),
 				   vq->stats.notify_suppressed,
 				   atomic64_read(&vq->kicks), vq->stats.errors,
-				   vq->stats.batches);
+				   vq->stats.batches, vq->stats.tx_batched,
+				   vq->stats.tx_batch_sends);
 			mutex_unlock(&vq->mutex);
 		}
 	}

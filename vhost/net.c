@@ -3,8 +3,9 @@
  * vmaccel_vhost_net - the TX and RX handlers and the tun/tap backends.
  *
  * TX: each available chain is one packet; it is sent with sendmsg() on the
- * backend socket, by copy or zero-copy (see zcopy.c), and its head is
- * batched into the used ring; one used-index update and at most one
+ * backend socket, by copy or zero-copy (see zcopy.c), or, when small,
+ * copied into a batch that goes to the backend in one sendmsg() (see
+ * txbatch.c); its head is batched into the used ring; one used-index update and at most one
  * notification per batch.  RX: packets are taken from the backend's ring
  * (tun/macvtap export it) in batches; for the one at the head of the batch
  * enough chains are taken (several with mergeable buffers), recvmsg() with
@@ -100,6 +101,7 @@ void vh_handle_tx(struct vh_vq *vq)
 	struct tun_msg_ctl ctl;
 	struct vh_zslot *zs;
 	struct socket *sock;
+	bool zc;
 	u16 head;
 	int ret;
 
@@ -108,10 +110,20 @@ void vh_handle_tx(struct vh_vq *vq)
 	if (!sock || !vq->num || !vq->addr_set)
 		goto out;
 	vh_zc_reap(vq);
+	vh_txb_begin(vq);
 	vh_disable_notify(vq);
 	for (;;) {
+		if (vq->txb.n >= vq->txb.max_n && vh_txb_flush(vq)) {
+			vh_vq_error(vq, -EFAULT);
+			break;
+		}
 		ret = vh_ring_get(vq, &out, &in, &head, false);
 		if (ret == -EAGAIN) {
+			/* Nothing more for now: the batch leaves before any wait. */
+			if (vh_txb_flush(vq)) {
+				vh_vq_error(vq, -EFAULT);
+				break;
+			}
 			if (vh_busy_wait(vq, vh_tx_ready))
 				continue;
 			if (unlikely(vh_enable_notify(vq))) {
@@ -135,6 +147,10 @@ void vh_handle_tx(struct vh_vq *vq)
 		if (len < vq->vhost_hlen || len - vq->vhost_hlen > VH_MAX_PKT +
 		    vq->sock_hlen) {
 			/* Malformed or oversized: drop it, return the buffer. */
+			if (vh_txb_flush(vq)) {
+				vh_vq_error(vq, -EFAULT);
+				break;
+			}
 			vq->stats.dropped++;
 			atomic64_inc(&vh_totals.dropped);
 			trace_vh_tx(vq->dev->id, head, len, -EMSGSIZE, false);
@@ -147,9 +163,20 @@ void vh_handle_tx(struct vh_vq *vq)
 		iov_iter_advance(&msg.msg_iter, vq->vhost_hlen);
 		len -= vq->vhost_hlen;
 
-		zs = NULL;
-		if (vh_zc_choose(vq, len))
-			zs = vh_zc_get(vq, head);
+		zc = vh_zc_choose(vq, len);
+		/* Inline length check: large packets skip the batch code. */
+		if (!zc && len <= vq->txb.max_len + vq->sock_hlen &&
+		    !vh_txb_add(vq, &msg.msg_iter, len, head)) {
+			len -= vq->sock_hlen;
+			goto next;
+		}
+		/* Sent on its own: everything taken before it goes first. */
+		if (vq->txb.n && vh_txb_flush(vq)) {
+			vh_ring_discard(vq, 1);
+			vh_vq_error(vq, -EFAULT);
+			break;
+		}
+		zs = zc ? vh_zc_get(vq, head) : NULL;
 		if (zs) {
 			ctl.type = TUN_MSG_UBUF;
 			ctl.ptr = &zs->ubuf;
@@ -189,12 +216,15 @@ void vh_handle_tx(struct vh_vq *vq)
 				break;
 			}
 		}
+next:
 		bytes += len;
 		if (++pkts >= vh_tx_weight || bytes >= VH_WEIGHT_BYTES) {
 			vh_queue_work(vq->dev, VH_WORK_TX);
 			break;
 		}
 	}
+	if (vh_txb_flush(vq))
+		vh_vq_error(vq, -EFAULT);
 	vh_tx_done(vq);
 out:
 	mutex_unlock(&vq->mutex);

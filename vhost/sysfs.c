@@ -2,7 +2,7 @@
 /*
  * vmaccel_vhost_net - sysfs attributes of /dev/vmaccel-vhost-net
  * (/sys/class/misc/vmaccel-vhost-net/): defaults for new devices (zero-copy
- * policy, handler weights) and, under stats/, totals over all devices since
+ * policy), handler weights, TX batching and, under stats/, totals over all devices since
  * the module was loaded.
  */
 #include <linux/device.h>
@@ -27,12 +27,16 @@ struct vmaccel_vhost_zcopy vh_zpol_default = {
 
 unsigned int vh_tx_weight = 256;
 unsigned int vh_rx_weight = 256;
+/* TX batching (txbatch.c): frames up to this length, this many per send. */
+unsigned int vh_txb_max_len = 256;
+unsigned int vh_txb_pkts = VH_TXB_MAX;
 
 #define VH_WEIGHT_MAX 65536
 
 enum vh_knob {
 	K_ZC_ENABLE, K_ZC_MIN_LEN, K_ZC_MAX_PENDING, K_ZC_FAIL_PCT,
 	K_ZC_BACKOFF, K_ZC_STALL_MS, K_TX_WEIGHT, K_RX_WEIGHT,
+	K_TXB_MAX_LEN, K_TXB_PKTS,
 };
 
 struct vh_knob_attr {
@@ -59,6 +63,10 @@ static u32 vh_knob_get(enum vh_knob k)
 		return READ_ONCE(vh_tx_weight);
 	case K_RX_WEIGHT:
 		return READ_ONCE(vh_rx_weight);
+	case K_TXB_MAX_LEN:
+		return READ_ONCE(vh_txb_max_len);
+	case K_TXB_PKTS:
+		return READ_ONCE(vh_txb_pkts);
 	}
 	return 0;
 }
@@ -116,6 +124,20 @@ static ssize_t knob_store(struct device *dev, struct device_attribute *attr,
 		}
 		WRITE_ONCE(*(ka->knob == K_TX_WEIGHT ? &vh_tx_weight : &vh_rx_weight), v);
 		break;
+	case K_TXB_MAX_LEN:
+		if (v > vh_txb_len_limit()) {
+			ret = -EINVAL;
+			break;
+		}
+		WRITE_ONCE(vh_txb_max_len, v);
+		break;
+	case K_TXB_PKTS:
+		if (!v || v > VH_TXB_MAX) {
+			ret = -EINVAL;
+			break;
+		}
+		WRITE_ONCE(vh_txb_pkts, v);
+		break;
 	}
 	if (!ret)
 		ret = vh_zpol_check(&z);
@@ -139,6 +161,8 @@ VH_KNOB(zcopy_backoff_pkts, K_ZC_BACKOFF);
 VH_KNOB(zcopy_stall_ms, K_ZC_STALL_MS);
 VH_KNOB(tx_weight, K_TX_WEIGHT);
 VH_KNOB(rx_weight, K_RX_WEIGHT);
+VH_KNOB(tx_batch_max_len, K_TXB_MAX_LEN);
+VH_KNOB(tx_batch_pkts, K_TXB_PKTS);
 
 static struct attribute *vh_attrs[] = {
 	&dev_attr_zcopy_enable.attr.attr,
@@ -149,6 +173,8 @@ static struct attribute *vh_attrs[] = {
 	&dev_attr_zcopy_stall_ms.attr.attr,
 	&dev_attr_tx_weight.attr.attr,
 	&dev_attr_rx_weight.attr.attr,
+	&dev_attr_tx_batch_max_len.attr.attr,
+	&dev_attr_tx_batch_pkts.attr.attr,
 	NULL,
 };
 
@@ -175,6 +201,8 @@ VH_TOTAL(zcopy_sent, atomic64_read(&vh_totals.zcopy_sent));
 VH_TOTAL(zcopy_failed, atomic64_read(&vh_totals.zcopy_failed));
 VH_TOTAL(notify_sent, atomic64_read(&vh_totals.notify_sent));
 VH_TOTAL(errors, atomic64_read(&vh_totals.errors));
+VH_TOTAL(tx_batched, atomic64_read(&vh_totals.tx_batched));
+VH_TOTAL(tx_batch_sends, atomic64_read(&vh_totals.tx_batch_sends));
 
 static struct attribute *vh_stats_attrs[] = {
 	&dev_attr_devices.attr,
@@ -187,6 +215,8 @@ static struct attribute *vh_stats_attrs[] = {
 	&dev_attr_zcopy_failed.attr,
 	&dev_attr_notify_sent.attr,
 	&dev_attr_errors.attr,
+	&dev_attr_tx_batched.attr,
+	&dev_attr_tx_batch_sends.attr,
 	NULL,
 };
 

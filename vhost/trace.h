@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vmaccel_vhost_net tracepoints: guest kick, TX packet, RX packet,
+ * vmaccel_vhost_net tracepoints: guest kick, TX packet, TX batch, RX packet,
  * zero-copy completion, guest notification, queue error.
  */
 #undef TRACE_SYSTEM
@@ -67,6 +67,19 @@ TRACE_EVENT(vh_zc_done,
 			   __entry->latency_ns = latency_ns;),
 	    TP_printk("dev=%u head=%u ok=%d latency_ns=%lld", __entry->dev,
 		      __entry->head, __entry->ok, __entry->latency_ns)
+);
+
+TRACE_EVENT(vh_tx_batch,
+	    TP_PROTO(unsigned int dev, unsigned int pkts, int err),
+	    TP_ARGS(dev, pkts, err),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(unsigned int, pkts)
+			     __field(int, err)),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->pkts = pkts;
+			   __entry->err = err;),
+	    TP_printk("dev=%u pkts=%u err=%d", __entry->dev, __entry->pkts,
+		      __entry->err)
 );
 
 TRACE_EVENT(vh_notify,

@@ -12,6 +12,9 @@
  *                  atomic context.
  *   vh_zc.lock     zero-copy slots, taken from the skb destructor (any
  *                  context).
+ *   vh_txb         TX batch: no lock of its own, owned by the TX queue's
+ *                  vh_vq.mutex (the worker fills and flushes it inside one
+ *                  vh_handle_tx() call; teardown drains it under the mutex).
  */
 #ifndef _VMACCEL_VHNET_H
 #define _VMACCEL_VHNET_H
@@ -19,6 +22,7 @@
 #include <linux/eventfd.h>
 #include <linux/kref.h>
 #include <linux/llist.h>
+#include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
@@ -42,6 +46,7 @@
 #define VH_MEM_REGIONS_MAX 509U		/* like vhost's max_mem_regions cap */
 #define VH_RX_BATCH	64U	/* packets taken from the backend ring at once */
 #define VH_USED_BATCH	64U	/* RX used elements written per index update */
+#define VH_TXB_MAX	64U	/* most TX packets handed over in one batch */
 
 /* Work bits of the worker thread. */
 enum {
@@ -131,6 +136,38 @@ struct vh_zc {
 	struct vh_zslot slots[];
 };
 
+struct xdp_buff;
+
+/**
+ * struct vh_txb - TX packets copied into page fragments, not yet sent
+ * @frag: page-fragment cache the packets are copied into (kernel
+ *	page_frag_cache: one reference per fragment, handed to the backend
+ *	with the packet); drained when the backend stops and on close.
+ * @xdp: VH_TXB_MAX buffers in the layout tun and macvtap take with
+ *	TUN_MSG_PTR (struct tun_xdp_hdr at data_hard_start, then the frame).
+ * @heads: descriptor head of each batched packet, returned to the guest
+ *	after the batch's sendmsg().
+ * @n: packets in the batch.
+ * @max_n: batch size for this run of the handler (sysfs tx_batch_pkts).
+ * @max_len: longest frame batched in this run (sysfs tx_batch_max_len),
+ *	0 when this backend cannot take batches (sk_sndbuf limited).
+ * @pad: headroom before the frame in this run (XDP headroom when an XDP
+ *	program is attached to the backend).
+ *
+ * TX queue only (@xdp is NULL on RX).  Everything under the queue's
+ * mutex; the batch is empty whenever the mutex is not held by
+ * vh_handle_tx().
+ */
+struct vh_txb {
+	struct page_frag_cache frag;
+	struct xdp_buff *xdp;
+	u16 heads[VH_TXB_MAX];
+	unsigned int n;
+	unsigned int max_n;
+	unsigned int max_len;
+	unsigned int pad;
+};
+
 /**
  * struct vh_vq - one split virtqueue
  * @dev: owning device.
@@ -179,6 +216,7 @@ struct vh_zc {
  * @zc_backoff: packets still to copy before trying zero-copy again.
  * @zc_window: recent zero-copy completions counted for the failure rate.
  * @zc_window_fail: failures among @zc_window.
+ * @txb: TX only: the batch of copied packets (txbatch.c).
  * @stats: counters, under @mutex.
  * @kicks: kicks seen (counted in the wake-up hook).
  * @notifies: notifications delivered (counted in the vic callback).
@@ -228,6 +266,7 @@ struct vh_vq {
 	u32 zc_backoff;
 	u32 zc_window;
 	u32 zc_window_fail;
+	struct vh_txb txb;
 	struct vmaccel_vhost_vq_stats stats;
 	atomic64_t kicks;
 	atomic64_t notifies;
@@ -275,6 +314,7 @@ struct vh_dev {
 struct vh_totals {
 	atomic64_t tx_packets, tx_bytes, rx_packets, rx_bytes, dropped;
 	atomic64_t zcopy_sent, zcopy_failed, notify_sent, errors;
+	atomic64_t tx_batched, tx_batch_sends;
 	atomic_t devices;
 };
 
@@ -282,6 +322,7 @@ extern struct vh_totals vh_totals;
 extern struct mutex vh_param_lock;
 extern struct vmaccel_vhost_zcopy vh_zpol_default;
 extern unsigned int vh_tx_weight, vh_rx_weight;
+extern unsigned int vh_txb_max_len, vh_txb_pkts;
 extern const struct attribute_group *vh_attr_groups[];
 
 static inline bool vh_has(const struct vh_dev *d, unsigned int bit)
@@ -341,6 +382,15 @@ struct vh_zslot *vh_zc_get(struct vh_vq *vq, u16 head);
 void vh_zc_sent(struct vh_vq *vq, struct vh_zslot *s, int err);
 int vh_zpol_check(const struct vmaccel_vhost_zcopy *p);
 void vh_zc_exit(void);
+
+/* txbatch.c */
+int vh_txb_alloc(struct vh_vq *vq);
+void vh_txb_free(struct vh_vq *vq);
+void vh_txb_begin(struct vh_vq *vq);
+int vh_txb_add(struct vh_vq *vq, struct iov_iter *from, size_t len, u16 head);
+int vh_txb_flush(struct vh_vq *vq);
+void vh_txb_drain(struct vh_vq *vq);
+unsigned int vh_txb_len_limit(void);
 
 /* debugfs.c */
 void vh_debugfs_init(void);

@@ -242,7 +242,7 @@ TEST_F(vm, unknown_and_extension_ioctls)
 	st.flags = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(fd, VMACCEL_VHOST_GET_VQ_STATS, &st));
 	st.flags = 0;
-	st.reserved[3] = 1;
+	st.reserved[1] = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(fd, VMACCEL_VHOST_GET_VQ_STATS, &st));
 	ASSERT_EQ(0, ioctl(fd, VMACCEL_VHOST_GET_ZCOPY, &z));
 	z.max_pending = 0;

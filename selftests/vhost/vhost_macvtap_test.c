@@ -5,8 +5,11 @@
  * A dummy device carries a macvtap and a macvlan, both in bridge mode, so
  * frames between them stay on the host: the guest's TX (through the
  * macvtap's /dev/tapN) arrives on the macvlan, and a frame sent from the
- * macvlan arrives in the guest's RX ring.  Both byte-exact.  Skips when the
- * dummy, macvlan or macvtap drivers are missing.
+ * macvlan arrives in the guest's RX ring.  Both byte-exact.  With the
+ * macvtap's sndbuf unlimited (what QEMU sets) small TX frames go to it in
+ * batches (TUN_MSG_PTR, tap_sendmsg()), interleaved with per-packet sends
+ * of larger ones, still in order; with the default sndbuf nothing is
+ * batched.  Skips when the dummy, macvlan or macvtap drivers are missing.
  */
 #include "vhost_util.h"
 
@@ -15,6 +18,8 @@
 #define WAIT_MS 5000
 
 static __u8 frame[2000], got[2000];
+
+#define KNOB_LEN VH_SYSFS "tx_batch_max_len"
 
 static int sh(const char *fmt, ...)
 {
@@ -124,6 +129,91 @@ TEST_F(mvt, tx_and_rx_exact)
 	ASSERT_EQ(2, ((struct virtio_net_hdr_mrg_rxbuf *)vh_hva(vm, gpas[0]))->num_buffers);
 	ASSERT_EQ(0, memcmp(frame, (__u8 *)vh_hva(vm, gpas[0]) + VH_HLEN, 500));
 	ASSERT_EQ(0, memcmp(frame + 500, vh_hva(vm, gpas[1]), 500));
+}
+
+/* 120 frames of 60 to 1000 bytes around a 512-byte threshold, one kick. */
+static void mixed_burst(struct __test_metadata *_metadata, struct vh_vm *vm,
+			unsigned int *small)
+{
+	static const unsigned int sz[] = { 60, 64, 511, 512, 513, 1000, 64, 200 };
+	static __u8 pkt[VH_HLEN + 1000], want[1000];
+	unsigned int i, n = 120;
+	ssize_t len;
+
+	*small = 0;
+	memset(pkt, 0, VH_HLEN);
+	for (i = 0; i < n; i++) {
+		size_t fl = sz[i % 8];
+
+		vh_frame(pkt + VH_HLEN, fl, i);
+		pkt[VH_HLEN + 14] = i;
+		vh_tx_queue(vm, pkt, VH_HLEN + fl, 1, false);
+		*small += fl <= 512;
+	}
+	vh_kick(&vm->q[1]);
+	for (i = 0; i < n; i++) {
+		size_t fl = sz[i % 8];
+
+		len = vh_capture(vm, got, sizeof(got), WAIT_MS);
+		ASSERT_EQ((ssize_t)fl, len) {
+			TH_LOG("frame %u: %zd bytes, seq %u", i, len, got[14]);
+		}
+		vh_frame(want, fl, i);
+		want[14] = i;
+		ASSERT_EQ(0, memcmp(want, got, fl)) {
+			TH_LOG("frame %u: seq %u arrived", i, got[14]);
+		}
+	}
+	ASSERT_TRUE(vh_wait_used(&vm->q[1], n, WAIT_MS));
+}
+
+TEST_F(mvt, tx_batched_in_order_with_unlimited_sndbuf)
+{
+	struct vmaccel_vhost_vq_stats st;
+	struct vh_vm *vm = &self->vm;
+	int sndbuf = 0x7fffffff;
+	unsigned int small;
+	long long old;
+	char v[32];
+
+	if (!self->ready)
+		SKIP(return, "no dummy, macvlan or macvtap");
+	if (!vh_is_ours())
+		SKIP(return, "batching is vmaccel's");
+	old = vh_read_ll(KNOB_LEN);
+	ASSERT_GE(old, 0);
+	ASSERT_EQ(0, vh_write_file(KNOB_LEN, "512"));
+	ASSERT_EQ(0, ioctl(vm->tap, TUNSETSNDBUF, &sndbuf));
+	mixed_burst(_metadata, vm, &small);
+	snprintf(v, sizeof(v), "%lld", old);
+	vh_write_file(KNOB_LEN, v);
+	ASSERT_EQ(0, vh_stats(vm, 1, &st));
+	EXPECT_EQ(120u, st.packets);
+	EXPECT_EQ(small, st.tx_batched);
+	EXPECT_LT(st.tx_batch_sends, st.tx_batched);
+}
+
+TEST_F(mvt, tx_default_sndbuf_not_batched)
+{
+	struct vmaccel_vhost_vq_stats st;
+	struct vh_vm *vm = &self->vm;
+	unsigned int small;
+	long long old;
+	char v[32];
+
+	if (!self->ready)
+		SKIP(return, "no dummy, macvlan or macvtap");
+	if (!vh_is_ours())
+		SKIP(return, "batching is vmaccel's");
+	old = vh_read_ll(KNOB_LEN);
+	ASSERT_GE(old, 0);
+	ASSERT_EQ(0, vh_write_file(KNOB_LEN, "512"));
+	mixed_burst(_metadata, vm, &small);
+	snprintf(v, sizeof(v), "%lld", old);
+	vh_write_file(KNOB_LEN, v);
+	ASSERT_EQ(0, vh_stats(vm, 1, &st));
+	EXPECT_EQ(120u, st.packets);
+	EXPECT_EQ(0u, st.tx_batched);
 }
 
 TEST_HARNESS_MAIN

@@ -51,6 +51,10 @@
  * @worst_completion_ns: longest time from a zero-copy send to its
  *	completion, at the resolution of the kernel's tick (coarse clock).
  * @batches: used-ring updates (each returns one or more buffers).
+ * @tx_batched: TX packets copied into a batch and handed to the backend
+ *	in one sendmsg() with other packets (included in @packets and
+ *	@copies); always 0 for RX.
+ * @tx_batch_sends: batched sendmsg() calls that carried @tx_batched.
  * @reserved: 0.
  */
 struct vmaccel_vhost_vq_stats {
@@ -71,7 +75,9 @@ struct vmaccel_vhost_vq_stats {
 	__u32 max_pending;
 	__u64 worst_completion_ns;
 	__u64 batches;
-	__u64 reserved[4];
+	__u64 tx_batched;
+	__u64 tx_batch_sends;
+	__u64 reserved[2];
 };
 
 /**
