@@ -17,14 +17,9 @@ TEST_F_TIMEOUT(e2e, stock_qemu_live_migration_during_download, 2400)
 	static const char *const taps[] = { "vhm0", "vhm1" };
 	static const char *const nets[] = { "10.77.5", "10.77.6" };
 	char script[PATH_MAX];
-	char *slash;
 
-	/* qemu-migrate.sh lives next to qemu-e2e.sh. */
-	snprintf(script, sizeof(script), "%s", self->script);
-	slash = strrchr(script, '/');
-	ASSERT_NE(NULL, slash);
-	snprintf(slash + 1, sizeof(script) - (slash + 1 - script),
-		 "qemu-migrate.sh");
+	ASSERT_EQ(0, vmaccel_src_path(script, sizeof(script),
+				      "selftests/vhost/qemu-migrate.sh"));
 	ASSERT_EQ(0, access(script, R_OK));
 	e2e_both(_metadata, script, self->dir, "migrate", taps, nets);
 }
