@@ -26,6 +26,15 @@
 #
 # Prints "E2E-RESULT: ok ..." or "E2E-RESULT: fail ..." and exits 0/1
 # (4: a prerequisite is missing).
+#
+# Not part of "make check" yet: with our node the destination guest's
+# memory is corrupt in about 5 of 8 runs (list_del corruption, soft
+# lockups), with /dev/vhost-net in none of 5; see "Live migration" in
+# Documentation/vhost/admin-guide.rst.  Run it by hand in the test VM:
+#   tools/vm-run -c 2 -m 3072 -- sh -c 'modprobe tun; modprobe tap; \
+#     modprobe vhost_iotlb; insmod vic/vmaccel_vic.ko; \
+#     insmod vhost/vmaccel_vhost_net.ko; \
+#     sh selftests/vhost/qemu-migrate.sh /dev/vmaccel-vhost-net vhm0 10.77.5 /tmp
 set -u
 node=$1 tap=$2 net=$3 dir=$4
 timeout_s=${E2E_TIMEOUT:-900}
@@ -192,9 +201,10 @@ qmp src quit >/dev/null 2>&1
 wait "$src" 2>/dev/null
 # The destination leaves "inmigrate" for "running" right after the end.
 t=0
-until qmp dst query-status | grep -q '"running": true'; do
+until qmp dst query-status 2>/dev/null | grep -q '"running": true'; do
+	kill -0 "$dst" 2>/dev/null || { wait "$dst"; fail "destination QEMU exited (status $?)"; }
 	t=$((t + 1))
-	[ "$t" -lt 30 ] || fail "the destination is not running 30s after the migration: $(qmp dst query-status)"
+	[ "$t" -lt 30 ] || fail "the destination is not running 30s after the migration: $(qmp dst query-status 2>&1)"
 	sleep 1
 done
 
