@@ -203,6 +203,7 @@ VH_TOTAL(notify_sent, atomic64_read(&vh_totals.notify_sent));
 VH_TOTAL(errors, atomic64_read(&vh_totals.errors));
 VH_TOTAL(tx_batched, atomic64_read(&vh_totals.tx_batched));
 VH_TOTAL(tx_batch_sends, atomic64_read(&vh_totals.tx_batch_sends));
+VH_TOTAL(log_pages, atomic64_read(&vh_totals.log_pages));
 
 static struct attribute *vh_stats_attrs[] = {
 	&dev_attr_devices.attr,
@@ -217,6 +218,7 @@ static struct attribute *vh_stats_attrs[] = {
 	&dev_attr_errors.attr,
 	&dev_attr_tx_batched.attr,
 	&dev_attr_tx_batch_sends.attr,
+	&dev_attr_log_pages.attr,
 	NULL,
 };
 

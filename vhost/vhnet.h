@@ -313,7 +313,7 @@ struct vh_dev {
 /* Device-wide totals (sysfs). */
 struct vh_totals {
 	atomic64_t tx_packets, tx_bytes, rx_packets, rx_bytes, dropped;
-	atomic64_t zcopy_sent, zcopy_failed, notify_sent, errors;
+	atomic64_t zcopy_sent, zcopy_failed, notify_sent, errors, log_pages;
 	atomic64_t tx_batched, tx_batch_sends;
 	atomic_t devices;
 };

@@ -96,42 +96,10 @@ ip tuntap add dev "$tap" mode tap vnet_hdr || fail "ip tuntap add"
 ip addr add "$host/24" dev "$tap" || fail "ip addr"
 ip link set "$tap" up || fail "ip link up"
 
-# The HTTP server logs each request and how many bytes of a file it sent.
-cat >"$dir/httpd.py" <<'EOS'
-import hashlib, http.server, os, sys
-root, addr, log = sys.argv[1], sys.argv[2], sys.argv[3]
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
-    def log_message(self, *a):
-        pass
-    def note(self, s):
-        with open(log, "a") as f:
-            f.write(s + "\n")
-    def do_GET(self):
-        p = os.path.join(root, self.path.lstrip("/"))
-        if not os.path.isfile(p):
-            self.note("GET %s" % self.path)
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-            return
-        data = open(p, "rb").read()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        sent = 0
-        try:
-            for i in range(0, len(data), 65536):
-                self.wfile.write(data[i:i + 65536])
-                sent += len(data[i:i + 65536])
-        finally:
-            self.note("SENT %s %d %s" % (self.path, sent,
-                      hashlib.sha256(data[:sent]).hexdigest()))
-http.server.HTTPServer((addr, 8080), H).serve_forever()
-EOS
+# The HTTP server logs each request and how many bytes of a file it sent
+# (START/SENT/GET lines, selftests/lib/e2e_httpd.py).
 : >"$dir/http.log"
-python3 "$dir/httpd.py" "$dir/www" "$host" "$dir/http.log" &
+python3 "$top/selftests/lib/e2e_httpd.py" "$dir/www" "$host" "$dir/http.log" &
 pids="$pids $!"
 
 dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$tap" \
