@@ -679,7 +679,7 @@ TEST_F(vm, tx_gso_exact)
 	__u8 *f = pkt + VH_HLEN;
 	struct iovec iov[2];
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
-	unsigned int sum = 0, i, one = 1;
+	unsigned int i, one = 1;
 	ssize_t n = -1;
 	int s;
 
@@ -691,25 +691,7 @@ TEST_F(vm, tx_gso_exact)
 	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sll, sizeof(sll)));
 
 	memset(pkt, 0, sizeof(pkt));
-	vh_frame(f, flen, 5);
-	f[12] = 0x08;
-	f[13] = 0x00;
-	memset(f + 14, 0, 40);
-	f[14] = 0x45;
-	f[16] = (flen - 14) >> 8;
-	f[17] = (flen - 14) & 0xff;
-	f[22] = 64;
-	f[23] = 6;
-	f[26] = 10; f[29] = 2;
-	f[30] = 10; f[31] = 99; f[33] = 3;
-	for (i = 14; i < 34; i += 2)
-		sum += (f[i] << 8) | f[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	f[24] = ~sum >> 8;
-	f[25] = ~sum & 0xff;
-	f[46] = 0x50;
-	f[47] = 0x10;
+	vh_tcp4_frame(f, flen, 5, 99);
 	h->hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	h->hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 	h->hdr.hdr_len = 54;

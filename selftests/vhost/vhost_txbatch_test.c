@@ -222,32 +222,6 @@ static void udp_frame(__u8 *f, size_t len, unsigned int seq)
 	f[41] = seq & 0xff;		/* pseudo-header sum for the device */
 }
 
-/* An IPv4/TCP frame of @len bytes with a valid IP header checksum. */
-static void tcp_frame(__u8 *f, size_t len)
-{
-	unsigned int sum = 0, i;
-
-	seq_frame(f, len, 7);
-	f[12] = 0x08;
-	f[13] = 0x00;
-	memset(f + 14, 0, 40);
-	f[14] = 0x45;
-	f[16] = (len - 14) >> 8;
-	f[17] = (len - 14) & 0xff;
-	f[22] = 64;
-	f[23] = 6;
-	f[26] = 10; f[29] = 2;
-	f[30] = 10; f[33] = 3;
-	for (i = 14; i < 34; i += 2)
-		sum += (f[i] << 8) | f[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	f[24] = ~sum >> 8;
-	f[25] = ~sum & 0xff;
-	f[46] = 0x50;
-	f[47] = 0x10;
-}
-
 static ssize_t recv_vnet(int s, struct virtio_net_hdr *vh, __u8 *buf,
 			 size_t size)
 {
@@ -313,7 +287,7 @@ TEST_F(tb, vnet_header_csum_and_gso_honoured)
 
 	/* TCP GSO frame of 1054 bytes, 3 segments of 400 or less. */
 	memset(pkt, 0, sizeof(pkt));
-	tcp_frame(f, 1054);
+	vh_tcp4_frame(f, 1054, 7, 0);
 	h->hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	h->hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 	h->hdr.gso_size = 400;

@@ -543,6 +543,37 @@ static inline void vh_frame(__u8 *f, size_t len, unsigned int seed)
 		f[i] = (__u8)(i * 7 + seed);
 }
 
+/*
+ * An IPv4/TCP frame of @len bytes (@len >= 54): vh_frame()'s addresses and
+ * payload pattern, 10.0.0.2 -> 10.@net.0.3, a valid IP header checksum,
+ * a 20-byte TCP header with ACK set, the TCP checksum left to the device.
+ */
+static inline void vh_tcp4_frame(__u8 *f, size_t len, unsigned int seed,
+				 __u8 net)
+{
+	unsigned int sum = 0, i;
+
+	vh_frame(f, len, seed);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	memset(f + 14, 0, 40);
+	f[14] = 0x45;
+	f[16] = (len - 14) >> 8;
+	f[17] = (len - 14) & 0xff;
+	f[22] = 64;
+	f[23] = 6;
+	f[26] = 10; f[29] = 2;
+	f[30] = 10; f[31] = net; f[33] = 3;
+	for (i = 14; i < 34; i += 2)
+		sum += (f[i] << 8) | f[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	f[24] = ~sum >> 8;
+	f[25] = ~sum & 0xff;
+	f[46] = 0x50;
+	f[47] = 0x10;
+}
+
 static inline int vh_stats(struct vh_vm *vm, unsigned int idx,
 			   struct vmaccel_vhost_vq_stats *st)
 {
