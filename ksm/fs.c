@@ -903,6 +903,8 @@ int vk_fs_init(void)
 err_mnt:
 	kern_unmount(vk_mnt);
 err_cache:
+	/* A failed or undone mount frees its inodes after a grace period. */
+	rcu_barrier();
 	kmem_cache_destroy(vk_inode_cache);
 	return err;
 }
