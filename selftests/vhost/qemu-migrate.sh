@@ -208,18 +208,22 @@ print("total-time %s ms, downtime %s ms, ram transferred %s MiB, dirty syncs %s"
 if [ "$log1" != - ] && [ "$log1" -le "$log0" ]; then
 	fail "the device marked no page in the dirty log during the migration"
 fi
+# wait_dst PATTERN SECS WHAT: until the destination's query-status
+# matches PATTERN; fails when it exits or after SECS seconds.
+wait_dst() {
+	t=0
+	until qmp dst query-status 2>/dev/null | grep -q "$1"; do
+		kill -0 "$dst" 2>/dev/null || { wait "$dst"; fail "destination QEMU exited (status $?)"; }
+		t=$((t + 1))
+		[ "$t" -lt "$2" ] || fail "the destination is not $3 ${2}s after the migration: $(qmp dst query-status 2>&1)"
+		sleep 1
+	done
+}
 # The destination waits (-S) while both sides' RAM is compared page by
 # page: at the switchover it must be the same, or the destination runs
 # with pages that were written on the source after their last copy.  The
-# pages that differ, with the first bytes that do, are printed; the pages
-# the device wrote since the migration began are the ones it logged.
-t=0
-until qmp dst query-status 2>/dev/null | grep -q '"status": "paused"'; do
-	kill -0 "$dst" 2>/dev/null || { wait "$dst"; fail "destination QEMU exited (status $?)"; }
-	t=$((t + 1))
-	[ "$t" -lt 60 ] || fail "destination not paused 60s after the migration: $(qmp dst query-status 2>&1)"
-	sleep 1
-done
+# pages that differ, with the first bytes that do, are printed.
+wait_dst '"status": "paused"' 60 paused
 : >"$dir/diff.txt"
 off=0 chunk=$((32 << 20)) ram=$((ram_kib * 1024))
 while [ "$off" -lt "$ram" ]; do
@@ -239,14 +243,7 @@ echo "# RAM at the switchover: $ndiff of $((ram / 4096)) pages differ between so
 qmp dst cont >/dev/null || fail "cont on the destination"
 qmp src quit >/dev/null 2>&1
 wait "$src" 2>/dev/null
-# The destination leaves "inmigrate" for "running" right after the end.
-t=0
-until qmp dst query-status 2>/dev/null | grep -q '"running": true'; do
-	kill -0 "$dst" 2>/dev/null || { wait "$dst"; fail "destination QEMU exited (status $?)"; }
-	t=$((t + 1))
-	[ "$t" -lt 30 ] || fail "the destination is not running 30s after the migration: $(qmp dst query-status 2>&1)"
-	sleep 1
-done
+wait_dst '"running": true' 30 running
 
 # On the destination: the copy in flight (if it did not end during the
 # migration) and at least one whole copy after it.
