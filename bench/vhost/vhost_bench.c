@@ -204,14 +204,6 @@ static void *rx_sender(void *arg)
 
 static bool bridged, slow_port;
 
-static int shell(const char *fmt, const char *arg)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), fmt, arg);
-	return system(cmd);
-}
-
 /* Bridge vhbbr with dummy vhbd0; frames to 02:00:00:00:00:02 go there. */
 static bool bridge_setup(void)
 {
@@ -310,7 +302,7 @@ static bool run_case(int dev, int w, double secs, struct result *r)
 		 * leaves through a bridge to a physical one: nothing copies the
 		 * guest pages on the way (the local stack would).
 		 */
-		if (bridged && shell("ip link set %s master vhbbr", vm.ifname)) {
+		if (bridged && vh_sh("ip link set %s master vhbbr", vm.ifname)) {
 			vh_vm_close(&vm);
 			return false;
 		}
