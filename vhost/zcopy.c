@@ -133,7 +133,7 @@ static void vh_zc_free_slot(struct vh_vq *vq, struct vh_zslot *s)
 static void vh_zc_account(struct vh_vq *vq, struct vh_zslot *s)
 {
 	const struct vmaccel_vhost_zcopy *p = &vq->dev->zpol;
-	s64 lat = (s64)(ktime_get_coarse_ns() - s->sent);
+	s64 lat = (s64)(vq->zc->now - s->sent);
 
 	if (lat > atomic64_read(&vq->zc_worst_ns))
 		atomic64_set(&vq->zc_worst_ns, lat);
@@ -157,6 +157,8 @@ static void vh_zc_account(struct vh_vq *vq, struct vh_zslot *s)
  * @vq: TX queue, mutex held.
  *
  * The heads go into the used batch; the caller flushes and notifies.
+ * Also reads the clock for this pass of the handler: the sends of the pass
+ * and the completions reaped now are timed with it.
  */
 void vh_zc_reap(struct vh_vq *vq)
 {
@@ -166,6 +168,8 @@ void vh_zc_reap(struct vh_vq *vq)
 	lockdep_assert_held(&vq->mutex);
 	if (!vq->zc)
 		return;
+	/* One clock read per pass of the handler (tick resolution anyway). */
+	vq->zc->now = ktime_get_coarse_ns();
 	/* Oldest completion first. */
 	list = llist_reverse_order(llist_del_all(&vq->zc->done));
 	llist_for_each_safe(list, n, list) {
@@ -233,7 +237,7 @@ struct vh_zslot *vh_zc_get(struct vh_vq *vq, u16 head)
 		s->ok = true;
 		s->called = false;
 		s->cancel = false;
-		s->sent = ktime_get_coarse_ns();
+		s->sent = zc->now;
 		s->ubuf.callback = vh_zc_callback;
 		s->ubuf.flags = SKBFL_ZEROCOPY_FRAG;
 		refcount_set(&s->ubuf.refcnt, 1);

@@ -8,7 +8,11 @@
  * tap through a bridge to a dummy NIC (as a VM's traffic leaves through a
  * bridge to a physical NIC; without bridge and dummy they go to the local
  * stack, which copies zero-copy pages), and RX of 64 B and 1500 B frames
- * injected into the tap by a sender thread.  Devices:
+ * injected into the tap by a sender thread.  "TX 64KiB slow" is the 64 KiB
+ * workload with every 8th frame sent to a second port whose netem qdisc
+ * holds it 2 ms (a congested or shaped egress): the zero-copy buffers of
+ * those frames complete late, which stalls in-order completion (upstream)
+ * but not out-of-order completion (vmaccel).  Devices:
  *   vmaccel-copy  /dev/vmaccel-vhost-net, zero-copy off
  *   vmaccel-zc    /dev/vmaccel-vhost-net, zero-copy on (its default policy)
  *   upstream      /dev/vhost-net (experimental_zcopytx=0, upstream default)
@@ -20,7 +24,8 @@
  * < 1 is better for CPU.
  *
  * usage: vhost_bench [seconds per case, default 3] [rounds, default 3]
- *                    [workloads, default all: tx64,tx1500,txgso,rx64,rx1500;
+ *                    [workloads, default all: tx64,tx1500,txgso,txslow,
+ *                     rx64,rx1500;
  *                     tx512 (512 B frames) only when named]
  *                    [devices, default all: vmcopy,vmzc,up,upzc]
  *
@@ -39,10 +44,15 @@
 #include <sched.h>
 #include <stdatomic.h>
 
-enum { W_TX64, W_TX1500, W_TX512, W_TXGSO, W_RX64, W_RX1500, NW };
+enum { W_TX64, W_TX1500, W_TX512, W_TXGSO, W_TXHOL, W_RX64, W_RX1500, NW };
 static const char *const wname[NW] = {
-	"TX 64B", "TX 1500B", "TX 512B", "TX 64KiB GSO", "RX 64B", "RX 1500B"
+	"TX 64B", "TX 1500B", "TX 512B", "TX 64KiB GSO", "TX 64KiB slow",
+	"RX 64B", "RX 1500B"
 };
+
+/* W_TXHOL: every HOL_EVERY-th frame goes to a port that holds it HOL_DELAY. */
+#define HOL_EVERY	8
+#define HOL_DELAY	"2ms"
 
 enum { D_VM_COPY, D_VM_ZC, D_UP, D_UP_ZC, ND };
 static const char *const dname[ND] = {
@@ -145,7 +155,7 @@ static size_t build_tx(__u8 *p, int w)
 
 	memset(p, 0, VH_HLEN);
 	vh_frame(f, flen, 1);
-	if (w == W_TXGSO) {
+	if (w == W_TXGSO || w == W_TXHOL) {
 		/* IPv4/TCP, checksum offload, segments of 1448 bytes. */
 		unsigned int iplen = flen - 14, sum = 0, i;
 
@@ -192,15 +202,7 @@ static void *rx_sender(void *arg)
 	return NULL;
 }
 
-static bool bridged;
-
-static int shell(const char *fmt, const char *arg)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), fmt, arg);
-	return system(cmd);
-}
+static bool bridged, slow_port;
 
 /* Bridge vhbbr with dummy vhbd0; frames to 02:00:00:00:00:02 go there. */
 static bool bridge_setup(void)
@@ -222,6 +224,37 @@ static bool bridge_setup(void)
 	return true;
 }
 
+/*
+ * A second port, dummy vhbd1 behind a netem qdisc that holds every frame
+ * HOL_DELAY before it leaves (a congested or shaped egress): frames to
+ * 02:00:00:00:00:03 go there, and their zero-copy buffers complete late.
+ */
+static bool slow_port_setup(void)
+{
+	static const char *const steps[] = {
+		"modprobe -q sch_netem",
+		"ip link add vhbd1 type dummy",
+		"ip link set vhbd1 master vhbbr",
+		"ip link set vhbd1 up",
+		"tc qdisc add dev vhbd1 root netem delay " HOL_DELAY " limit 100000",
+		"bridge fdb add 02:00:00:00:00:03 dev vhbd1 master static",
+	};
+	unsigned int i;
+
+	for (i = 0; i < VH_ARRAY_SIZE(steps); i++)
+		if (system(steps[i]))
+			return false;
+	return true;
+}
+
+/* Address the frame in the buffer at @gpa to the slow port or the fast one. */
+static void hol_dest(struct vh_vm *vm, __u64 gpa, __u64 seq)
+{
+	__u8 *dst = (__u8 *)vh_hva(vm, gpa) + VH_HLEN;
+
+	dst[5] = seq % HOL_EVERY ? 0x02 : 0x03;
+}
+
 /* One case: returns false when the device could not be set up. */
 static bool run_case(int dev, int w, double secs, struct result *r)
 {
@@ -229,11 +262,14 @@ static bool run_case(int dev, int w, double secs, struct result *r)
 	struct vh_vm vm;
 	struct vh_q *q;
 	size_t len = 0, buflen;
-	__u64 t0, t1, s0, s1, c0, c1, done = 0, bufs[VH_NUM];
+	__u64 t0, t1, s0, s1, c0, c1, done = 0, seq = 0, bufs[VH_NUM];
 	__u16 last_used = 0, i;
 	int worker;
 	pthread_t snd;
 	bool rx = w >= W_RX64;
+
+	if (w == W_TXHOL && !slow_port)
+		return false;
 
 	setenv("VHOST_TEST_DEV", dev <= D_VM_ZC ? VH_DEV_DEFAULT : "/dev/vhost-net", 1);
 	if (vh_vm_init(&vm, VH_BASE_FEATURES | (1ull << VIRTIO_NET_F_MRG_RXBUF))) {
@@ -266,7 +302,7 @@ static bool run_case(int dev, int w, double secs, struct result *r)
 		 * leaves through a bridge to a physical one: nothing copies the
 		 * guest pages on the way (the local stack would).
 		 */
-		if (bridged && shell("ip link set %s master vhbbr", vm.ifname)) {
+		if (bridged && vh_sh("ip link set %s master vhbbr", vm.ifname)) {
 			vh_vm_close(&vm);
 			return false;
 		}
@@ -283,6 +319,8 @@ static bool run_case(int dev, int w, double secs, struct result *r)
 		bufs[i] = vh_alloc(&vm, buflen, 4096);
 		if (!rx)
 			memcpy(vh_hva(&vm, bufs[i]), pkt, len);
+		if (w == W_TXHOL)
+			hol_dest(&vm, bufs[i], seq++);
 		q->desc[i].addr = bufs[i];
 		q->desc[i].len = buflen;
 		q->desc[i].flags = rx ? VRING_DESC_F_WRITE : 0;
@@ -304,6 +342,9 @@ static bool run_case(int dev, int w, double secs, struct result *r)
 		while (last_used != u) {
 			__u16 id = q->used->ring[last_used % VH_NUM].id;
 
+			/* The n-th frame sent goes slow when n % HOL_EVERY is 0. */
+			if (w == W_TXHOL)
+				hol_dest(&vm, bufs[id], seq++);
 			vh_publish(q, id, false);
 			last_used++;
 			done++;
@@ -412,7 +453,7 @@ static const char *only_dev;
 static bool wanted(const char *list, int w)
 {
 	static const char *const key[NW] = {
-		"tx64", "tx1500", "tx512", "txgso", "rx64", "rx1500"
+		"tx64", "tx1500", "tx512", "txgso", "txslow", "rx64", "rx1500"
 	};
 
 	/* tx512 (the TX batching threshold's range) only when named. */
@@ -447,6 +488,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	bridged = bridge_setup();
+	slow_port = bridged && slow_port_setup();
 	printf("vhost_bench: %.1f s per case, %d interleaved rounds, ring %u, %ld CPUs\n",
 	       secs, rounds, VH_NUM, sysconf(_SC_NPROCESSORS_ONLN));
 	printf("TX path: %s\n", bridged ?
@@ -474,6 +516,8 @@ int main(int argc, char **argv)
 		}
 	}
 	reload_upstream(0);
+	if (slow_port && system("ip link del vhbd1"))
+		fprintf(stderr, "vhost_bench: cannot remove the slow port\n");
 	if (bridged && system("ip link del vhbd0; ip link del vhbbr"))
 		fprintf(stderr, "vhost_bench: cannot remove the bridge\n");
 	printf("%-13s %-14s %10s %10s %8s %8s %7s  %s\n", "device", "workload",

@@ -13,24 +13,11 @@
  */
 #include "vhost_util.h"
 
-#include <stdarg.h>
-
 #define WAIT_MS 5000
 
 static __u8 frame[2000], got[2000];
 
 #define KNOB_LEN VH_SYSFS "tx_batch_max_len"
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 FIXTURE(mvt) {
 	struct vh_vm vm;
@@ -50,21 +37,21 @@ FIXTURE_SETUP(mvt)
 	snprintf(self->lower, IFNAMSIZ, "vml%d", id);
 	snprintf(self->tap, IFNAMSIZ, "vmt%d", id);
 	snprintf(self->peer, IFNAMSIZ, "vmp%d", id);
-	sh("modprobe -q dummy; modprobe -q macvlan; modprobe -q macvtap");
-	if (sh("ip link add %s type dummy 2>/dev/null", self->lower))
+	vh_sh("modprobe -q dummy; modprobe -q macvlan; modprobe -q macvtap");
+	if (vh_sh("ip link add %s type dummy 2>/dev/null", self->lower))
 		SKIP(return, "no dummy");
 	self->topo = true;
-	if (sh("ip link add link %s name %s type macvtap mode bridge 2>/dev/null",
-	       self->lower, self->tap) ||
-	    sh("ip link add link %s name %s type macvlan mode bridge 2>/dev/null",
-	       self->lower, self->peer))
+	if (vh_sh("ip link add link %s name %s type macvtap mode bridge 2>/dev/null",
+		  self->lower, self->tap) ||
+	    vh_sh("ip link add link %s name %s type macvlan mode bridge 2>/dev/null",
+		  self->lower, self->peer))
 		SKIP(return, "no macvtap or macvlan");
-	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", self->lower);
-	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", self->tap);
-	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", self->peer);
-	ASSERT_EQ(0, sh("ip link set %s up", self->lower));
-	ASSERT_EQ(0, sh("ip link set %s up", self->tap));
-	ASSERT_EQ(0, sh("ip link set %s up", self->peer));
+	vh_sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", self->lower);
+	vh_sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", self->tap);
+	vh_sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", self->peer);
+	ASSERT_EQ(0, vh_sh("ip link set %s up", self->lower));
+	ASSERT_EQ(0, vh_sh("ip link set %s up", self->tap));
+	ASSERT_EQ(0, vh_sh("ip link set %s up", self->peer));
 	idx = if_nametoindex(self->tap);
 	ASSERT_GT(idx, 0);
 
@@ -95,8 +82,8 @@ FIXTURE_TEARDOWN(mvt)
 {
 	vh_vm_close(&self->vm);
 	if (self->topo)
-		sh("ip link del %s 2>/dev/null; ip link del %s 2>/dev/null; ip link del %s",
-		   self->tap, self->peer, self->lower);
+		vh_sh("ip link del %s 2>/dev/null; ip link del %s 2>/dev/null; ip link del %s",
+		      self->tap, self->peer, self->lower);
 }
 
 TEST_F(mvt, tx_and_rx_exact)

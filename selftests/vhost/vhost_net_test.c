@@ -674,21 +674,16 @@ TEST_F(vm, tx_gso_exact)
 	static __u8 pkt[VH_HLEN + 14 + 65000];
 	struct virtio_net_hdr_mrg_rxbuf *h = (void *)pkt;
 	struct virtio_net_hdr vh;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	size_t flen = 14 + 65000;
 	__u8 *f = pkt + VH_HLEN;
 	struct iovec iov[2];
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
-	unsigned int i, one = 1;
 	ssize_t n = -1;
+	unsigned int i;
 	int s;
 
-	s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-	ASSERT_GE(s, 0);
-	ASSERT_EQ(0, setsockopt(s, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)));
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = vm->ifindex;
-	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sll, sizeof(sll)));
+	s = vh_vnet_capture(vm);
+	ASSERT_LE(0, s);
 
 	memset(pkt, 0, sizeof(pkt));
 	vh_tcp4_frame(f, flen, 5, 99);

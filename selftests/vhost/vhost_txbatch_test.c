@@ -251,22 +251,16 @@ TEST_F(tb, vnet_header_csum_and_gso_honoured)
 {
 	static __u8 pkt[VH_HLEN + 1200];
 	struct virtio_net_hdr_mrg_rxbuf *h = (void *)pkt;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct vmaccel_vhost_vq_stats st;
 	struct vh_vm *vm = &self->vm;
 	struct virtio_net_hdr vh;
 	__u8 *f = pkt + VH_HLEN;
-	unsigned int one = 1;
 	ssize_t n;
 	int s;
 
 	ASSERT_EQ(0, vh_write_file(KNOB_LEN, "1200"));
-	s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-	ASSERT_GE(s, 0);
-	ASSERT_EQ(0, setsockopt(s, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)));
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = vm->ifindex;
-	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sll, sizeof(sll)));
+	s = vh_vnet_capture(vm);
+	ASSERT_LE(0, s);
 
 	/* Checksum offload, hdr_len 0: the device must make it reach the field. */
 	memset(pkt, 0, sizeof(pkt));

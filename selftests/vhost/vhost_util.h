@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +131,18 @@ static inline int vh_write_file(const char *path, const char *val)
 	n = write(fd, val, strlen(val));
 	close(fd);
 	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* Run a shell command built printf-style; system()'s status. */
+static inline int vh_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
 }
 
 static inline long long vh_read_ll(const char *path)
@@ -514,6 +527,31 @@ static inline ssize_t vh_capture(struct vh_vm *vm, void *buf, size_t size,
 		    ((__u8 *)buf)[13] == (VH_ETHERTYPE & 0xff))
 			return n;
 	}
+}
+
+/*
+ * A packet socket bound to the tap that reads each frame with the
+ * virtio-net header the stack gives it (PACKET_VNET_HDR): GSO and checksum
+ * offload as the device passed them.  Returns the socket or -1.
+ */
+static inline int vh_vnet_capture(struct vh_vm *vm)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = vm->ifindex,
+	};
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	unsigned int one = 1;
+
+	if (s < 0)
+		return -1;
+	if (setsockopt(s, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) ||
+	    bind(s, (struct sockaddr *)&sll, sizeof(sll))) {
+		close(s);
+		return -1;
+	}
+	return s;
 }
 
 /* Send a frame out of the tap: the guest receives it. */

@@ -18,20 +18,7 @@
  */
 #include "vhost_util.h"
 
-#include <stdarg.h>
-
 #define WAIT_MS 5000
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 FIXTURE(zc) {
 	struct vh_vm vm;
@@ -57,23 +44,23 @@ FIXTURE_SETUP(zc)
 	snprintf(self->br, IFNAMSIZ, "vzb%d", id);
 	snprintf(self->d1, IFNAMSIZ, "vzs%d", id);
 	snprintf(self->d2, IFNAMSIZ, "vzf%d", id);
-	sh("modprobe -q bridge; modprobe -q dummy; modprobe -q sch_netem");
-	if (sh("ip link add %s type bridge 2>/dev/null", self->br) ||
-	    sh("ip link add %s type dummy && ip link add %s type dummy",
-	       self->d1, self->d2) ||
-	    sh("tc qdisc add dev %s root netem delay 1500ms limit 1000 2>/dev/null",
-	       self->d1))
+	vh_sh("modprobe -q bridge; modprobe -q dummy; modprobe -q sch_netem");
+	if (vh_sh("ip link add %s type bridge 2>/dev/null", self->br) ||
+	    vh_sh("ip link add %s type dummy && ip link add %s type dummy",
+		  self->d1, self->d2) ||
+	    vh_sh("tc qdisc add dev %s root netem delay 1500ms limit 1000 2>/dev/null",
+		  self->d1))
 		SKIP(return, "no bridge, dummy or netem");
 	self->topo = true;
-	ASSERT_EQ(0, sh("ip link set %s master %s", self->vm.ifname, self->br));
-	ASSERT_EQ(0, sh("ip link set %s master %s", self->d1, self->br));
-	ASSERT_EQ(0, sh("ip link set %s master %s", self->d2, self->br));
-	ASSERT_EQ(0, sh("ip link set %s up && ip link set %s up && ip link set %s up",
-			self->br, self->d1, self->d2));
-	ASSERT_EQ(0, sh("bridge fdb add 02:00:00:00:00:01 dev %s master static",
-			self->d1));
-	ASSERT_EQ(0, sh("bridge fdb add 02:00:00:00:00:02 dev %s master static",
-			self->d2));
+	ASSERT_EQ(0, vh_sh("ip link set %s master %s", self->vm.ifname, self->br));
+	ASSERT_EQ(0, vh_sh("ip link set %s master %s", self->d1, self->br));
+	ASSERT_EQ(0, vh_sh("ip link set %s master %s", self->d2, self->br));
+	ASSERT_EQ(0, vh_sh("ip link set %s up && ip link set %s up && ip link set %s up",
+			   self->br, self->d1, self->d2));
+	ASSERT_EQ(0, vh_sh("bridge fdb add 02:00:00:00:00:01 dev %s master static",
+			   self->d1));
+	ASSERT_EQ(0, vh_sh("bridge fdb add 02:00:00:00:00:02 dev %s master static",
+			   self->d2));
 	/* No packet socket on the path: it would copy the pages. */
 	close(self->vm.pkt);
 	self->vm.pkt = -1;
@@ -85,8 +72,8 @@ FIXTURE_TEARDOWN(zc)
 {
 	vh_vm_close(&self->vm);
 	if (self->topo)
-		sh("ip link del %s; ip link del %s; ip link del %s", self->d1,
-		   self->d2, self->br);
+		vh_sh("ip link del %s; ip link del %s; ip link del %s", self->d1,
+		      self->d2, self->br);
 }
 
 /* A 1000-byte frame to MAC 02:00:00:00:00:<to>; returns its head. */
@@ -115,9 +102,9 @@ TEST_F(zc, out_of_order_completion)
 
 	slow = send_to(&self->vm, 1, true);
 	if (getenv("VH_ZC_DEBUG"))
-		sh("sleep 0.5; bridge link; bridge fdb show br %s; tc -s qdisc show dev %s; "
-		   "ip -s link show %s; ip -s link show %s; ip -s link show %s",
-		   self->br, self->d1, self->d1, self->d2, self->vm.ifname);
+		vh_sh("sleep 0.5; bridge link; bridge fdb show br %s; tc -s qdisc show dev %s; "
+		      "ip -s link show %s; ip -s link show %s; ip -s link show %s",
+		      self->br, self->d1, self->d1, self->d2, self->vm.ifname);
 	for (i = 0; i < 8; i++)
 		fast[i] = send_to(&self->vm, 2, true);
 	/* The eight fast ones come back while the slow one is still held. */
@@ -151,8 +138,8 @@ TEST_F(zc, stalled_buffer_returned_on_stop)
 	 * netem now holds packets for a minute: an unbounded wait would run
 	 * into the harness's 30 s timeout.
 	 */
-	ASSERT_EQ(0, sh("tc qdisc change dev %s root netem delay 60s limit 1000",
-			self->d1));
+	ASSERT_EQ(0, vh_sh("tc qdisc change dev %s root netem delay 60s limit 1000",
+			   self->d1));
 	slow = send_to(&self->vm, 1, true);
 	vh_sleep_ms(100);
 	ASSERT_EQ(0, vh_used_idx(q));
