@@ -111,12 +111,21 @@ TEST_F_TIMEOUT(wake, long_run_no_lost_wakeups, 120)
  * Two runs on two files at once, on two locks: kicks go to the waiter of
  * the right lock (a kick for the other lock would leave a waiter without
  * its own and show up as a lost wake-up).
+ *
+ * Whether waiters block depends on where the scheduler puts the threads:
+ * with two CPUs it may keep the threads of one run on one CPU and those of
+ * the other on the other, and then no waiter ever meets a held lock (seen
+ * once in make check: 0 blocked in both runs).  The pair of runs is made
+ * again, up to TWO_LOCKS_TRIES times, until some waiter blocked; every
+ * attempt must be correct.
  */
+#define TWO_LOCKS_TRIES	5
+
 TEST_F_TIMEOUT(wake, two_locks_at_once, 120)
 {
 	struct vmaccel_pvlock_run p;
 	struct vmaccel_pvlock_result r1, r2;
-	int fd1, fd2;
+	int fd1, fd2, attempt;
 
 	if (!variant->blocks || variant->flags ||
 	    !pvlock_word_in(self->available, variant->backend))
@@ -128,24 +137,35 @@ TEST_F_TIMEOUT(wake, two_locks_at_once, 120)
 	p = pvlock_params(VMACCEL_PVLOCK_KIND_PV, pvlock_crowd(), 3000,
 			  LONG_CS_NS, 0, VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD |
 			  VMACCEL_PVLOCK_RUN_VERIFY_KICKS);
-	fd1 = pvlock_open();
-	fd2 = pvlock_open();
-	ASSERT_LE(0, fd1);
-	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, pvlock_start(fd1, &p));
-	ASSERT_EQ(0, pvlock_start(fd2, &p));
-	ASSERT_EQ(0, pvlock_result(fd1, &r1, 0));
-	ASSERT_EQ(0, pvlock_result(fd2, &r2, 0));
-	close(fd1);
-	close(fd2);
-	pvlock_expect_sane(_metadata, &p, &r1);
-	pvlock_expect_sane(_metadata, &p, &r2);
-	EXPECT_EQ(PVLOCK_U64(0), r1.lost_wakeups + r2.lost_wakeups);
-	EXPECT_EQ(PVLOCK_U64(0), r1.violations + r2.violations);
-	EXPECT_EQ(PVLOCK_U64(0), r1.fifo_violations + r2.fifo_violations);
+	for (attempt = 1; attempt <= TWO_LOCKS_TRIES; attempt++) {
+		fd1 = pvlock_open();
+		fd2 = pvlock_open();
+		ASSERT_LE(0, fd1);
+		ASSERT_LE(0, fd2);
+		ASSERT_EQ(0, pvlock_start(fd1, &p));
+		ASSERT_EQ(0, pvlock_start(fd2, &p));
+		ASSERT_EQ(0, pvlock_result(fd1, &r1, 0));
+		ASSERT_EQ(0, pvlock_result(fd2, &r2, 0));
+		close(fd1);
+		close(fd2);
+		pvlock_expect_sane(_metadata, &p, &r1);
+		pvlock_expect_sane(_metadata, &p, &r2);
+		EXPECT_EQ(PVLOCK_U64(0), r1.lost_wakeups + r2.lost_wakeups);
+		EXPECT_EQ(PVLOCK_U64(0), r1.violations + r2.violations);
+		EXPECT_EQ(PVLOCK_U64(0),
+			  r1.fifo_violations + r2.fifo_violations);
+		EXPECT_GE(r1.kicks, r1.blocked);
+		EXPECT_GE(r2.kicks, r2.blocked);
+		TH_LOG("attempt %d: %llu and %llu blocked, %llu and %llu kicks",
+		       attempt, (unsigned long long)r1.blocked,
+		       (unsigned long long)r2.blocked,
+		       (unsigned long long)r1.kicks,
+		       (unsigned long long)r2.kicks);
+		if (r1.blocked + r2.blocked > 0)
+			break;
+	}
+	/* Meaningful only if some waiter blocked in one of the attempts. */
 	EXPECT_GT(r1.blocked + r2.blocked, PVLOCK_U64(0));
-	EXPECT_GE(r1.kicks, r1.blocked);
-	EXPECT_GE(r2.kicks, r2.blocked);
 }
 
 TEST_HARNESS_MAIN
