@@ -187,9 +187,13 @@ void vh_poll_start(struct vh_poll *p, struct file *file)
 /**
  * vh_poll_stop() - unhook a wake-up hook
  * @p: hook, started or not.
+ *
+ * Under the owning queue's mutex, like vh_poll_start(): a hook is started
+ * only by code that holds the mutex and has seen the file still attached.
  */
 void vh_poll_stop(struct vh_poll *p)
 {
+	lockdep_assert_held(&p->vq->mutex);
 	if (p->wqh) {
 		remove_wait_queue(p->wqh, &p->wait);
 		p->wqh = NULL;
@@ -287,30 +291,34 @@ err:
 }
 
 /*
- * Stop a queue's backend: unhook, wait for the worker to leave the queue,
- * return zero-copy buffers (bounded wait), give batched RX packets back to
- * the backend, free the TX batch's page-fragment cache, drop the socket.
+ * Stop a queue's backend.  The socket's wake-up hook is unhooked and the
+ * backend cleared in one critical section of the queue's mutex: a handler
+ * runs under that mutex and looks at @vq->sock first, so none can re-arm
+ * the hook on this socket afterwards (one that did would leave a wait-queue
+ * entry on the socket's memory, freed by the fput() below).  Batched RX
+ * packets go back to the backend's ring and the TX batch's page-fragment
+ * cache is freed in the same section; zero-copy buffers are returned
+ * (bounded wait), then the socket is dropped.
  */
-static void vh_vq_stop_backend(struct vh_dev *d, struct vh_vq *vq)
+static void vh_vq_stop_backend(struct vh_vq *vq)
 {
 	struct file *f;
 
 	mutex_lock(&vq->mutex);
 	vh_poll_stop(&vq->sock_poll);
 	f = vq->sock_file;
+	if (f) {
+		if (vq->index == VH_RX)
+			vh_rx_stop(vq);
+		else
+			vh_txb_drain(vq);
+		vq->sock = NULL;
+		vq->sock_file = NULL;
+	}
 	mutex_unlock(&vq->mutex);
 	if (!f)
 		return;
-	vh_flush(d);
 	vh_zc_stop(vq);
-	mutex_lock(&vq->mutex);
-	if (vq->index == VH_RX)
-		vh_rx_stop(vq);
-	else
-		vh_txb_drain(vq);
-	vq->sock = NULL;
-	vq->sock_file = NULL;
-	mutex_unlock(&vq->mutex);
 	fput(f);
 }
 
@@ -355,7 +363,7 @@ static void vh_dev_reset(struct vh_dev *d)
 
 	lockdep_assert_held(&d->mutex);
 	for (i = 0; i < VH_NVQS; i++)
-		vh_vq_stop_backend(d, &d->vqs[i]);
+		vh_vq_stop_backend(&d->vqs[i]);
 	for (i = 0; i < VH_NVQS; i++)
 		vh_vq_reset(&d->vqs[i]);
 	vh_flush(d);
@@ -594,7 +602,7 @@ static long vh_set_backend(struct vh_dev *d, struct vhost_vring_file __user *arg
 	mutex_unlock(&vq->mutex);
 
 	/* Detach the old backend (waits for zero-copy buffers, bounded). */
-	vh_vq_stop_backend(d, vq);
+	vh_vq_stop_backend(vq);
 	if (!sock)
 		return 0;
 
@@ -948,7 +956,7 @@ void vh_devices_show(struct seq_file *m)
 
 			mutex_lock(&vq->mutex);
 			seq_printf(m,
-				   "dev %u %s num %u backend %d avail %u used %u packets %llu bytes %llu dropped %llu zc_sent %llu zc_failed %lld zc_fallback %llu copies %llu pending %d max_pending %u worst_ns %lld notifies %lld suppressed %llu kicks %lld errors %llu batches %llu tx_batched %llu tx_batch_sends %llu\n",
+				   "dev %u %s num %u backend %d avail %u used %u packets %llu bytes %llu dropped %llu zc_sent %llu zc_failed %lld zc_fallback %llu copies %llu pending %d max_pending %u worst_ns %lld notifies %lld suppressed %llu kicks %lld errors %llu batches %llu tx_batched %llu tx_batch_sends %llu sock_poll %d\n",
 				   d->id, i == VH_RX ? "rx" : "tx", vq->num,
 				   !!vq->sock, vq->last_avail_idx,
 				   vq->last_used_idx, vq->stats.packets,
@@ -963,7 +971,7 @@ void vh_devices_show(struct seq_file *m)
 				   vq->stats.notify_suppressed,
 				   atomic64_read(&vq->kicks), vq->stats.errors,
 				   vq->stats.batches, vq->stats.tx_batched,
-				   vq->stats.tx_batch_sends);
+				   vq->stats.tx_batch_sends, !!vq->sock_poll.wqh);
 			mutex_unlock(&vq->mutex);
 		}
 	}

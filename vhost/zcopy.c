@@ -282,7 +282,8 @@ void vh_zc_sent(struct vh_vq *vq, struct vh_zslot *s, int err)
 
 /**
  * vh_zc_stop() - let go of zero-copy on a TX queue, in bounded time
- * @vq: TX queue, mutex not held; the worker no longer runs it.
+ * @vq: TX queue, mutex not held, backend already cleared (so the TX
+ *	handler no longer uses the context).
  *
  * Waits up to the policy's stall_ms for the buffers in flight, returns the
  * descriptors of those still outstanding to the guest (their skbs keep the
