@@ -353,6 +353,7 @@ static void vh_vq_reset(struct vh_vq *vq)
 	vq->signalled_valid = false;
 	vq->busyloop_timeout = 0;
 	vq->nheads = 0;
+	vq->unnotified = 0;
 	mutex_unlock(&vq->mutex);
 }
 
@@ -612,6 +613,7 @@ static long vh_set_backend(struct vh_dev *d, struct vhost_vring_file __user *arg
 	vq->last_used_idx = __virtio16_to_cpu(true, used);
 	vq->signalled_valid = false;
 	vq->nheads = 0;
+	vq->unnotified = 0;
 	if (s.index == VH_TX)
 		ret = vh_zc_start(vq);
 	if (ret) {

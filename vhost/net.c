@@ -80,13 +80,11 @@ static bool vh_tx_ready(struct vh_vq *vq)
 
 static void vh_tx_done(struct vh_vq *vq)
 {
-	unsigned int n = vq->nheads;
-
 	if (vh_used_flush(vq)) {
 		vh_vq_error(vq, -EFAULT);
 		return;
 	}
-	vh_notify(vq, n);
+	vh_notify(vq);
 }
 
 /**
@@ -319,7 +317,9 @@ void vh_rx_stop(struct vh_vq *vq)
  * or as many as needed with mergeable buffers.  Returns the number of
  * chains taken (their heads and lengths in vq->heads from vq->nheads on,
  * not yet counted in vq->nheads), 0 when the ring ran out (nothing is
- * kept), or a negative error.
+ * kept), -ENOSPC when the used batch would exceed the ring (publish it and
+ * try again; a guest that re-offers heads still in flight gets there), or
+ * another negative error.
  */
 static int vh_rx_bufs(struct vh_vq *vq, size_t need, unsigned int *niov,
 		      bool mrg, u64 *avail_len)
@@ -334,6 +334,11 @@ static int vh_rx_bufs(struct vh_vq *vq, size_t need, unsigned int *niov,
 	while (got < need) {
 		if (count >= VH_IOV_MAX || count >= vq->num) {
 			ret = -ENOBUFS;
+			goto fail;
+		}
+		/* One flush writes at most num used elements. */
+		if (vq->nheads + count >= vq->num) {
+			ret = -ENOSPC;
 			goto fail;
 		}
 		/* Collect the segments of all chains in one vector. */
@@ -379,13 +384,11 @@ fail:
 /* Publish the batched used elements and notify; false on a ring fault. */
 static bool vh_rx_publish(struct vh_vq *vq)
 {
-	unsigned int n = vq->nheads;
-
 	if (vh_used_flush(vq)) {
 		vh_vq_error(vq, -EFAULT);
 		return false;
 	}
-	vh_notify(vq, n);
+	vh_notify(vq);
 	return true;
 }
 
@@ -464,6 +467,11 @@ void vh_handle_rx(struct vh_vq *vq)
 		}
 		if (count == -EMSGSIZE) {
 			vh_rx_drop(vq, plen);
+			continue;
+		}
+		if (count == -ENOSPC) {
+			if (!vh_rx_publish(vq))
+				break;
 			continue;
 		}
 		if (count < 0) {

@@ -238,7 +238,13 @@ void vh_ring_discard(struct vh_vq *vq, unsigned int n)
  * vh_used_flush() - write the batched used elements and publish them
  * @vq: queue, mutex held.
  *
- * Return: 0 or -EFAULT.
+ * At most @vq->num elements go out in one flush: more would wrap over
+ * entries of the same flush and, written in two pieces, past the end of
+ * the used ring.  Producers keep @vq->nheads within that bound; a batch
+ * that is larger anyway is dropped, not written.  What is published is
+ * added to @vq->unnotified for the next vh_notify().
+ *
+ * Return: 0, -EINVAL for an oversized batch, or -EFAULT.
  */
 int vh_used_flush(struct vh_vq *vq)
 {
@@ -250,6 +256,8 @@ int vh_used_flush(struct vh_vq *vq)
 	if (!n)
 		return 0;
 	vq->nheads = 0;
+	if (WARN_ON_ONCE(n > vq->num))
+		return -EINVAL;
 	start = vq->last_used_idx & (vq->num - 1);
 	first = min(n, vq->num - start);
 	u = vq->used->ring + start;
@@ -278,6 +286,7 @@ int vh_used_flush(struct vh_vq *vq)
 			return ret;
 	}
 	vq->last_used_idx += n;
+	vq->unnotified += n;
 	vq->stats.batches++;
 	return 0;
 }
@@ -288,7 +297,10 @@ int vh_used_flush(struct vh_vq *vq)
  * @head: chain head.
  * @len: bytes written into the chain.
  *
- * Return: 0 or -EFAULT.
+ * A flush made here is not notified: the caller's vh_notify() at the end
+ * of its pass covers it (vh_used_flush() counts it in @vq->unnotified).
+ *
+ * Return: 0, -EINVAL or -EFAULT (see vh_used_flush()).
  */
 int vh_used_push(struct vh_vq *vq, u16 head, u32 len)
 {
@@ -296,7 +308,7 @@ int vh_used_push(struct vh_vq *vq, u16 head, u32 len)
 	vq->heads[vq->nheads].id = (__force __virtio32)cpu_to_le32(head);
 	vq->heads[vq->nheads].len = (__force __virtio32)cpu_to_le32(len);
 	vq->nheads++;
-	if (vq->nheads == VH_IOV_MAX || vq->nheads == vq->num)
+	if (vq->nheads == VH_IOV_MAX || vq->nheads >= vq->num)
 		return vh_used_flush(vq);
 	return 0;
 }
@@ -348,21 +360,23 @@ static bool vh_need_notify(struct vh_vq *vq)
 }
 
 /**
- * vh_notify() - notify the guest of @n new used buffers, if it wants that
+ * vh_notify() - notify the guest of the used buffers published since the
+ *	last call, if it wants that
  * @vq: queue, mutex held, after vh_used_flush().
- * @n: buffers returned since the last call.
  *
  * Honours VRING_AVAIL_F_NO_INTERRUPT, the used event index and
  * NOTIFY_ON_EMPTY; what remains goes through the queue's vic coalescer
  * with the buffers still in flight as its CIF.
  */
-void vh_notify(struct vh_vq *vq, unsigned int n)
+void vh_notify(struct vh_vq *vq)
 {
+	unsigned int n = vq->unnotified;
 	int cif;
 
 	lockdep_assert_held(&vq->mutex);
 	if (!n)
 		return;
+	vq->unnotified = 0;
 	if (!vh_need_notify(vq)) {
 		vq->stats.notify_suppressed += n;
 		return;

@@ -215,7 +215,8 @@ struct vh_txb {
  * @logv: guest-physical segments written by the current RX packet.
  * @nlog: entries in @logv.
  * @heads: used elements waiting to be written.
- * @nheads: entries in @heads.
+ * @nheads: entries in @heads, at most @num (what one flush may write).
+ * @unnotified: used elements published since the last vh_notify().
  * @vic: interrupt coalescer of this queue's notifications.
  * @zc: zero-copy context (TX only), NULL when zero-copy is unused.
  * @zc_backoff: packets still to copy before trying zero-copy again.
@@ -266,6 +267,7 @@ struct vh_vq {
 	unsigned int nlog;
 	struct vring_used_elem *heads;
 	unsigned int nheads;
+	unsigned int unnotified;
 	struct vmaccel_vic *vic;
 	struct vh_zc *zc;
 	u32 zc_backoff;
@@ -365,7 +367,7 @@ int vh_ring_get(struct vh_vq *vq, unsigned int *out, unsigned int *in,
 void vh_ring_discard(struct vh_vq *vq, unsigned int n);
 int vh_used_push(struct vh_vq *vq, u16 head, u32 len);
 int vh_used_flush(struct vh_vq *vq);
-void vh_notify(struct vh_vq *vq, unsigned int n);
+void vh_notify(struct vh_vq *vq);
 bool vh_enable_notify(struct vh_vq *vq);
 void vh_disable_notify(struct vh_vq *vq);
 bool vh_ring_empty(struct vh_vq *vq);

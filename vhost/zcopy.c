@@ -291,7 +291,7 @@ void vh_zc_sent(struct vh_vq *vq, struct vh_zslot *s, int err)
  */
 void vh_zc_stop(struct vh_vq *vq)
 {
-	unsigned int i, n = 0;
+	unsigned int i;
 	unsigned long end;
 	struct vh_zc *zc;
 
@@ -314,12 +314,10 @@ void vh_zc_stop(struct vh_vq *vq)
 		if (!s->cancel && vh_used_push(vq, s->head, 0))
 			vh_vq_error(vq, -EFAULT);
 		s->state = VH_ZS_FREE;
-		n++;
 	}
-	n += vq->nheads;
 	if (vh_used_flush(vq))
 		vh_vq_error(vq, -EFAULT);
-	vh_notify(vq, n);
+	vh_notify(vq);
 	spin_lock_irq(&zc->lock);
 	zc->dev = NULL;
 	spin_unlock_irq(&zc->lock);
