@@ -608,6 +608,15 @@ static long vh_set_backend(struct vh_dev *d, struct vhost_vring_file __user *arg
 		return 0;
 
 	mutex_lock(&vq->mutex);
+	/*
+	 * The used index again: stopping the old backend may have published
+	 * entries (zero-copy buffers, the last batch) since the check above.
+	 */
+	if (get_user(used, &vq->used->idx)) {
+		mutex_unlock(&vq->mutex);
+		fput(file);
+		return -EFAULT;
+	}
 	vq->sock = sock;
 	vq->sock_file = file;
 	vq->last_used_idx = __virtio16_to_cpu(true, used);

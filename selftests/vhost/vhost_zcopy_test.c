@@ -157,6 +157,41 @@ TEST_F(zc, stalled_buffer_returned_on_stop)
 	self->vm.dev = -1;
 }
 
+/*
+ * A backend switch without fd -1 while a zero-copy packet is held: the
+ * stop of the old backend publishes that buffer, and the new backend must
+ * go on from the used index after it, not from the one read before the
+ * stop (which would rewind used->idx: the next completion overwrites
+ * entry 0 and the guest never sees a second one).
+ */
+TEST_F(zc, backend_switch_keeps_used_idx)
+{
+	struct vh_q *q = &self->vm.q[1];
+	struct vh_vm other;
+	__u16 slow, next;
+
+	if (!self->ready)
+		SKIP(return, "no bridge, dummy or netem");
+
+	memset(&other, 0, sizeof(other));
+	ASSERT_EQ(0, vh_tap_create(&other));
+	slow = send_to(&self->vm, 1, true);
+	vh_sleep_ms(100);
+	ASSERT_EQ(0, vh_used_idx(q));
+	ASSERT_EQ(0, vh_set_backend(&self->vm, 1, other.tap));
+	/* The held buffer came back while the old backend stopped. */
+	ASSERT_TRUE(vh_wait_used(q, 1, WAIT_MS));
+	ASSERT_EQ(slow, q->used->ring[0].id);
+	next = send_to(&self->vm, 2, true);
+	ASSERT_TRUE(vh_wait_used(q, 2, WAIT_MS)) {
+		TH_LOG("used index %u after the switch: rewound", vh_used_idx(q));
+	}
+	ASSERT_EQ(next, q->used->ring[1].id);
+	ASSERT_EQ(0, vh_set_backend(&self->vm, 1, -1));
+	close(other.pkt);
+	close(other.tap);
+}
+
 TEST_F(zc, local_delivery_fails_then_backs_off)
 {
 	struct vmaccel_vhost_vq_stats st, st2;
