@@ -207,8 +207,14 @@ void vh_handle_tx(struct vh_vq *vq)
 			atomic64_inc(&vh_totals.tx_packets);
 			atomic64_add(len, &vh_totals.tx_bytes);
 		}
-		if (!zs) {
-			vq->stats.copies++;
+		/*
+		 * A zero-copy send that failed for good left no skb: the
+		 * buffer goes back now (vh_zc_sent() made sure the slot never
+		 * returns it).
+		 */
+		if (!zs || ret < 0) {
+			if (!zs)
+				vq->stats.copies++;
 			if (vh_used_push(vq, head, 0)) {
 				vh_vq_error(vq, -EFAULT);
 				break;

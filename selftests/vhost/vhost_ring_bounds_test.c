@@ -13,6 +13,8 @@
  *   ring ends 122 bytes before a PROT_NONE guard page; the bytes between
  *   hold a canary that must stay intact (one flush of more than the ring
  *   size used to write past the ring).
+ * - A zero-copy send that the backend refuses for good (a virtio-net
+ *   header with an unknown GSO type) still returns its buffer.
  */
 #include "vhost_util.h"
 
@@ -189,6 +191,46 @@ TEST_F(ring, rx_reoffered_heads_stay_in_used_ring)
 	ASSERT_EQ(0u, vh_wait_efd(vm->q[0].err, 0));
 	ASSERT_EQ(frames, s.used->idx);
 	ASSERT_EQ(0, mprotect(guard, 0x1000, PROT_READ | PROT_WRITE));
+}
+
+TEST_F(ring, refused_zerocopy_send_returns_buffer)
+{
+	struct vmaccel_vhost_zcopy z = {
+		.flags = VMACCEL_VHOST_ZCOPY_ENABLE, .min_len = 0,
+		.max_pending = 256, .fail_pct = 50, .backoff_pkts = 16,
+		.stall_ms = 300,
+	};
+	struct vh_vm *vm = &self->vm;
+	struct vh_q *q = &vm->q[1];
+	struct vmaccel_vhost_vq_stats st;
+	struct virtio_net_hdr_mrg_rxbuf *h;
+	__u8 pkt[VH_HLEN + 1000], got[1100];
+
+	if (!self->ready)
+		return;
+	if (!vh_is_ours())
+		SKIP(return, "vmaccel zero-copy policy only");
+	ASSERT_EQ(0, ioctl(vm->dev, VMACCEL_VHOST_SET_ZCOPY, &z));
+	ASSERT_EQ(0, vh_set_backend(vm, 1, vm->tap));
+	memset(pkt, 0, VH_HLEN);
+	h = (void *)pkt;
+	h->hdr.gso_type = 0x7f;		/* no such GSO type: tun says -EINVAL */
+	h->hdr.gso_size = 100;
+	vh_frame(pkt + VH_HLEN, 1000, 1);
+	vh_tx_queue(vm, pkt, sizeof(pkt), 2, true);
+	ASSERT_TRUE(vh_wait_used(q, 1, WAIT_MS)) {
+		TH_LOG("the refused zero-copy buffer never came back");
+	}
+	ASSERT_EQ(0, vh_stats(vm, 1, &st));
+	ASSERT_EQ(1u, st.dropped);
+	ASSERT_EQ(0u, st.pending);
+	/* The queue goes on: a good packet leaves and comes back. */
+	h->hdr.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	h->hdr.gso_size = 0;
+	vh_frame(pkt + VH_HLEN, 1000, 2);
+	vh_tx_queue(vm, pkt, sizeof(pkt), 2, true);
+	ASSERT_EQ(1000, vh_capture(vm, got, sizeof(got), WAIT_MS));
+	ASSERT_TRUE(vh_wait_used(q, 2, WAIT_MS));
 }
 
 TEST_HARNESS_MAIN
