@@ -122,7 +122,16 @@ enum { VH_ZS_FREE = 0, VH_ZS_INFLIGHT = 1, VH_ZS_DONE = 2 };
  * @dev: device to wake; NULL once the queue let go of the context.
  * @lock: protects @dev against the queue detaching.
  * @nslots: size of @slots.
- * @inflight: slots in flight.
+ * @inflight: slots in flight (handed to the backend, not yet reaped).
+ * @outstanding: slots handed to the backend whose callback has not run:
+ *	their skbs still reference guest pages.
+ * @orphan: the queue let go of the context with @outstanding slots (its
+ *	owner was killed): the context holds a module reference, dropped
+ *	after an RCU grace period once the last callback ran.
+ * @stalled: a slot has been outstanding longer than the policy's
+ *	stall_ms: new packets are copied until it completes.
+ * @scanned: @now when @stalled was last computed.
+ * @rcu: frees an orphaned context (vh_zc_release()).
  * @slots: the slots; a free slot is found by scanning from @next.
  * @next: scan start.
  * @now: coarse clock, read by vh_zc_reap() under the queue's mutex at the
@@ -136,6 +145,11 @@ struct vh_zc {
 	spinlock_t lock;	/* protects @dev */
 	unsigned int nslots;
 	atomic_t inflight;
+	atomic_t outstanding;
+	bool orphan;
+	bool stalled;
+	u64 scanned;
+	struct rcu_head rcu;
 	unsigned int next;
 	u64 now;
 	struct vh_zslot slots[];
@@ -321,7 +335,7 @@ struct vh_dev {
 struct vh_totals {
 	atomic64_t tx_packets, tx_bytes, rx_packets, rx_bytes, dropped;
 	atomic64_t zcopy_sent, zcopy_failed, notify_sent, errors, log_pages;
-	atomic64_t tx_batched, tx_batch_sends;
+	atomic64_t tx_batched, tx_batch_sends, zcopy_orphaned;
 	atomic_t devices;
 };
 
@@ -382,7 +396,7 @@ struct socket *vh_get_socket(int fd, struct file **filep);
 
 /* zcopy.c */
 int vh_zc_start(struct vh_vq *vq);
-void vh_zc_stop(struct vh_vq *vq);
+void vh_zc_stop(struct vh_vq *vq, bool user);
 void vh_zc_reap(struct vh_vq *vq);
 bool vh_zc_choose(struct vh_vq *vq, size_t len);
 struct vh_zslot *vh_zc_get(struct vh_vq *vq, u16 head);
