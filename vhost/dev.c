@@ -503,8 +503,13 @@ static long vh_set_features(struct vh_dev *d, u64 features)
 	/* Only dirty logging may change while a backend runs. */
 	if (running && ((features ^ d->features) & ~(1ULL << VHOST_F_LOG_ALL)))
 		return -EBUSY;
-	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
-	    (!d->log_base || !vh_log_access_ok(d, d->log_base)))
+	/*
+	 * Logging may be acked before the log base is set (QEMU does so when
+	 * it starts the device during a migration); nothing is logged until
+	 * then (vh_logging()).
+	 */
+	if ((features & (1ULL << VHOST_F_LOG_ALL)) && d->log_base &&
+	    !vh_log_access_ok(d, d->log_base))
 		return -EFAULT;
 	hlen = vh_hdr_len(features);
 	for (i = 0; i < VH_NVQS; i++) {

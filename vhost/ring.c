@@ -28,13 +28,16 @@ static inline __virtio16 cpu_v16(u16 v)
  * @vq: queue, mutex held.
  * @a: the addresses.
  *
+ * The rings are user addresses of the owner and need not lie in the
+ * memory table (as with upstream vhost: a VMM may keep them elsewhere);
+ * every access to them is a user access that can only fail.
+ *
  * Return: 0, -EOPNOTSUPP for unknown flags, -EINVAL for misalignment or
  * when the ring size is not set, -EFAULT for rings outside the owner's
- * address space or outside the memory table.
+ * address space or a log range outside it.
  */
 int vh_ring_check_addr(struct vh_vq *vq, const struct vhost_vring_addr *a)
 {
-	struct vhost_iotlb *umem = vq->dev->umem;
 	u64 addr[3] = { a->desc_user_addr, a->avail_user_addr,
 			a->used_user_addr };
 	u64 size[3];
@@ -52,22 +55,8 @@ int vh_ring_check_addr(struct vh_vq *vq, const struct vhost_vring_addr *a)
 	size[1] = 6 + 2ULL * vq->num;
 	size[2] = 6 + 8ULL * vq->num;
 	for (i = 0; i < 3; i++) {
-		struct vhost_iotlb_map *m;
-		bool inside = !umem;
-
 		if (addr[i] != (unsigned long)addr[i] ||
 		    !access_ok(u64_to_user_ptr(addr[i]), size[i]))
-			return -EFAULT;
-		/* The ring must lie within one region of guest memory. */
-		for (m = umem ? vhost_iotlb_itree_first(umem, 0, U64_MAX) : NULL;
-		     m; m = vhost_iotlb_itree_next(m, 0, U64_MAX)) {
-			if (addr[i] >= m->addr &&
-			    addr[i] + size[i] - 1 <= m->addr + m->size - 1) {
-				inside = true;
-				break;
-			}
-		}
-		if (!inside)
 			return -EFAULT;
 	}
 	if ((a->flags & (1U << VHOST_VRING_F_LOG)) && vq->dev->log_base &&
