@@ -156,7 +156,9 @@ void vh_handle_tx(struct vh_vq *vq)
 				vh_vq_error(vq, -EFAULT);
 				break;
 			}
-			continue;
+			/* A drop counts towards the weight like a send. */
+			len = 0;
+			goto next;
 		}
 		iov_iter_advance(&msg.msg_iter, vq->vhost_hlen);
 		len -= vq->vhost_hlen;
@@ -415,6 +417,18 @@ static void vh_rx_drop(struct vh_vq *vq, int plen)
 	trace_vh_rx(vq->dev->id, plen, 0, -EMSGSIZE);
 }
 
+/*
+ * Count a packet (received or dropped) towards the handler's weight; true
+ * when the handler must stop and queue itself again.
+ */
+static bool vh_rx_weighed(struct vh_vq *vq, unsigned int *pkts, size_t bytes)
+{
+	if (++*pkts < vh_rx_weight && bytes < VH_WEIGHT_BYTES)
+		return false;
+	vh_queue_work(vq->dev, VH_WORK_RX);
+	return true;
+}
+
 /**
  * vh_handle_rx() - move packets from the backend into the RX ring
  * @vq: the RX queue; called by the worker.
@@ -473,6 +487,8 @@ void vh_handle_rx(struct vh_vq *vq)
 		}
 		if (count == -EMSGSIZE) {
 			vh_rx_drop(vq, plen);
+			if (vh_rx_weighed(vq, &pkts, bytes))
+				break;
 			continue;
 		}
 		if (count == -ENOSPC) {
@@ -511,6 +527,8 @@ void vh_handle_rx(struct vh_vq *vq)
 				drained = true;
 				break;
 			}
+			if (vh_rx_weighed(vq, &pkts, bytes))
+				break;
 			continue;
 		}
 		if (mrg && !vq->vhost_hlen) {
@@ -550,10 +568,8 @@ void vh_handle_rx(struct vh_vq *vq)
 		atomic64_inc(&vh_totals.rx_packets);
 		atomic64_add(plen, &vh_totals.rx_bytes);
 		bytes += plen;
-		if (++pkts >= vh_rx_weight || bytes >= VH_WEIGHT_BYTES) {
-			vh_queue_work(vq->dev, VH_WORK_RX);
+		if (vh_rx_weighed(vq, &pkts, bytes))
 			break;
-		}
 	}
 	if (drained)
 		vh_poll_start(&vq->sock_poll, vq->sock_file);
