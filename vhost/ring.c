@@ -230,7 +230,8 @@ void vh_ring_discard(struct vh_vq *vq, unsigned int n)
  * At most @vq->num elements go out in one flush: more would wrap over
  * entries of the same flush and, written in two pieces, past the end of
  * the used ring.  Producers keep @vq->nheads within that bound; a batch
- * that is larger anyway is dropped, not written.  What is published is
+ * that is larger anyway is dropped, not written.  Once the index is
+ * written the elements count as published even if logging them fails.  What is published is
  * added to @vq->unnotified for the next vh_notify().
  *
  * Return: 0, -EINVAL for an oversized batch, or -EFAULT.
@@ -245,7 +246,7 @@ int vh_used_flush(struct vh_vq *vq)
 	if (!n)
 		return 0;
 	vq->nheads = 0;
-	if (WARN_ON_ONCE(n > vq->num))
+	if (unlikely(n > vq->num))
 		return -EINVAL;
 	start = vq->last_used_idx & (vq->num - 1);
 	first = min(n, vq->num - start);
@@ -260,6 +261,10 @@ int vh_used_flush(struct vh_vq *vq)
 	smp_wmb();
 	if (put_user(cpu_v16(vq->last_used_idx + n), &vq->used->idx))
 		return -EFAULT;
+	/* Published: a failure to log below must not rewind the index. */
+	vq->last_used_idx += n;
+	vq->unnotified += n;
+	vq->stats.batches++;
 	if (vq->log_used) {
 		/* Make the writes visible before the log bits. */
 		smp_wmb();
@@ -274,9 +279,6 @@ int vh_used_flush(struct vh_vq *vq)
 		if (ret)
 			return ret;
 	}
-	vq->last_used_idx += n;
-	vq->unnotified += n;
-	vq->stats.batches++;
 	return 0;
 }
 

@@ -117,7 +117,9 @@ enum { VH_ZS_FREE = 0, VH_ZS_INFLIGHT = 1, VH_ZS_DONE = 2 };
 /**
  * struct vh_zc - zero-copy state of one TX queue
  * @ref: one reference per in-flight slot plus one for the queue; the last
- *	put frees the context (it may outlive the device when an skb stalls).
+ *	put frees the context after an RCU grace period (it may outlive the
+ *	device when an skb stalls); the context holds a module reference
+ *	until then.
  * @done: slots completed by the backend, not yet returned to the guest.
  * @dev: device to wake; NULL once the queue let go of the context.
  * @lock: protects @dev against the queue detaching.
@@ -125,13 +127,10 @@ enum { VH_ZS_FREE = 0, VH_ZS_INFLIGHT = 1, VH_ZS_DONE = 2 };
  * @inflight: slots in flight (handed to the backend, not yet reaped).
  * @outstanding: slots handed to the backend whose callback has not run:
  *	their skbs still reference guest pages.
- * @orphan: the queue let go of the context with @outstanding slots (its
- *	owner was killed): the context holds a module reference, dropped
- *	after an RCU grace period once the last callback ran.
  * @stalled: a slot has been outstanding longer than the policy's
  *	stall_ms: new packets are copied until it completes.
  * @scanned: @now when @stalled was last computed.
- * @rcu: frees an orphaned context (vh_zc_release()).
+ * @rcu: frees the context (vh_zc_release()).
  * @slots: the slots; a free slot is found by scanning from @next.
  * @next: scan start.
  * @now: coarse clock, read by vh_zc_reap() under the queue's mutex at the
@@ -146,7 +145,6 @@ struct vh_zc {
 	unsigned int nslots;
 	atomic_t inflight;
 	atomic_t outstanding;
-	bool orphan;
 	bool stalled;
 	u64 scanned;
 	struct rcu_head rcu;

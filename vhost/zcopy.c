@@ -24,12 +24,12 @@
  * waits for every callback, as upstream does; only a fatal signal or the
  * exit of the waiting task (the owner killed or gone) ends that wait
  * early, and then the buffers still
- * outstanding are never returned (the device is going away): the context,
- * reference counted by its slots in flight, lives on with a module
- * reference until the last callback, so a late callback finds valid memory
- * and module text, and rmmod is refused meanwhile instead of blocking.
- * Contexts are freed after an RCU grace period (callbacks run inside
- * rcu_read_lock()); module exit waits for those frees with rcu_barrier().
+ * outstanding are never returned (the device is going away).  A context,
+ * reference counted by its slots in flight, holds a module reference until
+ * it is freed, after an RCU grace period (callbacks run inside
+ * rcu_read_lock() up to their last put): a late callback finds valid
+ * memory and module text, rmmod is refused meanwhile instead of blocking,
+ * and module exit waits for the pending frees with rcu_barrier().
  * Guest memory (the used ring) is written at teardown only in the owner's
  * address space: not when another task closes the last reference, nor
  * when the owner's mm is already gone (process exit).
@@ -72,13 +72,11 @@ int vh_zpol_check(const struct vmaccel_vhost_zcopy *p)
 static void vh_zc_free_rcu(struct rcu_head *rcu)
 {
 	struct vh_zc *zc = container_of(rcu, struct vh_zc, rcu);
-	bool orphan = zc->orphan;
 
 	kvfree(zc);
 	atomic_dec(&vh_zc_live);
 	/* Last: module exit's rcu_barrier() waits for this function. */
-	if (orphan)
-		module_put(THIS_MODULE);
+	module_put(THIS_MODULE);
 }
 
 static void vh_zc_release(struct kref *ref)
@@ -97,10 +95,15 @@ static void vh_zc_callback(struct sk_buff *skb, struct ubuf_info *u,
 
 	if (!success)
 		WRITE_ONCE(s->ok, false);
-	/* Only the last clone of a segmented skb completes the packet. */
-	if (!refcount_dec_and_test(&u->refcnt))
-		return;
+	/*
+	 * Only the last clone of a segmented skb completes the packet.  The
+	 * read-side section covers the context's use up to its last put.
+	 */
 	rcu_read_lock();
+	if (!refcount_dec_and_test(&u->refcnt)) {
+		rcu_read_unlock();
+		return;
+	}
 	WRITE_ONCE(s->called, true);
 	llist_add(&s->node, &zc->done);
 	/* The slot is on the done list before vh_zc_stop() sees it done. */
@@ -133,6 +136,12 @@ int vh_zc_start(struct vh_vq *vq)
 	zc = kvzalloc(struct_size(zc, slots, n), GFP_KERNEL_ACCOUNT);
 	if (!zc)
 		return -ENOMEM;
+	/*
+	 * Every context pins the module until its RCU free: a callback may
+	 * still be between its last use of the context and its last put
+	 * when the queue lets go.
+	 */
+	__module_get(THIS_MODULE);
 	kref_init(&zc->ref);
 	init_llist_head(&zc->done);
 	spin_lock_init(&zc->lock);
@@ -251,6 +260,12 @@ bool vh_zc_choose(struct vh_vq *vq, size_t len)
 	const struct vmaccel_vhost_zcopy *p = &vq->dev->zpol;
 
 	if (!vq->zc || !(p->flags & VMACCEL_VHOST_ZCOPY_ENABLE))
+		return false;
+	/*
+	 * With an XDP program tun may consume the packet without an skb and
+	 * without calling the ubuf back: the slot would never complete.
+	 */
+	if (sock_flag(vq->sock->sk, SOCK_XDP))
 		return false;
 	if (len < p->min_len)
 		return false;
@@ -387,13 +402,10 @@ void vh_zc_stop(struct vh_vq *vq, bool user)
 	spin_lock_irq(&zc->lock);
 	zc->dev = NULL;
 	spin_unlock_irq(&zc->lock);
-	if (atomic_read(&zc->outstanding)) {
-		/* Late callbacks run module code: no unload until then. */
-		zc->orphan = true;
-		__module_get(THIS_MODULE);
+	/* Late callbacks keep the context, and so the module, alive. */
+	if (atomic_read(&zc->outstanding))
 		atomic64_add(atomic_read(&zc->outstanding),
 			     &vh_totals.zcopy_orphaned);
-	}
 	vq->zc = NULL;
 	mutex_unlock(&vq->mutex);
 	kref_put(&zc->ref, vh_zc_release);
@@ -402,8 +414,8 @@ void vh_zc_stop(struct vh_vq *vq, bool user)
 /**
  * vh_zc_exit() - wait until every zero-copy context is freed (module exit)
  *
- * No device is open and no orphan holds a module reference any more, so
- * what is left are contexts whose RCU free is pending.
+ * No device is open and every context dropped its module reference, the
+ * last thing its RCU free does: wait for those callbacks to return.
  */
 void vh_zc_exit(void)
 {
