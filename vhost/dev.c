@@ -297,10 +297,11 @@ err:
  * the hook on this socket afterwards (one that did would leave a wait-queue
  * entry on the socket's memory, freed by the fput() below).  Batched RX
  * packets go back to the backend's ring and the TX batch's page-fragment
- * cache is freed in the same section; zero-copy buffers are returned
- * (bounded wait), then the socket is dropped.
+ * cache is freed in the same section; then zero-copy buffers are waited
+ * for and returned (to the guest's ring only when @user: the caller runs
+ * in the owner's address space), then the socket is dropped.
  */
-static void vh_vq_stop_backend(struct vh_vq *vq)
+static void vh_vq_stop_backend(struct vh_vq *vq, bool user)
 {
 	struct file *f;
 
@@ -318,7 +319,7 @@ static void vh_vq_stop_backend(struct vh_vq *vq)
 	mutex_unlock(&vq->mutex);
 	if (!f)
 		return;
-	vh_zc_stop(vq);
+	vh_zc_stop(vq, user);
 	fput(f);
 }
 
@@ -353,17 +354,23 @@ static void vh_vq_reset(struct vh_vq *vq)
 	vq->signalled_valid = false;
 	vq->busyloop_timeout = 0;
 	vq->nheads = 0;
+	vq->unnotified = 0;
 	mutex_unlock(&vq->mutex);
 }
 
-/* Everything back to the state after open(); the caller holds d->mutex. */
+/*
+ * Everything back to the state after open(); the caller holds d->mutex.
+ * Guest memory is written only when the caller runs in the owner's mm
+ * (not in release() by another task, nor at the owner's exit).
+ */
 static void vh_dev_reset(struct vh_dev *d)
 {
+	bool user = d->mm && current->mm == d->mm;
 	unsigned int i;
 
 	lockdep_assert_held(&d->mutex);
 	for (i = 0; i < VH_NVQS; i++)
-		vh_vq_stop_backend(&d->vqs[i]);
+		vh_vq_stop_backend(&d->vqs[i], user);
 	for (i = 0; i < VH_NVQS; i++)
 		vh_vq_reset(&d->vqs[i]);
 	vh_flush(d);
@@ -496,8 +503,13 @@ static long vh_set_features(struct vh_dev *d, u64 features)
 	/* Only dirty logging may change while a backend runs. */
 	if (running && ((features ^ d->features) & ~(1ULL << VHOST_F_LOG_ALL)))
 		return -EBUSY;
-	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
-	    (!d->log_base || !vh_log_access_ok(d, d->log_base)))
+	/*
+	 * Logging may be acked before the log base is set (QEMU does so when
+	 * it starts the device during a migration); nothing is logged until
+	 * then (vh_logging()).
+	 */
+	if ((features & (1ULL << VHOST_F_LOG_ALL)) && d->log_base &&
+	    !vh_log_access_ok(d, d->log_base))
 		return -EFAULT;
 	hlen = vh_hdr_len(features);
 	for (i = 0; i < VH_NVQS; i++) {
@@ -601,17 +613,27 @@ static long vh_set_backend(struct vh_dev *d, struct vhost_vring_file __user *arg
 	}
 	mutex_unlock(&vq->mutex);
 
-	/* Detach the old backend (waits for zero-copy buffers, bounded). */
-	vh_vq_stop_backend(vq);
+	/* Detach the old backend (waits for zero-copy buffers). */
+	vh_vq_stop_backend(vq, true);
 	if (!sock)
 		return 0;
 
 	mutex_lock(&vq->mutex);
+	/*
+	 * The used index again: stopping the old backend may have published
+	 * entries (zero-copy buffers, the last batch) since the check above.
+	 */
+	if (get_user(used, &vq->used->idx)) {
+		mutex_unlock(&vq->mutex);
+		fput(file);
+		return -EFAULT;
+	}
 	vq->sock = sock;
 	vq->sock_file = file;
 	vq->last_used_idx = __virtio16_to_cpu(true, used);
 	vq->signalled_valid = false;
 	vq->nheads = 0;
+	vq->unnotified = 0;
 	if (s.index == VH_TX)
 		ret = vh_zc_start(vq);
 	if (ret) {

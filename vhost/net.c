@@ -80,13 +80,11 @@ static bool vh_tx_ready(struct vh_vq *vq)
 
 static void vh_tx_done(struct vh_vq *vq)
 {
-	unsigned int n = vq->nheads;
-
 	if (vh_used_flush(vq)) {
 		vh_vq_error(vq, -EFAULT);
 		return;
 	}
-	vh_notify(vq, n);
+	vh_notify(vq);
 }
 
 /**
@@ -158,7 +156,9 @@ void vh_handle_tx(struct vh_vq *vq)
 				vh_vq_error(vq, -EFAULT);
 				break;
 			}
-			continue;
+			/* A drop counts towards the weight like a send. */
+			len = 0;
+			goto next;
 		}
 		iov_iter_advance(&msg.msg_iter, vq->vhost_hlen);
 		len -= vq->vhost_hlen;
@@ -209,8 +209,14 @@ void vh_handle_tx(struct vh_vq *vq)
 			atomic64_inc(&vh_totals.tx_packets);
 			atomic64_add(len, &vh_totals.tx_bytes);
 		}
-		if (!zs) {
-			vq->stats.copies++;
+		/*
+		 * A zero-copy send that failed for good left no skb: the
+		 * buffer goes back now (vh_zc_sent() made sure the slot never
+		 * returns it).
+		 */
+		if (!zs || ret < 0) {
+			if (!zs)
+				vq->stats.copies++;
 			if (vh_used_push(vq, head, 0)) {
 				vh_vq_error(vq, -EFAULT);
 				break;
@@ -319,7 +325,9 @@ void vh_rx_stop(struct vh_vq *vq)
  * or as many as needed with mergeable buffers.  Returns the number of
  * chains taken (their heads and lengths in vq->heads from vq->nheads on,
  * not yet counted in vq->nheads), 0 when the ring ran out (nothing is
- * kept), or a negative error.
+ * kept), -ENOSPC when the used batch would exceed the ring (publish it and
+ * try again; a guest that re-offers heads still in flight gets there), or
+ * another negative error.
  */
 static int vh_rx_bufs(struct vh_vq *vq, size_t need, unsigned int *niov,
 		      bool mrg, u64 *avail_len)
@@ -334,6 +342,11 @@ static int vh_rx_bufs(struct vh_vq *vq, size_t need, unsigned int *niov,
 	while (got < need) {
 		if (count >= VH_IOV_MAX || count >= vq->num) {
 			ret = -ENOBUFS;
+			goto fail;
+		}
+		/* One flush writes at most num used elements. */
+		if (vq->nheads + count >= vq->num) {
+			ret = -ENOSPC;
 			goto fail;
 		}
 		/* Collect the segments of all chains in one vector. */
@@ -379,13 +392,11 @@ fail:
 /* Publish the batched used elements and notify; false on a ring fault. */
 static bool vh_rx_publish(struct vh_vq *vq)
 {
-	unsigned int n = vq->nheads;
-
 	if (vh_used_flush(vq)) {
 		vh_vq_error(vq, -EFAULT);
 		return false;
 	}
-	vh_notify(vq, n);
+	vh_notify(vq);
 	return true;
 }
 
@@ -404,6 +415,18 @@ static void vh_rx_drop(struct vh_vq *vq, int plen)
 	vq->stats.dropped++;
 	atomic64_inc(&vh_totals.dropped);
 	trace_vh_rx(vq->dev->id, plen, 0, -EMSGSIZE);
+}
+
+/*
+ * Count a packet (received or dropped) towards the handler's weight; true
+ * when the handler must stop and queue itself again.
+ */
+static bool vh_rx_weighed(struct vh_vq *vq, unsigned int *pkts, size_t bytes)
+{
+	if (++*pkts < vh_rx_weight && bytes < VH_WEIGHT_BYTES)
+		return false;
+	vh_queue_work(vq->dev, VH_WORK_RX);
+	return true;
 }
 
 /**
@@ -464,6 +487,13 @@ void vh_handle_rx(struct vh_vq *vq)
 		}
 		if (count == -EMSGSIZE) {
 			vh_rx_drop(vq, plen);
+			if (vh_rx_weighed(vq, &pkts, bytes))
+				break;
+			continue;
+		}
+		if (count == -ENOSPC) {
+			if (!vh_rx_publish(vq))
+				break;
 			continue;
 		}
 		if (count < 0) {
@@ -497,6 +527,8 @@ void vh_handle_rx(struct vh_vq *vq)
 				drained = true;
 				break;
 			}
+			if (vh_rx_weighed(vq, &pkts, bytes))
+				break;
 			continue;
 		}
 		if (mrg && !vq->vhost_hlen) {
@@ -536,10 +568,8 @@ void vh_handle_rx(struct vh_vq *vq)
 		atomic64_inc(&vh_totals.rx_packets);
 		atomic64_add(plen, &vh_totals.rx_bytes);
 		bytes += plen;
-		if (++pkts >= vh_rx_weight || bytes >= VH_WEIGHT_BYTES) {
-			vh_queue_work(vq->dev, VH_WORK_RX);
+		if (vh_rx_weighed(vq, &pkts, bytes))
 			break;
-		}
 	}
 	if (drained)
 		vh_poll_start(&vq->sock_poll, vq->sock_file);

@@ -28,13 +28,16 @@ static inline __virtio16 cpu_v16(u16 v)
  * @vq: queue, mutex held.
  * @a: the addresses.
  *
+ * The rings are user addresses of the owner and need not lie in the
+ * memory table (as with upstream vhost: a VMM may keep them elsewhere);
+ * every access to them is a user access that can only fail.
+ *
  * Return: 0, -EOPNOTSUPP for unknown flags, -EINVAL for misalignment or
  * when the ring size is not set, -EFAULT for rings outside the owner's
- * address space or outside the memory table.
+ * address space or a log range outside it.
  */
 int vh_ring_check_addr(struct vh_vq *vq, const struct vhost_vring_addr *a)
 {
-	struct vhost_iotlb *umem = vq->dev->umem;
 	u64 addr[3] = { a->desc_user_addr, a->avail_user_addr,
 			a->used_user_addr };
 	u64 size[3];
@@ -52,22 +55,8 @@ int vh_ring_check_addr(struct vh_vq *vq, const struct vhost_vring_addr *a)
 	size[1] = 6 + 2ULL * vq->num;
 	size[2] = 6 + 8ULL * vq->num;
 	for (i = 0; i < 3; i++) {
-		struct vhost_iotlb_map *m;
-		bool inside = !umem;
-
 		if (addr[i] != (unsigned long)addr[i] ||
 		    !access_ok(u64_to_user_ptr(addr[i]), size[i]))
-			return -EFAULT;
-		/* The ring must lie within one region of guest memory. */
-		for (m = umem ? vhost_iotlb_itree_first(umem, 0, U64_MAX) : NULL;
-		     m; m = vhost_iotlb_itree_next(m, 0, U64_MAX)) {
-			if (addr[i] >= m->addr &&
-			    addr[i] + size[i] - 1 <= m->addr + m->size - 1) {
-				inside = true;
-				break;
-			}
-		}
-		if (!inside)
 			return -EFAULT;
 	}
 	if ((a->flags & (1U << VHOST_VRING_F_LOG)) && vq->dev->log_base &&
@@ -238,7 +227,14 @@ void vh_ring_discard(struct vh_vq *vq, unsigned int n)
  * vh_used_flush() - write the batched used elements and publish them
  * @vq: queue, mutex held.
  *
- * Return: 0 or -EFAULT.
+ * At most @vq->num elements go out in one flush: more would wrap over
+ * entries of the same flush and, written in two pieces, past the end of
+ * the used ring.  Producers keep @vq->nheads within that bound; a batch
+ * that is larger anyway is dropped, not written.  Once the index is
+ * written the elements count as published even if logging them fails.  What is published is
+ * added to @vq->unnotified for the next vh_notify().
+ *
+ * Return: 0, -EINVAL for an oversized batch, or -EFAULT.
  */
 int vh_used_flush(struct vh_vq *vq)
 {
@@ -250,6 +246,8 @@ int vh_used_flush(struct vh_vq *vq)
 	if (!n)
 		return 0;
 	vq->nheads = 0;
+	if (unlikely(n > vq->num))
+		return -EINVAL;
 	start = vq->last_used_idx & (vq->num - 1);
 	first = min(n, vq->num - start);
 	u = vq->used->ring + start;
@@ -263,6 +261,10 @@ int vh_used_flush(struct vh_vq *vq)
 	smp_wmb();
 	if (put_user(cpu_v16(vq->last_used_idx + n), &vq->used->idx))
 		return -EFAULT;
+	/* Published: a failure to log below must not rewind the index. */
+	vq->last_used_idx += n;
+	vq->unnotified += n;
+	vq->stats.batches++;
 	if (vq->log_used) {
 		/* Make the writes visible before the log bits. */
 		smp_wmb();
@@ -277,8 +279,6 @@ int vh_used_flush(struct vh_vq *vq)
 		if (ret)
 			return ret;
 	}
-	vq->last_used_idx += n;
-	vq->stats.batches++;
 	return 0;
 }
 
@@ -288,7 +288,10 @@ int vh_used_flush(struct vh_vq *vq)
  * @head: chain head.
  * @len: bytes written into the chain.
  *
- * Return: 0 or -EFAULT.
+ * A flush made here is not notified: the caller's vh_notify() at the end
+ * of its pass covers it (vh_used_flush() counts it in @vq->unnotified).
+ *
+ * Return: 0, -EINVAL or -EFAULT (see vh_used_flush()).
  */
 int vh_used_push(struct vh_vq *vq, u16 head, u32 len)
 {
@@ -296,7 +299,7 @@ int vh_used_push(struct vh_vq *vq, u16 head, u32 len)
 	vq->heads[vq->nheads].id = (__force __virtio32)cpu_to_le32(head);
 	vq->heads[vq->nheads].len = (__force __virtio32)cpu_to_le32(len);
 	vq->nheads++;
-	if (vq->nheads == VH_IOV_MAX || vq->nheads == vq->num)
+	if (vq->nheads == VH_IOV_MAX || vq->nheads >= vq->num)
 		return vh_used_flush(vq);
 	return 0;
 }
@@ -348,21 +351,23 @@ static bool vh_need_notify(struct vh_vq *vq)
 }
 
 /**
- * vh_notify() - notify the guest of @n new used buffers, if it wants that
+ * vh_notify() - notify the guest of the used buffers published since the
+ *	last call, if it wants that
  * @vq: queue, mutex held, after vh_used_flush().
- * @n: buffers returned since the last call.
  *
  * Honours VRING_AVAIL_F_NO_INTERRUPT, the used event index and
  * NOTIFY_ON_EMPTY; what remains goes through the queue's vic coalescer
  * with the buffers still in flight as its CIF.
  */
-void vh_notify(struct vh_vq *vq, unsigned int n)
+void vh_notify(struct vh_vq *vq)
 {
+	unsigned int n = vq->unnotified;
 	int cif;
 
 	lockdep_assert_held(&vq->mutex);
 	if (!n)
 		return;
+	vq->unnotified = 0;
 	if (!vh_need_notify(vq)) {
 		vq->stats.notify_suppressed += n;
 		return;

@@ -204,6 +204,7 @@ VH_TOTAL(errors, atomic64_read(&vh_totals.errors));
 VH_TOTAL(tx_batched, atomic64_read(&vh_totals.tx_batched));
 VH_TOTAL(tx_batch_sends, atomic64_read(&vh_totals.tx_batch_sends));
 VH_TOTAL(log_pages, atomic64_read(&vh_totals.log_pages));
+VH_TOTAL(zcopy_orphaned, atomic64_read(&vh_totals.zcopy_orphaned));
 
 static struct attribute *vh_stats_attrs[] = {
 	&dev_attr_devices.attr,
@@ -219,6 +220,7 @@ static struct attribute *vh_stats_attrs[] = {
 	&dev_attr_tx_batched.attr,
 	&dev_attr_tx_batch_sends.attr,
 	&dev_attr_log_pages.attr,
+	&dev_attr_zcopy_orphaned.attr,
 	NULL,
 };
 

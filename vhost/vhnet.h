@@ -117,12 +117,20 @@ enum { VH_ZS_FREE = 0, VH_ZS_INFLIGHT = 1, VH_ZS_DONE = 2 };
 /**
  * struct vh_zc - zero-copy state of one TX queue
  * @ref: one reference per in-flight slot plus one for the queue; the last
- *	put frees the context (it may outlive the device when an skb stalls).
+ *	put frees the context after an RCU grace period (it may outlive the
+ *	device when an skb stalls); the context holds a module reference
+ *	until then.
  * @done: slots completed by the backend, not yet returned to the guest.
  * @dev: device to wake; NULL once the queue let go of the context.
  * @lock: protects @dev against the queue detaching.
  * @nslots: size of @slots.
- * @inflight: slots in flight.
+ * @inflight: slots in flight (handed to the backend, not yet reaped).
+ * @outstanding: slots handed to the backend whose callback has not run:
+ *	their skbs still reference guest pages.
+ * @stalled: a slot has been outstanding longer than the policy's
+ *	stall_ms: new packets are copied until it completes.
+ * @scanned: @now when @stalled was last computed.
+ * @rcu: frees the context (vh_zc_release()).
  * @slots: the slots; a free slot is found by scanning from @next.
  * @next: scan start.
  * @now: coarse clock, read by vh_zc_reap() under the queue's mutex at the
@@ -136,6 +144,10 @@ struct vh_zc {
 	spinlock_t lock;	/* protects @dev */
 	unsigned int nslots;
 	atomic_t inflight;
+	atomic_t outstanding;
+	bool stalled;
+	u64 scanned;
+	struct rcu_head rcu;
 	unsigned int next;
 	u64 now;
 	struct vh_zslot slots[];
@@ -215,7 +227,8 @@ struct vh_txb {
  * @logv: guest-physical segments written by the current RX packet.
  * @nlog: entries in @logv.
  * @heads: used elements waiting to be written.
- * @nheads: entries in @heads.
+ * @nheads: entries in @heads, at most @num (what one flush may write).
+ * @unnotified: used elements published since the last vh_notify().
  * @vic: interrupt coalescer of this queue's notifications.
  * @zc: zero-copy context (TX only), NULL when zero-copy is unused.
  * @zc_backoff: packets still to copy before trying zero-copy again.
@@ -266,6 +279,7 @@ struct vh_vq {
 	unsigned int nlog;
 	struct vring_used_elem *heads;
 	unsigned int nheads;
+	unsigned int unnotified;
 	struct vmaccel_vic *vic;
 	struct vh_zc *zc;
 	u32 zc_backoff;
@@ -319,7 +333,7 @@ struct vh_dev {
 struct vh_totals {
 	atomic64_t tx_packets, tx_bytes, rx_packets, rx_bytes, dropped;
 	atomic64_t zcopy_sent, zcopy_failed, notify_sent, errors, log_pages;
-	atomic64_t tx_batched, tx_batch_sends;
+	atomic64_t tx_batched, tx_batch_sends, zcopy_orphaned;
 	atomic_t devices;
 };
 
@@ -365,7 +379,7 @@ int vh_ring_get(struct vh_vq *vq, unsigned int *out, unsigned int *in,
 void vh_ring_discard(struct vh_vq *vq, unsigned int n);
 int vh_used_push(struct vh_vq *vq, u16 head, u32 len);
 int vh_used_flush(struct vh_vq *vq);
-void vh_notify(struct vh_vq *vq, unsigned int n);
+void vh_notify(struct vh_vq *vq);
 bool vh_enable_notify(struct vh_vq *vq);
 void vh_disable_notify(struct vh_vq *vq);
 bool vh_ring_empty(struct vh_vq *vq);
@@ -380,7 +394,7 @@ struct socket *vh_get_socket(int fd, struct file **filep);
 
 /* zcopy.c */
 int vh_zc_start(struct vh_vq *vq);
-void vh_zc_stop(struct vh_vq *vq);
+void vh_zc_stop(struct vh_vq *vq, bool user);
 void vh_zc_reap(struct vh_vq *vq);
 bool vh_zc_choose(struct vh_vq *vq, size_t len);
 struct vh_zslot *vh_zc_get(struct vh_vq *vq, u16 head);

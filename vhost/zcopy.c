@@ -17,18 +17,29 @@
  * more than fail_pct % of a window of completions failed, copy the next
  * backoff_pkts packets, then try again.
  *
- * Teardown (backend stop or change, reset, close) waits at most stall_ms
- * for completions, then returns the remaining descriptors to the guest and
- * lets go of the context.  The context (with its slots) is reference
- * counted by the slots in flight, so a late callback finds valid memory;
- * the pages stay pinned by their skb until it is freed, never longer.
- * Module exit waits until every context is gone.
+ * A buffer goes back to the guest only after the backend let go of its
+ * pages (the callback ran).  A slot outstanding longer than stall_ms makes
+ * the queue copy new packets until it completes, so a stuck skb pins no
+ * more guest memory.  Teardown (backend stop or change, reset, close)
+ * waits for every callback, as upstream does; only a fatal signal or the
+ * exit of the waiting task (the owner killed or gone) ends that wait
+ * early, and then the buffers still
+ * outstanding are never returned (the device is going away).  A context,
+ * reference counted by its slots in flight, holds a module reference until
+ * it is freed, after an RCU grace period (callbacks run inside
+ * rcu_read_lock() up to their last put): a late callback finds valid
+ * memory and module text, rmmod is refused meanwhile instead of blocking,
+ * and module exit waits for the pending frees with rcu_barrier().
+ * Guest memory (the used ring) is written at teardown only in the owner's
+ * address space: not when another task closes the last reference, nor
+ * when the owner's mm is already gone (process exit).
  */
 #include <linux/delay.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
 #include <linux/rcupdate.h>
 #include <linux/timekeeping.h>
 #include <linux/slab.h>
-#include <linux/wait_bit.h>
 #include <net/sock.h>
 
 #include "vhnet.h"
@@ -58,13 +69,21 @@ int vh_zpol_check(const struct vmaccel_vhost_zcopy *p)
 	return 0;
 }
 
+static void vh_zc_free_rcu(struct rcu_head *rcu)
+{
+	struct vh_zc *zc = container_of(rcu, struct vh_zc, rcu);
+
+	kvfree(zc);
+	atomic_dec(&vh_zc_live);
+	/* Last: module exit's rcu_barrier() waits for this function. */
+	module_put(THIS_MODULE);
+}
+
 static void vh_zc_release(struct kref *ref)
 {
 	struct vh_zc *zc = container_of(ref, struct vh_zc, ref);
 
-	kvfree(zc);
-	if (atomic_dec_and_test(&vh_zc_live))
-		wake_up_var(&vh_zc_live);
+	call_rcu(&zc->rcu, vh_zc_free_rcu);
 }
 
 static void vh_zc_callback(struct sk_buff *skb, struct ubuf_info *u,
@@ -76,12 +95,20 @@ static void vh_zc_callback(struct sk_buff *skb, struct ubuf_info *u,
 
 	if (!success)
 		WRITE_ONCE(s->ok, false);
-	/* Only the last clone of a segmented skb completes the packet. */
-	if (!refcount_dec_and_test(&u->refcnt))
-		return;
+	/*
+	 * Only the last clone of a segmented skb completes the packet.  The
+	 * read-side section covers the context's use up to its last put.
+	 */
 	rcu_read_lock();
+	if (!refcount_dec_and_test(&u->refcnt)) {
+		rcu_read_unlock();
+		return;
+	}
 	WRITE_ONCE(s->called, true);
 	llist_add(&s->node, &zc->done);
+	/* The slot is on the done list before vh_zc_stop() sees it done. */
+	smp_mb__before_atomic();
+	atomic_dec(&zc->outstanding);
 	spin_lock_irqsave(&zc->lock, flags);
 	if (zc->dev)
 		vh_queue_work(zc->dev, VH_WORK_TX);
@@ -109,6 +136,12 @@ int vh_zc_start(struct vh_vq *vq)
 	zc = kvzalloc(struct_size(zc, slots, n), GFP_KERNEL_ACCOUNT);
 	if (!zc)
 		return -ENOMEM;
+	/*
+	 * Every context pins the module until its RCU free: a callback may
+	 * still be between its last use of the context and its last put
+	 * when the queue lets go.
+	 */
+	__module_get(THIS_MODULE);
 	kref_init(&zc->ref);
 	init_llist_head(&zc->done);
 	spin_lock_init(&zc->lock);
@@ -152,6 +185,35 @@ static void vh_zc_account(struct vh_vq *vq, struct vh_zslot *s)
 	}
 }
 
+/*
+ * Is a slot outstanding for longer than stall_ms?  Checked at most twice
+ * per stall_ms (a scan of the slots), under the queue's mutex.
+ */
+static void vh_zc_check_stall(struct vh_vq *vq)
+{
+	u64 stall = (u64)vq->dev->zpol.stall_ms * NSEC_PER_MSEC;
+	struct vh_zc *zc = vq->zc;
+	unsigned int i;
+
+	if (!atomic_read(&zc->outstanding)) {
+		zc->stalled = false;
+		return;
+	}
+	if (zc->now - zc->scanned < stall / 2)
+		return;
+	zc->scanned = zc->now;
+	zc->stalled = false;
+	for (i = 0; i < zc->nslots; i++) {
+		struct vh_zslot *s = &zc->slots[i];
+
+		if (s->state == VH_ZS_INFLIGHT && !READ_ONCE(s->called) &&
+		    zc->now - s->sent > stall) {
+			zc->stalled = true;
+			break;
+		}
+	}
+}
+
 /**
  * vh_zc_reap() - return completed zero-copy buffers to the guest
  * @vq: TX queue, mutex held.
@@ -183,6 +245,7 @@ void vh_zc_reap(struct vh_vq *vq)
 		}
 		vh_zc_free_slot(vq, s);
 	}
+	vh_zc_check_stall(vq);
 }
 
 /**
@@ -198,6 +261,12 @@ bool vh_zc_choose(struct vh_vq *vq, size_t len)
 
 	if (!vq->zc || !(p->flags & VMACCEL_VHOST_ZCOPY_ENABLE))
 		return false;
+	/*
+	 * With an XDP program tun may consume the packet without an skb and
+	 * without calling the ubuf back: the slot would never complete.
+	 */
+	if (sock_flag(vq->sock->sk, SOCK_XDP))
+		return false;
 	if (len < p->min_len)
 		return false;
 	if (vq->zc_backoff) {
@@ -205,7 +274,8 @@ bool vh_zc_choose(struct vh_vq *vq, size_t len)
 		vq->stats.zcopy_fallback++;
 		return false;
 	}
-	if ((unsigned int)atomic_read(&vq->zc->inflight) >= p->max_pending) {
+	if ((unsigned int)atomic_read(&vq->zc->inflight) >= p->max_pending ||
+	    vq->zc->stalled) {
 		vq->stats.zcopy_fallback++;
 		return false;
 	}
@@ -243,6 +313,7 @@ struct vh_zslot *vh_zc_get(struct vh_vq *vq, u16 head)
 		refcount_set(&s->ubuf.refcnt, 1);
 		kref_get(&zc->ref);
 		atomic_inc(&zc->inflight);
+		atomic_inc(&zc->outstanding);
 		return s;
 	}
 	vq->stats.zcopy_fallback++;
@@ -268,6 +339,8 @@ void vh_zc_sent(struct vh_vq *vq, struct vh_zslot *s, int err)
 		if (READ_ONCE(s->called)) {
 			s->cancel = true;	/* reaped without a used entry */
 		} else {
+			/* Never handed to an skb: no callback will come. */
+			atomic_dec(&vq->zc->outstanding);
 			vh_zc_free_slot(vq, s);
 			kref_put(&vq->zc->ref, vh_zc_release);
 		}
@@ -281,59 +354,71 @@ void vh_zc_sent(struct vh_vq *vq, struct vh_zslot *s, int err)
 }
 
 /**
- * vh_zc_stop() - let go of zero-copy on a TX queue, in bounded time
+ * vh_zc_stop() - let go of zero-copy on a TX queue
  * @vq: TX queue, mutex not held, backend already cleared (so the TX
  *	handler no longer uses the context).
+ * @user: the caller runs in the owner's address space: completed buffers
+ *	are returned to the guest; otherwise guest memory is not touched.
  *
- * Waits up to the policy's stall_ms for the buffers in flight, returns the
- * descriptors of those still outstanding to the guest (their skbs keep the
- * pages until they are freed) and drops the queue's reference.
+ * Waits until the backend released every buffer in flight (a fatal
+ * signal or the task's exit ends the wait: those buffers are then never
+ * returned, and the context lives on as an orphan until their callbacks
+ * ran), returns the completed ones and drops the queue's reference.
  */
-void vh_zc_stop(struct vh_vq *vq)
+void vh_zc_stop(struct vh_vq *vq, bool user)
 {
-	unsigned int i, n = 0;
-	unsigned long end;
+	struct llist_node *list, *n;
+	struct vh_zslot *s;
 	struct vh_zc *zc;
 
 	mutex_lock(&vq->mutex);
 	zc = vq->zc;
-	end = jiffies + msecs_to_jiffies(vq->dev->zpol.stall_ms);
 	mutex_unlock(&vq->mutex);
 	if (!zc)
 		return;
-	while (atomic_read(&zc->inflight) && time_before(jiffies, end))
+	/*
+	 * Their skbs still reference guest pages: wait, like upstream, unless
+	 * this task is being killed or is exiting (the VMM's last close at
+	 * its exit: nobody will look at the ring again).
+	 */
+	while (atomic_read(&zc->outstanding) && !fatal_signal_pending(current) &&
+	       !(current->flags & PF_EXITING))
 		usleep_range(500, 1000);
 	mutex_lock(&vq->mutex);
-	vh_zc_reap(vq);
-	for (i = 0; i < zc->nslots; i++) {
-		struct vh_zslot *s = &zc->slots[i];
-
-		if (s->state != VH_ZS_INFLIGHT)
-			continue;
-		/* Stalled: the guest gets the buffer back now. */
-		if (!s->cancel && vh_used_push(vq, s->head, 0))
+	if (user) {
+		vh_zc_reap(vq);
+		if (vh_used_flush(vq))
 			vh_vq_error(vq, -EFAULT);
-		s->state = VH_ZS_FREE;
-		n++;
+		vh_notify(vq);
+	} else {
+		list = llist_del_all(&zc->done);
+		llist_for_each_safe(list, n, list) {
+			s = llist_entry(list, struct vh_zslot, node);
+			if (s->state == VH_ZS_INFLIGHT)
+				vh_zc_free_slot(vq, s);
+		}
+		vq->nheads = 0;
 	}
-	n += vq->nheads;
-	if (vh_used_flush(vq))
-		vh_vq_error(vq, -EFAULT);
-	vh_notify(vq, n);
 	spin_lock_irq(&zc->lock);
 	zc->dev = NULL;
 	spin_unlock_irq(&zc->lock);
+	/* Late callbacks keep the context, and so the module, alive. */
+	if (atomic_read(&zc->outstanding))
+		atomic64_add(atomic_read(&zc->outstanding),
+			     &vh_totals.zcopy_orphaned);
 	vq->zc = NULL;
 	mutex_unlock(&vq->mutex);
 	kref_put(&zc->ref, vh_zc_release);
 }
 
 /**
- * vh_zc_exit() - wait until no zero-copy context is left (module exit)
+ * vh_zc_exit() - wait until every zero-copy context is freed (module exit)
+ *
+ * No device is open and every context dropped its module reference, the
+ * last thing its RCU free does: wait for those callbacks to return.
  */
 void vh_zc_exit(void)
 {
-	wait_var_event(&vh_zc_live, !atomic_read(&vh_zc_live));
-	/* Callbacks that dropped the last reference have left their code. */
-	synchronize_rcu();
+	rcu_barrier();
+	WARN_ON_ONCE(atomic_read(&vh_zc_live));
 }

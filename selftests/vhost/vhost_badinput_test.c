@@ -5,7 +5,7 @@
  * VMM errors get a clear errno: calls before VHOST_SET_OWNER or from a
  * process that is not the owner (-EPERM), bad memory tables (overlapping,
  * too many, empty or wrapping regions, kernel addresses), bad queue
- * indices, ring sizes, ring addresses (misaligned, outside the table),
+ * indices, ring sizes, ring addresses (misaligned, in kernel space),
  * bad eventfds and backends, features after start, unknown ioctls.
  * Guest errors (a descriptor loop, an index out of range, a buffer outside
  * guest memory, a bad indirect table, a writable buffer on TX, a readable
@@ -147,7 +147,6 @@ TEST_F(vm, queue_ioctls)
 	struct vhost_vring_addr a;
 	struct vhost_vring_file f = { .index = 0 };
 	int fd = self->vm.dev, memfd;
-	__u64 v;
 
 	EXPECT_ERRNO(ENOBUFS, ioctl(fd, VHOST_SET_VRING_NUM, &st));
 	EXPECT_ERRNO(ENOBUFS, ioctl(fd, VHOST_GET_VRING_BASE, &st));
@@ -175,10 +174,7 @@ TEST_F(vm, queue_ioctls)
 	a.flags = 0x80;
 	EXPECT_ERRNO(EOPNOTSUPP, ioctl(fd, VHOST_SET_VRING_ADDR, &a));
 	a.flags = 0;
-	a.used_user_addr = (uintptr_t)&v & ~7ull;	/* not guest memory */
-	if (vh_is_ours())
-		EXPECT_ERRNO(EFAULT, ioctl(fd, VHOST_SET_VRING_ADDR, &a));
-	a.used_user_addr = 0xffff888000000000ull;
+	a.used_user_addr = 0xffff888000000000ull;	/* kernel address */
 	EXPECT_ERRNO(EFAULT, ioctl(fd, VHOST_SET_VRING_ADDR, &a));
 
 	memfd = memfd_create("x", 0);
@@ -217,8 +213,9 @@ TEST_F(vm, features)
 	/* Running: only dirty logging may change. */
 	f = VH_BASE_FEATURES | (1ull << VIRTIO_RING_F_EVENT_IDX);
 	EXPECT_ERRNO(EBUSY, ioctl(fd, VHOST_SET_FEATURES, &f));
-	f = VH_BASE_FEATURES | (1ull << VHOST_F_LOG_ALL);	/* no log base */
-	EXPECT_ERRNO(EFAULT, ioctl(fd, VHOST_SET_FEATURES, &f));
+	/* No log base yet: accepted, as upstream (vhost_compat_test.c). */
+	f = VH_BASE_FEATURES | (1ull << VHOST_F_LOG_ALL);
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_FEATURES, &f));
 	f = 1;
 	EXPECT_ERRNO(EOPNOTSUPP, ioctl(fd, VHOST_SET_BACKEND_FEATURES, &f));
 	f = VH_BASE_FEATURES;

@@ -8,8 +8,13 @@
  * holds every packet for a while, and MAC ...:02 to d2, which frees it at
  * once.  Nothing on that path copies the guest pages, so zero-copy
  * completions succeed, and a packet to d2 sent after one to d1 completes
- * first: its buffer must come back to the guest first.  Detaching the
- * backend while a packet is held returns its buffer within zcopy_stall_ms.
+ * first: its buffer must come back to the guest first.  A held packet's
+ * buffer comes back only after netem released its skb, also when the
+ * backend is detached meanwhile (the detach waits); a packet held longer
+ * than stall_ms makes the queue copy new packets; a VMM killed while a
+ * packet is held (with dirty logging on) exits at once without the device
+ * touching its vanished address space, and the module stays pinned
+ * (refcnt) until the skb is gone.
  * Local delivery (a packet socket on the tap) makes the stack copy the
  * pages: those completions fail and the queue falls back to copying.
  *
@@ -18,7 +23,12 @@
  */
 #include "vhost_util.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #define WAIT_MS 5000
+#define VH_REFCNT "/sys/module/vmaccel_vhost_net/refcnt"
+#define VH_ORPHANED VH_SYSFS "stats/zcopy_orphaned"
 
 FIXTURE(zc) {
 	struct vh_vm vm;
@@ -70,10 +80,11 @@ FIXTURE_SETUP(zc)
 
 FIXTURE_TEARDOWN(zc)
 {
-	vh_vm_close(&self->vm);
+	/* Links first: a packet netem holds is freed, so close need not wait. */
 	if (self->topo)
 		vh_sh("ip link del %s; ip link del %s; ip link del %s", self->d1,
 		      self->d2, self->br);
+	vh_vm_close(&self->vm);
 }
 
 /* A 1000-byte frame to MAC 02:00:00:00:00:<to>; returns its head. */
@@ -125,36 +136,197 @@ TEST_F(zc, out_of_order_completion)
 	ASSERT_GE(st.worst_completion_ns, 1000000000ull);
 }
 
-TEST_F(zc, stalled_buffer_returned_on_stop)
+TEST_F(zc, held_buffer_returned_only_after_release)
 {
 	struct vhost_vring_state s = { .index = 1 };
 	struct vh_q *q = &self->vm.q[1];
+	__u64 t0;
 	__u16 slow;
 
 	if (!self->ready)
 		SKIP(return, "no bridge, dummy or netem");
 
-	/*
-	 * netem now holds packets for a minute: an unbounded wait would run
-	 * into the harness's 30 s timeout.
-	 */
-	ASSERT_EQ(0, vh_sh("tc qdisc change dev %s root netem delay 60s limit 1000",
-			   self->d1));
 	slow = send_to(&self->vm, 1, true);
 	vh_sleep_ms(100);
 	ASSERT_EQ(0, vh_used_idx(q));
-	/* Detach with the packet still in netem: bounded by stall_ms. */
+	/*
+	 * Detach while netem holds the skb (1.5 s): the guest must not get
+	 * the buffer back while the skb still references its pages, so the
+	 * detach waits for netem.
+	 */
+	t0 = vh_now_ms();
 	ASSERT_EQ(0, vh_set_backend(&self->vm, 1, -1));
+	TH_LOG("detach took %llu ms", (unsigned long long)(vh_now_ms() - t0));
+	ASSERT_GE(vh_now_ms() - t0, 1000ull);
 	ASSERT_EQ(1, vh_used_idx(q));
 	ASSERT_EQ(slow, q->used->ring[0].id);
 	ASSERT_EQ(0, ioctl(self->vm.dev, VHOST_GET_VRING_BASE, &s));
 	ASSERT_EQ(1u, s.num);
-	/*
-	 * Close while the skb is still held; the teardown deletes the dummy,
-	 * which frees it: the late completion finds the orphaned context.
-	 */
-	close(self->vm.dev);
-	self->vm.dev = -1;
+}
+
+TEST_F(zc, stalled_buffer_makes_queue_copy)
+{
+	struct vmaccel_vhost_vq_stats st;
+	struct vh_q *q = &self->vm.q[1];
+	__u16 slow;
+	unsigned int i;
+
+	if (!self->ready)
+		SKIP(return, "no bridge, dummy or netem");
+
+	/* Held for a minute: far beyond stall_ms (300). */
+	ASSERT_EQ(0, vh_sh("tc qdisc change dev %s root netem delay 60s limit 1000",
+			   self->d1));
+	slow = send_to(&self->vm, 1, true);
+	vh_sleep_ms(700);
+	for (i = 0; i < 8; i++)
+		send_to(&self->vm, 2, true);
+	ASSERT_TRUE(vh_wait_used(q, 8, WAIT_MS));
+	vh_sleep_ms(100);
+	ASSERT_EQ(8, vh_used_idx(q));
+	for (i = 0; i < 8; i++)
+		ASSERT_NE(slow, q->used->ring[i].id);
+	ASSERT_EQ(0, vh_stats(&self->vm, 1, &st));
+	TH_LOG("zero-copy sent %llu, fell back %llu, copies %llu, pending %u",
+	       (unsigned long long)st.zcopy_sent,
+	       (unsigned long long)st.zcopy_fallback,
+	       (unsigned long long)st.copies, st.pending);
+	/* The stalled slot stays in flight; the packets after it were copied. */
+	ASSERT_EQ(1u, st.pending);
+	ASSERT_EQ(1u, st.zcopy_sent);
+	ASSERT_LE(7u, st.zcopy_fallback);
+	/* The teardown deletes the links first: netem frees the skb. */
+}
+
+/*
+ * A child VMM: its own device and tap on the bridge, dirty logging on (as
+ * during a migration: used-ring writes are logged), one packet held.
+ */
+static void held_packet_child(const char *br, int ready_fd)
+{
+	struct vmaccel_vhost_zcopy z = {
+		.flags = VMACCEL_VHOST_ZCOPY_ENABLE, .min_len = 0,
+		.max_pending = 256, .fail_pct = 50, .backoff_pkts = 16,
+		.stall_ms = 300,
+	};
+	__u64 features = VH_BASE_FEATURES | (1ull << VHOST_F_LOG_ALL);
+	static __u8 log[(VH_GPA_BASE + VH_RAM_SIZE) / 4096 / 8 + 8];
+	struct vhost_vring_addr a = { .index = 1 };
+	__u64 base = (uintptr_t)log;
+	struct vmaccel_vhost_vq_stats st;
+	struct vh_vm vm;
+	unsigned int i;
+
+	if (vh_vm_init(&vm, VH_BASE_FEATURES) ||
+	    ioctl(vm.dev, VMACCEL_VHOST_SET_ZCOPY, &z) || vh_tap_create(&vm))
+		_exit(1);
+	a.desc_user_addr = (uintptr_t)vm.q[1].desc;
+	a.avail_user_addr = (uintptr_t)vm.q[1].avail;
+	a.used_user_addr = (uintptr_t)vm.q[1].used;
+	a.log_guest_addr = vm.q[1].used_gpa;
+	a.flags = 1u << VHOST_VRING_F_LOG;
+	if (ioctl(vm.dev, VHOST_SET_LOG_BASE, &base) ||
+	    ioctl(vm.dev, VHOST_SET_FEATURES, &features) ||
+	    ioctl(vm.dev, VHOST_SET_VRING_ADDR, &a))
+		_exit(4);
+	close(vm.pkt);	/* it would copy the pages */
+	if (vh_sh("ip link set %s master %s", vm.ifname, br) ||
+	    vh_set_backend(&vm, 1, vm.tap))
+		_exit(2);
+	send_to(&vm, 1, true);
+	for (i = 0; i < 200; i++) {
+		if (!vh_stats(&vm, 1, &st) && st.pending == 1)
+			break;
+		vh_sleep_ms(10);
+	}
+	if (write(ready_fd, "x", 1) != 1)
+		_exit(3);
+	for (;;)
+		pause();
+}
+
+TEST_F(zc, owner_killed_with_held_packet)
+{
+	long long ref0, orph0, ref;
+	struct pollfd p;
+	int fds[2], status;
+	__u64 t0;
+	pid_t pid;
+	char c;
+
+	if (!self->ready)
+		SKIP(return, "no bridge, dummy or netem");
+
+	ASSERT_EQ(0, vh_sh("tc qdisc change dev %s root netem delay 60s limit 1000",
+			   self->d1));
+	ref0 = vh_read_ll(VH_REFCNT);
+	orph0 = vh_read_ll(VH_ORPHANED);
+	ASSERT_LE(0, ref0);
+	ASSERT_EQ(0, pipe(fds));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		held_packet_child(self->br, fds[1]);
+	p.fd = fds[0];
+	p.events = POLLIN;
+	ASSERT_EQ(1, poll(&p, 1, 20000));
+	ASSERT_EQ(1, read(fds[0], &c, 1));
+	/* Killed with the packet in netem: the exit must not wait a minute. */
+	t0 = vh_now_ms();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	TH_LOG("killed VMM gone after %llu ms", (unsigned long long)(vh_now_ms() - t0));
+	ASSERT_LT(vh_now_ms() - t0, 5000ull);
+	ASSERT_TRUE(WIFSIGNALED(status));
+	/* Its buffer is orphaned; the skb pins the module (rmmod refused). */
+	ASSERT_LE(0, orph0);
+	ASSERT_EQ(orph0 + 1, vh_read_ll(VH_ORPHANED));
+	ASSERT_EQ(ref0 + 1, vh_read_ll(VH_REFCNT));
+	/* netem gone: the skb is freed, the late callback lets go. */
+	ASSERT_EQ(0, vh_sh("tc qdisc del dev %s root", self->d1));
+	for (t0 = vh_now_ms(); vh_now_ms() - t0 < WAIT_MS; vh_sleep_ms(10)) {
+		ref = vh_read_ll(VH_REFCNT);
+		if (ref == ref0)
+			break;
+	}
+	ASSERT_EQ(ref0, vh_read_ll(VH_REFCNT));
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/*
+ * A backend switch without fd -1 while a zero-copy packet is held: the
+ * stop of the old backend publishes that buffer, and the new backend must
+ * go on from the used index after it, not from the one read before the
+ * stop (which would rewind used->idx: the next completion overwrites
+ * entry 0 and the guest never sees a second one).
+ */
+TEST_F(zc, backend_switch_keeps_used_idx)
+{
+	struct vh_q *q = &self->vm.q[1];
+	struct vh_vm other;
+	__u16 slow, next;
+
+	if (!self->ready)
+		SKIP(return, "no bridge, dummy or netem");
+
+	memset(&other, 0, sizeof(other));
+	ASSERT_EQ(0, vh_tap_create(&other));
+	slow = send_to(&self->vm, 1, true);
+	vh_sleep_ms(100);
+	ASSERT_EQ(0, vh_used_idx(q));
+	ASSERT_EQ(0, vh_set_backend(&self->vm, 1, other.tap));
+	/* The held buffer came back while the old backend stopped. */
+	ASSERT_TRUE(vh_wait_used(q, 1, WAIT_MS));
+	ASSERT_EQ(slow, q->used->ring[0].id);
+	next = send_to(&self->vm, 2, true);
+	ASSERT_TRUE(vh_wait_used(q, 2, WAIT_MS)) {
+		TH_LOG("used index %u after the switch: rewound", vh_used_idx(q));
+	}
+	ASSERT_EQ(next, q->used->ring[1].id);
+	ASSERT_EQ(0, vh_set_backend(&self->vm, 1, -1));
+	close(other.pkt);
+	close(other.tap);
 }
 
 TEST_F(zc, local_delivery_fails_then_backs_off)

@@ -107,8 +107,10 @@ struct vmaccel_vhost_vic {
  *	1..100.
  * @backoff_pkts: packets copied after the queue fell back before it tries
  *	zero-copy again, 1..1000000.
- * @stall_ms: a zero-copy buffer outstanding this long is returned to the
- *	guest when the backend stops, 1..60000.
+ * @stall_ms: a zero-copy buffer outstanding this long makes the queue
+ *	copy new packets until it completes, 1..60000.  (Buffers go back to
+ *	the guest only after the network stack released their pages; a
+ *	backend stop waits for that.)
  * @reserved: must be 0.
  */
 struct vmaccel_vhost_zcopy {
