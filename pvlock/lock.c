@@ -97,6 +97,25 @@ const char *const pvlock_stat_names[PVLOCK_NR_STATS] = {
 
 #define pvlock_count(s)		this_cpu_inc(pvlock_stats.stat[s])
 
+DEFINE_STATIC_KEY_FALSE(pvlock_release_wait_key);
+DEFINE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
+
+/* The torture's window after the releasing store; a no-op otherwise. */
+static __always_inline void pvlock_release_hold(void)
+{
+	struct pvlock_release_wait *w;
+	u64 end;
+
+	if (!static_branch_unlikely(&pvlock_release_wait_key))
+		return;
+	w = this_cpu_ptr(&pvlock_release_wait);
+	if (!w->until)
+		return;
+	end = local_clock() + PVLOCK_RELEASE_WAIT_MAX_NS;
+	while (READ_ONCE(*w->until) < w->value && local_clock() < end)
+		cpu_relax();
+}
+
 /**
  * __vmaccel_pvlock_init() - initialize a lock, unlocked
  * @lock: the lock.
@@ -427,6 +446,7 @@ unsigned int pvlock_unlock_kick(struct vmaccel_pvlock *lock)
 	spin_release(&lock->dep_map, _RET_IP_);
 	/* The critical section before the next owner sees its turn. */
 	smp_store_release(&lock->tickets.head, next);
+	pvlock_release_hold();
 	/* Head store before nr_blocked and halted loads; see the slow path. */
 	smp_mb();
 	if (atomic_read(&lock->nr_blocked)) {
