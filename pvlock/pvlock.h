@@ -17,6 +17,10 @@
 #include <linux/vmaccel_pvlock.h>
 #include <vmaccel/pvlock.h>
 
+/* Tickets go in steps of 2: bit 0 of head is the slow flag. */
+#define PVLOCK_TICKET_INC	2
+#define PVLOCK_SLOW		1
+
 /* Per-CPU waiting slots: task, softirq, hardirq, and one spare. */
 #define PVLOCK_MAX_NEST		4
 /* Histogram of time blocked: bucket i counts waits of [2^(i-1), 2^i) ns. */

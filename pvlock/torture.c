@@ -273,7 +273,7 @@ static void pvlock_kind_api_lock(struct pvlock_run *run,
 			vmaccel_pvlock_lock(&run->pv);
 	}
 	/* The ticket being served is ours now. */
-	t->ticket = READ_ONCE(run->pv.tickets.head);
+	t->ticket = READ_ONCE(run->pv.tickets.head) & ~PVLOCK_SLOW;
 }
 
 static void pvlock_kind_api_unlock(struct pvlock_run *run,
@@ -374,7 +374,7 @@ static void pvlock_cs(struct pvlock_run *run, struct pvlock_tthread *t,
 	if (fifo) {
 		if (t->ticket != run->next_ticket)
 			t->fifo++;
-		run->next_ticket = t->ticket + 1;
+		run->next_ticket = t->ticket + PVLOCK_TICKET_INC;
 	}
 	if (run->p.cs_ns)
 		ndelay(run->p.cs_ns);
