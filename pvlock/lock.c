@@ -21,6 +21,7 @@
 #include <linux/cpumask.h>
 #include <linux/export.h>
 #include <linux/hardirq.h>
+#include <linux/instrumented.h>
 #include <linux/irqflags.h>
 #include <linux/lockdep.h>
 #include <linux/percpu.h>
@@ -297,7 +298,7 @@ static void pvlock_account_blocked(u64 ns)
 
 /*
  * The slow path: ticket @me is not served yet.  Spin, then block until the
- * unlocker of ticket @me - 1 kicks us.  Interrupts stay in the caller's
+ * unlocker of ticket @me - 2 kicks us.  Interrupts stay in the caller's
  * state except around the check-then-halt, which runs with interrupts off
  * so that a kick arriving after the check is held pending until the halt
  * (sti;hlt for the ipi backend, PV unhalt for kvm).
@@ -394,7 +395,6 @@ static noinline void pvlock_slowpath(struct vmaccel_pvlock *lock, u16 me,
 			acq->lost = !pvlock_wait_kick(w, me);
 	}
 	pvlock_unregister(lock, w);
-	pvlock_clear_slow(lock, me);
 }
 
 /**
@@ -424,6 +424,8 @@ u16 pvlock_lock_acq(struct vmaccel_pvlock *lock, struct pvlock_acq *acq)
 			pvlock_clear_slow(lock, me);
 	} else {
 		pvlock_slowpath(lock, me, acq);
+		/* However we got in, a flag nobody needs any more goes. */
+		pvlock_clear_slow(lock, me);
 	}
 	__acquire(lock);
 	return me;
@@ -476,6 +478,8 @@ unsigned int pvlock_unlock_kick(struct vmaccel_pvlock *lock)
 	 * before the next owner sees its turn, and the release before the
 	 * reads of the slots below; see the slow path).
 	 */
+	instrument_atomic_read_write(&lock->tickets.head,
+				     sizeof(lock->tickets.head));
 	head = xadd(&lock->tickets.head, PVLOCK_TICKET_INC);
 	pvlock_release_hold();
 	if (unlikely(head & PVLOCK_SLOW))

@@ -19,7 +19,7 @@
 
 /* Tickets go in steps of 2: bit 0 of head is the slow flag. */
 #define PVLOCK_TICKET_INC	2
-#define PVLOCK_SLOW		1
+#define PVLOCK_SLOW		VMACCEL_PVLOCK_SLOW
 
 /* Per-CPU waiting slots: task, softirq, hardirq, and one spare. */
 #define PVLOCK_MAX_NEST		4

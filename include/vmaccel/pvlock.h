@@ -20,6 +20,9 @@
 #include <linux/typecheck.h>
 #include <linux/types.h>
 
+/* Bit 0 of &vmaccel_pvlock.tickets.head: a waiter may be blocked. */
+#define VMACCEL_PVLOCK_SLOW	1
+
 /**
  * struct vmaccel_pvlock - a paravirtual ticket spinlock
  * @val: @tickets as one word, for the atomic ticket grab (tail += 2).
@@ -163,13 +166,14 @@ static inline int __vmaccel_pvlock_trylock_irqsave(struct vmaccel_pvlock *lock,
  *
  * A snapshot, for assertions and statistics; it can be stale at once.
  *
- * Return: true when a ticket is out (head != tail).
+ * Return: true when a ticket is out (head, without its slow flag, differs
+ * from tail).
  */
 static inline bool vmaccel_pvlock_is_locked(struct vmaccel_pvlock *lock)
 {
 	u32 v = (u32)atomic_read(&lock->val);
 
-	return (u16)v != (u16)(v >> 16);
+	return ((u16)v & ~VMACCEL_PVLOCK_SLOW) != (u16)(v >> 16);
 }
 
 #endif /* _VMACCEL_PVLOCK_H */

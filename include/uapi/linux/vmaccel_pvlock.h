@@ -100,8 +100,8 @@ enum vmaccel_pvlock_backend {
  * round publishes a new object and frees the old one right after its
  * unlock, while the other threads' unlocks of it are held after their
  * releasing store until it is freed (at most 2 ms): an unlock that touches
- * the lock after releasing it reads freed memory there (KASAN reports it).  @fifo_violations stays 0
- * (tickets restart with each object).
+ * the lock after releasing it reads freed memory there (KASAN reports it).
+ * @fifo_violations stays 0 (tickets restart with each object).
  */
 struct vmaccel_pvlock_run {
 	__u32 flags;
