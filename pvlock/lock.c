@@ -6,10 +6,13 @@
  * head equals it.  Otherwise the waiter spins while the queue moves, and
  * once head stood still for spin_threshold spins it blocks: it registers in
  * a per-CPU slot ("waiting for lock L, ticket T"), re-checks head, and halts
- * with the backend.  The unlocker bumps head and, when the lock has
- * registered waiters, scans the slots for the one waiting for the new head
- * and kicks that CPU alone.  Documentation/pvlock/design.rst
- * shows why no wake-up is lost.
+ * with the backend, after setting the lock's slow flag (bit 0 of head).
+ * The unlocker adds 2 to head in one atomic operation that returns the flag
+ * too (x86 xadd, as the 2015 paravirt ticket locks did): after it, the lock
+ * may already be freed by its next owner, so the unlocker never reads it
+ * again; when the flag was set it scans the slots for the waiter of the new
+ * head, comparing the lock's address as a value, and kicks that CPU alone.
+ * Documentation/pvlock/design.rst shows why no wake-up is lost.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,6 +21,7 @@
 #include <linux/cpumask.h>
 #include <linux/export.h>
 #include <linux/hardirq.h>
+#include <linux/instrumented.h>
 #include <linux/irqflags.h>
 #include <linux/lockdep.h>
 #include <linux/percpu.h>
@@ -33,8 +37,8 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-/* Adding this to &vmaccel_pvlock.val takes the next ticket (tail += 1). */
-#define PVLOCK_TAIL_INC		BIT(16)
+/* Adding this to &vmaccel_pvlock.val takes the next ticket (tail += 2). */
+#define PVLOCK_TAIL_INC		(PVLOCK_TICKET_INC << 16)
 /* Set in &pvlock_waiter.kick by the unlocker that kicked the waiter. */
 #define PVLOCK_KICKED		BIT(16)
 
@@ -97,6 +101,25 @@ const char *const pvlock_stat_names[PVLOCK_NR_STATS] = {
 
 #define pvlock_count(s)		this_cpu_inc(pvlock_stats.stat[s])
 
+DEFINE_STATIC_KEY_FALSE(pvlock_release_wait_key);
+DEFINE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
+
+/* The torture's window after the releasing store; a no-op otherwise. */
+static __always_inline void pvlock_release_hold(void)
+{
+	struct pvlock_release_wait *w;
+	u64 end;
+
+	if (!static_branch_unlikely(&pvlock_release_wait_key))
+		return;
+	w = this_cpu_ptr(&pvlock_release_wait);
+	if (!w->until)
+		return;
+	end = local_clock() + PVLOCK_RELEASE_WAIT_MAX_NS;
+	while (READ_ONCE(*w->until) < w->value && local_clock() < end)
+		cpu_relax();
+}
+
 /**
  * __vmaccel_pvlock_init() - initialize a lock, unlocked
  * @lock: the lock.
@@ -109,7 +132,6 @@ void __vmaccel_pvlock_init(struct vmaccel_pvlock *lock, const char *name,
 			   struct lock_class_key *key)
 {
 	atomic_set(&lock->val, 0);
-	atomic_set(&lock->nr_blocked, 0);
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	lockdep_init_map_wait(&lock->dep_map, name, key, 0, LD_WAIT_SPIN);
 #endif
@@ -119,7 +141,22 @@ EXPORT_SYMBOL_GPL(__vmaccel_pvlock_init);
 static __always_inline u16 pvlock_head(struct vmaccel_pvlock *lock)
 {
 	/* Pairs with the release in the unlock: the critical section before. */
-	return smp_load_acquire(&lock->tickets.head);
+	return smp_load_acquire(&lock->tickets.head) & ~PVLOCK_SLOW;
+}
+
+/*
+ * We own the lock with ticket @me: clear a slow flag that no waiter needs
+ * any more (nobody holds a ticket after ours).  A stale flag only costs
+ * an unlock a scan; a failed cmpxchg (someone took a ticket) leaves it.
+ */
+static void pvlock_clear_slow(struct vmaccel_pvlock *lock, u16 me)
+{
+	u32 old = (u32)atomic_read(&lock->val);
+
+	if ((old & PVLOCK_SLOW) &&
+	    (u16)(old >> 16) == (u16)(me + PVLOCK_TICKET_INC))
+		atomic_cmpxchg_relaxed(&lock->val, (int)old,
+				       (int)(old & ~PVLOCK_SLOW));
 }
 
 /*
@@ -177,12 +214,12 @@ static struct pvlock_waiter *pvlock_register(struct vmaccel_pvlock *lock,
 	smp_wmb();
 	WRITE_ONCE(w->lock, lock);
 	/*
-	 * The slot before nr_blocked, which gates the kickers' scans; the
-	 * barrier before each halt (in the slow path) orders both before
-	 * the last check of head.
+	 * The slot before the slow flag that makes unlockers scan the slots
+	 * (atomic_fetch_or() is fully ordered); the flag stays set while a
+	 * ticket after the owner's is held, so it covers us until we own the
+	 * lock.
 	 */
-	smp_mb__before_atomic();
-	atomic_inc(&lock->nr_blocked);
+	atomic_fetch_or(PVLOCK_SLOW, &lock->val);
 	return w;
 }
 
@@ -195,11 +232,10 @@ static void pvlock_unregister(struct vmaccel_pvlock *lock,
 	WRITE_ONCE(w->lock, NULL);
 	this_cpu_ptr(&pvlock_cpus)->depth--;
 	local_irq_restore(flags);
-	atomic_dec(&lock->nr_blocked);
 }
 
 /* Find the waiter registered for (@lock, @ticket); NULL if none. */
-static struct pvlock_waiter *pvlock_find(struct vmaccel_pvlock *lock,
+static struct pvlock_waiter *pvlock_find(const struct vmaccel_pvlock *lock,
 					 u16 ticket, int *cpu)
 {
 	struct pvlock_waiter *w;
@@ -223,7 +259,8 @@ static struct pvlock_waiter *pvlock_find(struct vmaccel_pvlock *lock,
 }
 
 /* Wake the waiter in slot @w on @cpu if it is halted; true if sent. */
-static bool pvlock_wake(struct vmaccel_pvlock *lock, struct pvlock_waiter *w,
+static bool pvlock_wake(const struct vmaccel_pvlock *lock,
+			struct pvlock_waiter *w,
 			u16 ticket, int cpu)
 {
 	const struct pvlock_backend *be;
@@ -261,7 +298,7 @@ static void pvlock_account_blocked(u64 ns)
 
 /*
  * The slow path: ticket @me is not served yet.  Spin, then block until the
- * unlocker of ticket @me - 1 kicks us.  Interrupts stay in the caller's
+ * unlocker of ticket @me - 2 kicks us.  Interrupts stay in the caller's
  * state except around the check-then-halt, which runs with interrupts off
  * so that a kick arriving after the check is held pending until the halt
  * (sti;hlt for the ipi backend, PV unhalt for kvm).
@@ -314,9 +351,9 @@ static noinline void pvlock_slowpath(struct vmaccel_pvlock *lock, u16 me,
 		WRITE_ONCE(w->halted, 1);
 		/*
 		 * halted (and the slot) before the last check of head: pairs
-		 * with the smp_mb() in pvlock_unlock_kick() between its head
-		 * store and its reads of nr_blocked and halted.  Either we
-		 * see our turn, or the unlocker sees us halted and kicks us.
+		 * with the fully ordered xadd in pvlock_unlock_kick() before
+		 * its reads of the slots.  Either we see our turn, or the
+		 * unlocker sees the flag and us halted, and kicks us.
 		 */
 		smp_mb();
 		if (pvlock_head(lock) == me) {
@@ -326,8 +363,8 @@ static noinline void pvlock_slowpath(struct vmaccel_pvlock *lock, u16 me,
 			local_irq_restore(flags);
 			break;
 		}
-		trace_pvlock_block(lock, me, READ_ONCE(lock->tickets.head),
-				   irqs_on);
+		trace_pvlock_block(lock, me, READ_ONCE(lock->tickets.head) &
+				   ~PVLOCK_SLOW, irqs_on);
 		be->wait(irqs_on);
 		WRITE_ONCE(w->halted, 0);
 		acq->halts++;
@@ -381,16 +418,25 @@ u16 pvlock_lock_acq(struct vmaccel_pvlock *lock, struct pvlock_acq *acq)
 	spin_acquire(&lock->dep_map, 0, 0, _RET_IP_);
 	old = (u32)atomic_fetch_add_acquire(PVLOCK_TAIL_INC, &lock->val);
 	me = old >> 16;
-	if (likely((u16)old == me))
+	if (likely(((u16)old & ~PVLOCK_SLOW) == me)) {
 		pvlock_count(PVLOCK_STAT_TAKEN_FAST);
-	else
+		if (unlikely(old & PVLOCK_SLOW))
+			pvlock_clear_slow(lock, me);
+	} else {
 		pvlock_slowpath(lock, me, acq);
+		/* However we got in, a flag nobody needs any more goes. */
+		pvlock_clear_slow(lock, me);
+	}
 	__acquire(lock);
 	return me;
 }
 
-/* Kick the waiter registered for @lock with ticket @next, if there is one. */
-static unsigned int pvlock_kick_next(struct vmaccel_pvlock *lock, u16 next)
+/*
+ * Kick the waiter registered for @lock with ticket @next, if there is one.
+ * @lock is only compared with the slots' values: it may be freed already.
+ */
+static unsigned int pvlock_kick_next(const struct vmaccel_pvlock *lock,
+				     u16 next)
 {
 	struct pvlock_waiter *w;
 	unsigned int ret;
@@ -410,7 +456,8 @@ static unsigned int pvlock_kick_next(struct vmaccel_pvlock *lock, u16 next)
 
 /**
  * pvlock_unlock_kick() - release a lock, kicking the next waiter if blocked
- * @lock: the lock, held by the caller.
+ * @lock: the lock, held by the caller.  Not touched after the release: its
+ *	next owner may free it at once.
  *
  * The body of vmaccel_pvlock_unlock().
  *
@@ -421,19 +468,23 @@ static unsigned int pvlock_kick_next(struct vmaccel_pvlock *lock, u16 next)
 unsigned int pvlock_unlock_kick(struct vmaccel_pvlock *lock)
 	__releases(lock)
 {
-	u16 next = READ_ONCE(lock->tickets.head) + 1;
 	unsigned int ret = 0;
+	u16 head;
 
 	spin_release(&lock->dep_map, _RET_IP_);
-	/* The critical section before the next owner sees its turn. */
-	smp_store_release(&lock->tickets.head, next);
-	/* Head store before nr_blocked and halted loads; see the slow path. */
-	smp_mb();
-	if (atomic_read(&lock->nr_blocked)) {
-		/* nr_blocked before the slots it announces. */
-		smp_rmb();
-		ret = pvlock_kick_next(lock, next);
-	}
+	/*
+	 * The release and the slow flag in one atomic operation (xadd is a
+	 * locked instruction: fully ordered, so the critical section comes
+	 * before the next owner sees its turn, and the release before the
+	 * reads of the slots below; see the slow path).
+	 */
+	instrument_atomic_read_write(&lock->tickets.head,
+				     sizeof(lock->tickets.head));
+	head = xadd(&lock->tickets.head, PVLOCK_TICKET_INC);
+	pvlock_release_hold();
+	if (unlikely(head & PVLOCK_SLOW))
+		ret = pvlock_kick_next(lock, (head & ~PVLOCK_SLOW) +
+				       PVLOCK_TICKET_INC);
 	this_cpu_dec(pvlock_inflight);
 	preempt_enable();
 	__release(lock);
@@ -473,7 +524,7 @@ void pvlock_plain_unlock(struct vmaccel_pvlock *lock)
 {
 	/* The critical section before the next owner sees its turn. */
 	smp_store_release(&lock->tickets.head,
-			  READ_ONCE(lock->tickets.head) + 1);
+			  READ_ONCE(lock->tickets.head) + PVLOCK_TICKET_INC);
 	preempt_enable();
 	__release(lock);
 }
@@ -527,12 +578,14 @@ int _vmaccel_pvlock_trylock(struct vmaccel_pvlock *lock)
 
 	preempt_disable();
 	old = atomic_read(&lock->val);
-	if ((u16)old == (u16)((u32)old >> 16) &&
+	if (((u16)old & ~PVLOCK_SLOW) == (u16)((u32)old >> 16) &&
 	    atomic_try_cmpxchg_acquire(&lock->val, &old,
 				       (int)((u32)old + PVLOCK_TAIL_INC))) {
 		this_cpu_inc(pvlock_inflight);
 		spin_acquire(&lock->dep_map, 0, 1, _RET_IP_);
 		pvlock_count(PVLOCK_STAT_TAKEN_FAST);
+		if (unlikely(old & PVLOCK_SLOW))
+			pvlock_clear_slow(lock, (u16)((u32)old >> 16));
 		return 1;
 	}
 	preempt_enable();

@@ -13,8 +13,13 @@
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/jump_label.h>
 #include <linux/vmaccel_pvlock.h>
 #include <vmaccel/pvlock.h>
+
+/* Tickets go in steps of 2: bit 0 of head is the slow flag. */
+#define PVLOCK_TICKET_INC	2
+#define PVLOCK_SLOW		VMACCEL_PVLOCK_SLOW
 
 /* Per-CPU waiting slots: task, softirq, hardirq, and one spare. */
 #define PVLOCK_MAX_NEST		4
@@ -126,6 +131,24 @@ unsigned int pvlock_unlock_kick(struct vmaccel_pvlock *lock)
 u16 pvlock_plain_lock(struct vmaccel_pvlock *lock) __acquires(lock);
 void pvlock_plain_unlock(struct vmaccel_pvlock *lock) __releases(lock);
 void pvlock_waiters_show(struct seq_file *m);
+/**
+ * struct pvlock_release_wait - torture hook: hold an unlock after release
+ * @until: while the key is on and this is set, an unlock on this CPU
+ *	busy-waits right after its releasing store until *@until reaches
+ *	@value, at most %PVLOCK_RELEASE_WAIT_MAX_NS: the window in which the
+ *	next owners may free the lock.
+ * @value: see @until.
+ *
+ * Per CPU, set by the torture thread around its unlock (preemption off).
+ */
+struct pvlock_release_wait {
+	const u64 *until;
+	u64 value;
+};
+
+#define PVLOCK_RELEASE_WAIT_MAX_NS	2000000
+DECLARE_STATIC_KEY_FALSE(pvlock_release_wait_key);
+DECLARE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
 
 /* torture.c */
 struct pvlock_run;

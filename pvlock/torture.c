@@ -38,6 +38,16 @@
 #define PVLOCK_BROKEN_WINDOW	32
 
 /**
+ * struct pvlock_uaf_obj - the lock of one round of a FREE_AFTER_UNLOCK run
+ * @lock: the lock.
+ * @done: threads that took it this round; protected by @lock.
+ */
+struct pvlock_uaf_obj {
+	struct vmaccel_pvlock lock;
+	unsigned int done;
+};
+
+/**
  * struct pvlock_tthread - one torture thread and its counters
  * @run: the run.
  * @task: the kernel thread.
@@ -57,6 +67,7 @@
  * @irqs_off: slow paths that could not block with interrupts off.
  * @trylocks: acquisitions by vmaccel_pvlock_trylock() (API mode).
  * @flags: interrupt state saved by the irqsave API (API mode).
+ * @uaf_gen: FREE_AFTER_UNLOCK: the last round the thread took part in.
  *
  * Written by its thread only; read by the last thread of the run once all
  * have finished (after atomic_dec_and_test() on &pvlock_run.active).
@@ -80,6 +91,7 @@ struct pvlock_tthread {
 	u64 irqs_off;
 	u64 trylocks;
 	unsigned long flags;
+	u64 uaf_gen;
 } ____cacheline_aligned_in_smp;
 
 /**
@@ -111,6 +123,14 @@ struct pvlock_kind {
  * @nr_cpus: online CPUs at the start.
  * @irqs_off: %VMACCEL_PVLOCK_RUN_IRQS_OFF.
  * @verify: %VMACCEL_PVLOCK_RUN_VERIFY_KICKS.
+ * @uaf: %VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK (the release-wait key was
+ *	raised for the run).
+ * @uaf_cur: FREE_AFTER_UNLOCK: the object of the current round; written
+ *	by the last taker of the previous round, before @uaf_gen.
+ * @uaf_gen: FREE_AFTER_UNLOCK: the current round (smp_store_release after
+ *	@uaf_cur; threads read it with smp_load_acquire, then @uaf_cur).
+ * @uaf_freed: FREE_AFTER_UNLOCK: the last round whose object was freed;
+ *	the other unlocks of a round wait for it after their release.
  * @nr_created: threads created.
  * @go: set once all threads exist (smp_store_release, after @start_ns and
  *	@end_ns); the threads wait for it on @go_wq.
@@ -143,6 +163,10 @@ struct pvlock_run {
 	unsigned int nr_cpus;
 	bool irqs_off;
 	bool verify;
+	bool uaf;
+	struct pvlock_uaf_obj *uaf_cur;
+	u64 uaf_gen;
+	u64 uaf_freed;
 	unsigned int nr_created;
 	bool go;
 	bool stop;
@@ -249,7 +273,7 @@ static void pvlock_kind_api_lock(struct pvlock_run *run,
 			vmaccel_pvlock_lock(&run->pv);
 	}
 	/* The ticket being served is ours now. */
-	t->ticket = READ_ONCE(run->pv.tickets.head);
+	t->ticket = READ_ONCE(run->pv.tickets.head) & ~PVLOCK_SLOW;
 }
 
 static void pvlock_kind_api_unlock(struct pvlock_run *run,
@@ -339,17 +363,18 @@ const char *pvlock_kind_name(u32 kind)
 /* ---- the threads ---- */
 
 /* The critical section: the owner check, the ticket check, busy time. */
-static void pvlock_cs(struct pvlock_run *run, struct pvlock_tthread *t)
+static void pvlock_cs(struct pvlock_run *run, struct pvlock_tthread *t,
+		      bool fifo)
 {
 	unsigned int me = t->id + 1;
 
 	if (READ_ONCE(run->owner))
 		t->violations++;
 	WRITE_ONCE(run->owner, me);
-	if (run->kind->fifo) {
+	if (fifo) {
 		if (t->ticket != run->next_ticket)
 			t->fifo++;
-		run->next_ticket = t->ticket + 1;
+		run->next_ticket = t->ticket + PVLOCK_TICKET_INC;
 	}
 	if (run->p.cs_ns)
 		ndelay(run->p.cs_ns);
@@ -358,6 +383,73 @@ static void pvlock_cs(struct pvlock_run *run, struct pvlock_tthread *t)
 	if (READ_ONCE(run->owner) != me)
 		t->violations++;
 	WRITE_ONCE(run->owner, 0);
+}
+
+/*
+ * One acquisition of a FREE_AFTER_UNLOCK run: take the lock of the current
+ * round once.  The last taker of a round publishes the next round's object
+ * and frees this one right after its own unlock, while the other takers may
+ * still be inside theirs, held after the releasing store until it is gone.
+ * Return: false when this thread already took part in the current round.
+ */
+static bool pvlock_uaf_round(struct pvlock_run *run, struct pvlock_tthread *t)
+{
+	struct pvlock_acq acq = {
+		.spin_threshold = run->p.spin_threshold,
+		.verify_kicks = run->verify,
+	};
+	struct pvlock_uaf_obj *obj, *next = NULL;
+	unsigned int ret;
+	u64 gen, t0;
+	bool last;
+
+	/* Pairs with the release below: this round's object after it. */
+	gen = smp_load_acquire(&run->uaf_gen);
+	if (gen == t->uaf_gen)
+		return false;
+	obj = READ_ONCE(run->uaf_cur);
+	t->uaf_gen = gen;
+
+	preempt_disable();
+	t0 = local_clock();
+	t->ticket = pvlock_lock_acq(&obj->lock, &acq);
+	t->max_wait_ns = max(t->max_wait_ns, local_clock() - t0);
+	t->slow += acq.slow;
+	t->blocked += acq.blocked;
+	t->lost += acq.lost;
+	t->halts += acq.halts;
+	t->spurious += acq.spurious;
+	pvlock_cs(run, t, false);
+	last = ++obj->done == run->p.nr_threads;
+	if (last) {
+		next = kmalloc(sizeof(*next), GFP_ATOMIC);
+		if (next) {
+			vmaccel_pvlock_init(&next->lock);
+			next->done = 0;
+			WRITE_ONCE(run->uaf_cur, next);
+		} else {
+			obj->done = 0;	/* no memory: this object again */
+		}
+		/* The next round's object before its number. */
+		smp_store_release(&run->uaf_gen, gen + 1);
+	}
+	if (!last) {
+		/* Held after the release until the object is gone. */
+		this_cpu_write(pvlock_release_wait.value, gen);
+		this_cpu_write(pvlock_release_wait.until, &run->uaf_freed);
+	}
+	ret = pvlock_unlock_kick(&obj->lock);
+	this_cpu_write(pvlock_release_wait.until, NULL);
+	t->kicks += !!(ret & PVLOCK_UNLOCK_KICKED);
+	t->wakeups += !!(ret & PVLOCK_UNLOCK_WOKE);
+	/* Right after the unlock: other unlocks of it may not be done yet. */
+	if (last) {
+		if (next)
+			kfree(obj);
+		WRITE_ONCE(run->uaf_freed, gen);
+	}
+	preempt_enable();
+	return true;
 }
 
 static bool pvlock_run_over(struct pvlock_run *run)
@@ -385,13 +477,21 @@ static int pvlock_thread(void *arg)
 		return 0;	/* the start failed */
 
 	while (!pvlock_run_over(run)) {
+		if (run->uaf) {
+			if (pvlock_uaf_round(run, t))
+				WRITE_ONCE(t->acq, t->acq + 1);
+			else
+				cpu_relax();
+			cond_resched();
+			continue;
+		}
 		preempt_disable();
 		if (irqs_off)
 			local_irq_save(flags);
 		t0 = local_clock();
 		kind->lock(run, t);
 		wait = local_clock() - t0;
-		pvlock_cs(run, t);
+		pvlock_cs(run, t, kind->fifo);
 		kind->unlock(run, t);
 		if (irqs_off)
 			local_irq_restore(flags);
@@ -482,7 +582,9 @@ static void pvlock_run_finish(struct pvlock_run *run)
  * unknown kind, a value out of range, or a flag that does not apply to
  * the kind (%VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD,
  * %VMACCEL_PVLOCK_RUN_VERIFY_KICKS and %VMACCEL_PVLOCK_RUN_API need
- * %VMACCEL_PVLOCK_KIND_PV; %VMACCEL_PVLOCK_RUN_API excludes the other two).
+ * %VMACCEL_PVLOCK_KIND_PV; %VMACCEL_PVLOCK_RUN_API excludes the other two;
+ * %VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK needs %VMACCEL_PVLOCK_KIND_PV and
+ * excludes %VMACCEL_PVLOCK_RUN_API and %VMACCEL_PVLOCK_RUN_IRQS_OFF).
  */
 int pvlock_run_check(const struct vmaccel_pvlock_run *p)
 {
@@ -511,11 +613,19 @@ int pvlock_run_check(const struct vmaccel_pvlock_run *p)
 	    p->flags & (VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD |
 			VMACCEL_PVLOCK_RUN_VERIFY_KICKS))
 		return -EINVAL;
+	if (p->flags & VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK &&
+	    (p->kind != VMACCEL_PVLOCK_KIND_PV ||
+	     p->flags & (VMACCEL_PVLOCK_RUN_API | VMACCEL_PVLOCK_RUN_IRQS_OFF)))
+		return -EINVAL;
 	return 0;
 }
 
 static void pvlock_run_free(struct pvlock_run *run)
 {
+	if (run->uaf) {
+		static_branch_dec(&pvlock_release_wait_key);
+		kfree(run->uaf_cur);
+	}
 	kvfree(run->threads);
 	kfree(run);
 }
@@ -578,6 +688,19 @@ struct pvlock_run *pvlock_run_start(struct pvlock_file *f,
 		run->kind = &pvlock_kind_api;
 	run->irqs_off = p->flags & VMACCEL_PVLOCK_RUN_IRQS_OFF;
 	run->verify = p->flags & VMACCEL_PVLOCK_RUN_VERIFY_KICKS;
+	if (p->flags & VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK) {
+		run->uaf_cur = kmalloc(sizeof(*run->uaf_cur), GFP_KERNEL);
+		if (!run->uaf_cur) {
+			kvfree(run->threads);
+			kfree(run);
+			return ERR_PTR(-ENOMEM);
+		}
+		vmaccel_pvlock_init(&run->uaf_cur->lock);
+		run->uaf_cur->done = 0;
+		run->uaf_gen = 1;
+		run->uaf = true;
+		static_branch_inc(&pvlock_release_wait_key);
+	}
 	init_waitqueue_head(&run->go_wq);
 	vmaccel_pvlock_init(&run->pv);
 	spin_lock_init(&run->spin);

@@ -20,22 +20,26 @@
 #include <linux/typecheck.h>
 #include <linux/types.h>
 
+/* Bit 0 of &vmaccel_pvlock.tickets.head: a waiter may be blocked. */
+#define VMACCEL_PVLOCK_SLOW	1
+
 /**
  * struct vmaccel_pvlock - a paravirtual ticket spinlock
- * @val: @tickets as one word, for the atomic ticket grab (tail += 1).
- * @tickets: the two ticket counters.
- * @tickets.head: the ticket being served; only the owner writes it, once,
- *	when it releases the lock.
+ * @val: @tickets as one word, for the atomic ticket grab (tail += 2).
+ * @tickets: the two ticket counters; tickets go in steps of 2.
+ * @tickets.head: the ticket being served in bits 15..1; bit 0 is the slow
+ *	flag: a waiter may be blocked, so the unlocker must look for the
+ *	waiter of the next ticket and kick it.  The owner releases the lock
+ *	by adding 2 to @tickets.head in one atomic operation that also
+ *	returns the flag: after it, the unlocker never touches the lock (the
+ *	next owner may free it).
  * @tickets.tail: the next ticket to hand out.
- * @nr_blocked: waiters registered to be kicked (about to halt, halted, or
- *	spinning again after a wake-up); an unlocker that sees it non-zero
- *	looks for the waiter holding the next ticket and kicks it.
  * @dep_map: lockdep's view of the lock (CONFIG_DEBUG_LOCK_ALLOC only).
  *
- * The lock is free when head == tail.  All fields are lock-free: @val is
- * changed by atomic operations only, @tickets.head by the owner only, and
- * @nr_blocked by atomic operations of the waiters.  Initialize with
- * vmaccel_pvlock_init() or DEFINE_VMACCEL_PVLOCK().
+ * The lock is free when head (without the flag) == tail.  Every change is
+ * an atomic operation: the ticket grab and the flag on @val, the release
+ * on @tickets.head.  Initialize with vmaccel_pvlock_init() or
+ * DEFINE_VMACCEL_PVLOCK().
  */
 struct vmaccel_pvlock {
 	union {
@@ -45,7 +49,6 @@ struct vmaccel_pvlock {
 			u16 tail;
 		} tickets;
 	};
-	atomic_t nr_blocked;
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	struct lockdep_map dep_map;
 #endif
@@ -68,7 +71,6 @@ struct vmaccel_pvlock {
 #define __VMACCEL_PVLOCK_INITIALIZER(lockname)			\
 	{							\
 		.val = ATOMIC_INIT(0),				\
-		.nr_blocked = ATOMIC_INIT(0),			\
 		__VMACCEL_PVLOCK_DEP_MAP_INIT(lockname)		\
 	}
 
@@ -164,13 +166,14 @@ static inline int __vmaccel_pvlock_trylock_irqsave(struct vmaccel_pvlock *lock,
  *
  * A snapshot, for assertions and statistics; it can be stale at once.
  *
- * Return: true when a ticket is out (head != tail).
+ * Return: true when a ticket is out (head, without its slow flag, differs
+ * from tail).
  */
 static inline bool vmaccel_pvlock_is_locked(struct vmaccel_pvlock *lock)
 {
 	u32 v = (u32)atomic_read(&lock->val);
 
-	return (u16)v != (u16)(v >> 16);
+	return ((u16)v & ~VMACCEL_PVLOCK_SLOW) != (u16)(v >> 16);
 }
 
 #endif /* _VMACCEL_PVLOCK_H */

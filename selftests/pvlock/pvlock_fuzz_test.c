@@ -215,6 +215,10 @@ static bool fz_run_valid(const struct vmaccel_pvlock_run *p)
 	    p->flags & (VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD |
 			VMACCEL_PVLOCK_RUN_VERIFY_KICKS))
 		return false;
+	if (p->flags & VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK &&
+	    (p->kind != VMACCEL_PVLOCK_KIND_PV ||
+	     p->flags & (VMACCEL_PVLOCK_RUN_API | VMACCEL_PVLOCK_RUN_IRQS_OFF)))
+		return false;
 	return true;
 }
 
@@ -237,8 +241,12 @@ static struct vmaccel_pvlock_run fz_valid_run(struct fz_thread *t)
 				  VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD;
 		else if (r == 2)
 			p.flags = VMACCEL_PVLOCK_RUN_VERIFY_KICKS;
+		else
+			p.flags = fz_below(t, 2) *
+				  VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK;
 	}
-	if (fz_chance(t, 30))
+	if (fz_chance(t, 30) &&
+	    !(p.flags & VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK))
 		p.flags |= VMACCEL_PVLOCK_RUN_IRQS_OFF;
 	if (p.flags & VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD) {
 		switch (fz_below(t, 4)) {

@@ -65,8 +65,8 @@ enum vmaccel_pvlock_backend {
 /**
  * struct vmaccel_pvlock_run - argument of %VMACCEL_PVLOCK_RUN_START
  * @flags: 0 or more of %VMACCEL_PVLOCK_RUN_IRQS_OFF,
- *	%VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD, %VMACCEL_PVLOCK_RUN_VERIFY_KICKS
- *	and %VMACCEL_PVLOCK_RUN_API.
+ *	%VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD, %VMACCEL_PVLOCK_RUN_VERIFY_KICKS,
+ *	%VMACCEL_PVLOCK_RUN_API and %VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK.
  * @kind: one of &enum vmaccel_pvlock_kind.
  * @nr_threads: kernel threads contending for the lock,
  *	1..%VMACCEL_PVLOCK_MAX_THREADS.
@@ -94,6 +94,14 @@ enum vmaccel_pvlock_backend {
  * %VMACCEL_PVLOCK_RUN_IRQS_OFF, and the trylock variants for one
  * acquisition in four); the slow-path counts of the result stay 0 (the
  * module counters in sysfs have them) and it excludes the two flags above.
+ * %VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK (%VMACCEL_PVLOCK_KIND_PV, not with
+ * %VMACCEL_PVLOCK_RUN_API or %VMACCEL_PVLOCK_RUN_IRQS_OFF) puts the lock in
+ * an object that each thread takes once per round; the last taker of a
+ * round publishes a new object and frees the old one right after its
+ * unlock, while the other threads' unlocks of it are held after their
+ * releasing store until it is freed (at most 2 ms): an unlock that touches
+ * the lock after releasing it reads freed memory there (KASAN reports it).
+ * @fifo_violations stays 0 (tickets restart with each object).
  */
 struct vmaccel_pvlock_run {
 	__u32 flags;
@@ -110,10 +118,12 @@ struct vmaccel_pvlock_run {
 #define VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD	(1U << 1)
 #define VMACCEL_PVLOCK_RUN_VERIFY_KICKS		(1U << 2)
 #define VMACCEL_PVLOCK_RUN_API			(1U << 3)
+#define VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK	(1U << 4)
 #define VMACCEL_PVLOCK_RUN_FLAGS	(VMACCEL_PVLOCK_RUN_IRQS_OFF | \
 					 VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD | \
 					 VMACCEL_PVLOCK_RUN_VERIFY_KICKS | \
-					 VMACCEL_PVLOCK_RUN_API)
+					 VMACCEL_PVLOCK_RUN_API | \
+					 VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK)
 
 /**
  * struct vmaccel_pvlock_result - argument of %VMACCEL_PVLOCK_RUN_RESULT
