@@ -318,8 +318,12 @@ bool vh_ring_empty(struct vh_vq *vq)
 		return false;
 	if (get_user(v, &vq->avail->idx))
 		return true;
-	vq->avail_idx = v16(v);
-	return vq->avail_idx == vq->last_avail_idx;
+	/*
+	 * Not cached in @vq->avail_idx: vh_ring_get() reads the index itself
+	 * and rejects one more than the ring size ahead (a cached value would
+	 * skip that check).
+	 */
+	return v16(v) == vq->last_avail_idx;
 }
 
 static bool vh_need_notify(struct vh_vq *vq)

@@ -15,6 +15,8 @@
  *   size used to write past the ring).
  * - A zero-copy send that the backend refuses for good (a virtio-net
  *   header with an unknown GSO type) still returns its buffer.
+ * - An avail index more than the ring size ahead is a guest error also
+ *   when it appears while the worker busy-polls.
  */
 #include "vhost_util.h"
 
@@ -191,6 +193,45 @@ TEST_F(ring, rx_reoffered_heads_stay_in_used_ring)
 	ASSERT_EQ(0u, vh_wait_efd(vm->q[0].err, 0));
 	ASSERT_EQ(frames, s.used->idx);
 	ASSERT_EQ(0, mprotect(guard, 0x1000, PROT_READ | PROT_WRITE));
+}
+
+/*
+ * The avail index jumps more than the ring size ahead while the worker
+ * busy-polls the empty TX ring: that is a guest error (error eventfd,
+ * nothing consumed), exactly as without busy polling.  The poll used to
+ * cache the index, and the next vh_ring_get() trusted the cached value
+ * without the check: the device went on sending entries the guest never
+ * offered.
+ */
+TEST_F(ring, avail_jump_during_busy_poll)
+{
+	struct vhost_vring_state st = { .index = 1, .num = 300000 };
+	struct vh_vm *vm = &self->vm;
+	struct vh_q *q = &vm->q[1];
+	__u8 pkt[VH_HLEN + 100], got[200];
+	__u64 gpa = vh_alloc(vm, sizeof(pkt), 64);
+
+	if (!self->ready)
+		return;
+	/* Descriptor 0: a valid packet, never made available. */
+	memset(pkt, 0, VH_HLEN);
+	vh_frame(pkt + VH_HLEN, 100, 9);
+	memcpy(vh_hva(vm, gpa), pkt, sizeof(pkt));
+	q->desc[0].addr = gpa;
+	q->desc[0].len = sizeof(pkt);
+	q->desc[0].flags = 0;
+	ASSERT_EQ(0, ioctl(vm->dev, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &st));
+	ASSERT_EQ(0, vh_set_backend(vm, 1, vm->tap));
+	vh_sleep_ms(100);
+	/* Wake the worker on the empty ring: it polls it for 300 ms. */
+	vh_kick(q);
+	vh_sleep_ms(30);
+	__atomic_store_n(&q->avail->idx, VH_NUM + 10, __ATOMIC_RELEASE);
+	ASSERT_GE(vh_wait_efd(q->err, WAIT_MS), 1u) {
+		TH_LOG("no guest error; used index %u", vh_used_idx(q));
+	}
+	ASSERT_EQ(0, vh_used_idx(q));
+	ASSERT_EQ(-1, vh_capture(vm, got, sizeof(got), 200));
 }
 
 TEST_F(ring, refused_zerocopy_send_returns_buffer)
