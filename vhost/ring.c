@@ -169,9 +169,14 @@ int vh_ring_get(struct vh_vq *vq, unsigned int *out, unsigned int *in,
 	if (vq->avail_idx == vq->last_avail_idx) {
 		if (get_user(v, &vq->avail->idx))
 			return -EFAULT;
-		vq->avail_idx = v16(v);
-		if ((u16)(vq->avail_idx - vq->last_avail_idx) > vq->num)
+		/*
+		 * Checked before it is kept: a later call trusts a kept
+		 * index, so a bad one must fail every call until the guest
+		 * fixes its ring (or the VMM resets the base).
+		 */
+		if ((u16)(v16(v) - vq->last_avail_idx) > vq->num)
 			return -EINVAL;
+		vq->avail_idx = v16(v);
 		if (vq->avail_idx == vq->last_avail_idx)
 			return -EAGAIN;
 		/* Read the ring entries only after the index. */
