@@ -260,7 +260,24 @@ static struct vk_spage *spage_add(struct vk_stable_key *key,
 	return sp;
 }
 
-/* The key of @content, linked into the stable tree from @newkey if new. */
+/* A merged page of @key with room for one more sharer, or NULL. */
+static struct vk_spage *key_room(struct vk_stable_key *key)
+{
+	struct vk_spage *s;
+
+	lockdep_assert_held(&ksm_stable_lock);
+	list_for_each_entry(s, &key->pages, link)
+		if (s->sharing < READ_ONCE(ksm_max_page_sharing))
+			return s;
+	return NULL;
+}
+
+/*
+ * The key to add a new merged page of @content to, linked into the stable
+ * tree from @newkey if new.  NULL when a merged page of that content still
+ * has room: merge_stable() could not use it just now (the page was busy),
+ * and a second page would only split the sharers; the next pass merges.
+ */
 static struct vk_stable_key *stable_get_key(u32 group, u64 csum,
 					    const void *content, bool zero,
 					    struct vk_stable_key **newkey)
@@ -271,7 +288,7 @@ static struct vk_stable_key *stable_get_key(u32 group, u64 csum,
 	lockdep_assert_held(&ksm_stable_lock);
 	key = stable_search(group, csum, content, zero, &link, &parent);
 	if (key)
-		return key;
+		return key_room(key) ? NULL : key;
 	key = *newkey;
 	*newkey = NULL;
 	key->group = group;
@@ -313,7 +330,7 @@ static pgoff_t chunk_index[VK_CHUNK];
 static bool merge_stable(struct vk_inode *vi, struct vk_cand *c, u32 group)
 {
 	struct vk_stable_key *key;
-	struct vk_spage *sp = NULL, *s;
+	struct vk_spage *sp = NULL;
 	struct page *stable = NULL;
 	void *addr;
 
@@ -332,14 +349,8 @@ static bool merge_stable(struct vk_inode *vi, struct vk_cand *c, u32 group)
 		c->zero = false;
 	spin_lock(&ksm_stable_lock);
 	key = stable_search(group, c->csum, addr, c->zero, NULL, NULL);
-	if (key) {
-		list_for_each_entry(s, &key->pages, link) {
-			if (s->sharing < READ_ONCE(ksm_max_page_sharing)) {
-				sp = s;
-				break;
-			}
-		}
-	}
+	if (key)
+		sp = key_room(key);
 	if (sp) {
 		stable = sp->page;
 		sp->sharing++;
@@ -384,8 +395,11 @@ static bool promote_zero(struct vk_inode *vi, struct vk_cand *c, u32 group)
 	if (ok) {
 		spin_lock(&ksm_stable_lock);
 		key = stable_get_key(group, zero_csum, addr, true, &newkey);
-		spage_add(key, sp, c->page, 1);
-		sp = NULL;
+		ok = !!key;
+		if (ok) {
+			spage_add(key, sp, c->page, 1);
+			sp = NULL;
+		}
 		spin_unlock(&ksm_stable_lock);
 	}
 	kunmap_local(addr);
@@ -516,9 +530,14 @@ static bool merge_pair(struct vk_inode *vi, struct vk_cand *c, u32 group)
 	if (ok) {
 		spin_lock(&ksm_stable_lock);
 		key = stable_get_key(group, c->csum, b, false, &newkey);
-		spage_add(key, sp, other, 2);
-		sp = NULL;
+		ok = !!key;
+		if (ok) {
+			spage_add(key, sp, other, 2);
+			sp = NULL;
+		}
 		spin_unlock(&ksm_stable_lock);
+	}
+	if (ok) {
 		get_page(other);	/* the candidate index's reference */
 		WARN_ON_ONCE(xa_is_err(xa_store(&vi->pages, c->index, other,
 						GFP_KERNEL)));
