@@ -225,6 +225,8 @@ int balloon_policy_init(void)
 
 /**
  * balloon_policy_exit() - stop the tick and unregister the shrinker
+ *
+ * Context: the device and the sysfs knobs are gone (they queue ticks).
  */
 void balloon_policy_exit(void)
 {
