@@ -64,19 +64,28 @@ static int __init balloon_init(void)
 
 err_policy:
 	balloon_debugfs_exit();
+	balloon_sysfs_exit();
 	balloon_policy_exit();
+	return ret;
 err_sysfs:
 	balloon_sysfs_exit();
 	return ret;
 }
 
+/*
+ * Everything that can queue a policy tick goes before the tick is
+ * cancelled: the device (VM registrations; VM descriptors hold a module
+ * reference, so none is left here), then the knobs (removing them waits
+ * for writers in progress).  The shrinker goes in balloon_policy_exit()
+ * before the cancel.  A knob write that kicked after the cancel would run
+ * the tick from freed module text.
+ */
 static void __exit balloon_exit(void)
 {
-	/* VM descriptors hold a module reference: none is left here. */
 	misc_deregister(&balloon_misc);
+	balloon_sysfs_exit();
 	balloon_debugfs_exit();
 	balloon_policy_exit();
-	balloon_sysfs_exit();
 }
 
 module_init(balloon_init);

@@ -23,6 +23,7 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/shrinker.h>
 #include <linux/workqueue.h>
 
@@ -82,7 +83,9 @@ static u64 balloon_vm_spare(struct balloon_vm *vm)
 	    vm->target <= vm->floor)
 		return 0;
 	avail = balloon_vm_avail(vm);
-	keep = div_u64(vm->guest * READ_ONCE(balloon_params.guest_free_pct), 100);
+	/* guest < 2^63 (a file size): the 96-bit product cannot wrap. */
+	keep = mul_u64_u32_div(vm->guest,
+			       READ_ONCE(balloon_params.guest_free_pct), 100);
 	if (avail <= keep)
 		return 0;
 	spare = min(avail - keep, vm->target - vm->floor);
@@ -91,7 +94,8 @@ static u64 balloon_vm_spare(struct balloon_vm *vm)
 
 static u64 balloon_step(const struct balloon_vm *vm)
 {
-	u64 step = div_u64(vm->guest * READ_ONCE(balloon_params.step_pct), 100);
+	u64 step = mul_u64_u32_div(vm->guest,
+				   READ_ONCE(balloon_params.step_pct), 100);
 
 	return max_t(u64, step & PAGE_MASK, PAGE_SIZE);
 }
@@ -102,12 +106,19 @@ static void balloon_inflate(u64 need, u64 now, unsigned int avail_pct)
 	u64 total = 0, give;
 
 	lockdep_assert_held(&balloon_lock);
+	/*
+	 * In pages: a guest spares less than 2^51 of them, so the sum is
+	 * exact for any number of VMs a host can hold (and saturates, never
+	 * wraps, beyond that).
+	 */
 	list_for_each_entry(vm, &balloon_vms, node)
-		if (balloon_may_change(vm, now))
-			total += balloon_vm_spare(vm);
-	if (!total || !need)
+		if (balloon_may_change(vm, now) &&
+		    check_add_overflow(total, balloon_vm_spare(vm) >> PAGE_SHIFT,
+				       &total))
+			total = U64_MAX;
+	need = min(need >> PAGE_SHIFT, total);
+	if (!need)
 		return;
-	need = min(need, total);
 	list_for_each_entry(vm, &balloon_vms, node) {
 		u64 spare;
 
@@ -116,9 +127,9 @@ static void balloon_inflate(u64 need, u64 now, unsigned int avail_pct)
 		spare = balloon_vm_spare(vm);
 		if (!spare)
 			continue;
-		/* need * spare / total without overflow: both below 2^52. */
-		give = mul_u64_u64_div_u64(need, spare, total);
-		give = min3(give, spare, balloon_step(vm)) & PAGE_MASK;
+		/* need * spare / total pages: 128-bit product, no overflow. */
+		give = mul_u64_u64_div_u64(need, spare >> PAGE_SHIFT, total);
+		give = min3(give << PAGE_SHIFT, spare, balloon_step(vm));
 		if (give)
 			balloon_vm_set_target(vm, vm->target - give, now,
 					      avail_pct);
@@ -130,6 +141,7 @@ static void balloon_deflate(u64 now, unsigned int avail_pct)
 	struct balloon_vm *vm;
 
 	lockdep_assert_held(&balloon_lock);
+	/* target + step < 2^64: both are at most guest, below 2^63. */
 	list_for_each_entry(vm, &balloon_vms, node)
 		if (vm->target < vm->ceiling && balloon_may_change(vm, now))
 			balloon_vm_set_target(vm, vm->target + balloon_step(vm),
@@ -165,7 +177,8 @@ static void balloon_tick_fn(struct work_struct *work)
 		}
 	}
 	list_for_each_entry(vm, &balloon_vms, node)
-		spare += balloon_vm_spare(vm);
+		if (check_add_overflow(spare, balloon_vm_spare(vm), &spare))
+			spare = U64_MAX;
 	atomic_long_set(&balloon_spare_pages, spare >> PAGE_SHIFT);
 	if (balloon_nr_vms && !READ_ONCE(balloon_stopping))
 		schedule_delayed_work(&balloon_tick,
@@ -225,6 +238,8 @@ int balloon_policy_init(void)
 
 /**
  * balloon_policy_exit() - stop the tick and unregister the shrinker
+ *
+ * Context: the device and the sysfs knobs are gone (they queue ticks).
  */
 void balloon_policy_exit(void)
 {

@@ -19,6 +19,7 @@
 #include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -124,19 +125,26 @@ void balloon_vm_set_target(struct balloon_vm *vm, u64 target, u64 now,
  * @vm: the VM.
  *
  * VIRTIO_BALLOON_S_AVAIL when reported, else free memory plus disk caches;
- * 0 when the guest never reported either.
+ * 0 when the guest never reported either.  Guest-supplied values; the sum
+ * saturates at U64_MAX.
  *
  * Return: bytes.
  */
 u64 balloon_vm_avail(const struct balloon_vm *vm)
 {
+	u64 sum;
+
 	lockdep_assert_held(&balloon_lock);
 	if (test_bit(6, &vm->stats_valid))	/* VIRTIO_BALLOON_S_AVAIL */
 		return vm->stats[6];
 	if (!test_bit(4, &vm->stats_valid))	/* VIRTIO_BALLOON_S_MEMFREE */
 		return 0;
-	return vm->stats[4] + (test_bit(7, &vm->stats_valid) ?	/* S_CACHES */
-			       vm->stats[7] : 0);
+	if (!test_bit(7, &vm->stats_valid))	/* VIRTIO_BALLOON_S_CACHES */
+		return vm->stats[4];
+	/* Guest-supplied: saturate, so a wrap cannot hide it from pressure. */
+	if (check_add_overflow(vm->stats[4], vm->stats[7], &sum))
+		return U64_MAX;
+	return sum;
 }
 
 static long balloon_vm_get_target(struct balloon_vm *vm, void __user *argp)

@@ -4,7 +4,11 @@
  * open the module cannot go (delete_module fails); once every descriptor
  * is closed it goes and comes back.  The stress case runs several VMM-like
  * users (register, report, read target and accounting, close) on every
- * CPU while another thread keeps trying rmmod and reloading.
+ * CPU while another thread keeps trying rmmod and reloading.  The knob
+ * case writes sysfs knobs (each write runs a policy tick) on every CPU
+ * while rmmod and reload go on: a tick queued by a write during unload
+ * would run from freed module text (the debug tier's object debugging
+ * reports the pending work as freed while active).
  *
  * The module file is $VMACCEL_KO_DIR/balloon/vmaccel_balloon.ko, or
  * balloon/vmaccel_balloon.ko from the current directory.
@@ -152,6 +156,61 @@ TEST(stress_rmmod_while_vmms_run)
 	close(mem);
 	close(efd);
 	EXPECT_EQ(0, r);
+}
+
+static long knob_writes;
+
+static void *knob_thread(void *arg)
+{
+	const char *name = arg;
+	long n = 0;
+
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		/* The load-time default: a tick, and nothing else changes. */
+		if (balloon_set(name, !strcmp(name, "enabled") ? "1" : "1000") == 0)
+			n++;
+	}
+	__atomic_add_fetch(&knob_writes, n, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+TEST(stress_rmmod_while_knobs_written)
+{
+	static const char * const knobs[] = { "enabled", "interval_ms" };
+	int i, nr = 2 * (int)sysconf(_SC_NPROCESSORS_ONLN);
+	long unloads = 0, reloads = 0;
+	pthread_t th[64];
+	__u64 end;
+
+	if (!ul_find_ko())
+		SKIP(return, "%s: no module file (set VMACCEL_KO_DIR)", ko_path);
+	ASSERT_TRUE(vmaccel_kmod_loaded(UL_MOD) || ul_load() == 0);
+	if (nr > 64)
+		nr = 64;
+	if (nr < 2)
+		nr = 2;
+	__atomic_store_n(&stop, false, __ATOMIC_RELAXED);
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, knob_thread,
+					    (void *)knobs[i % 2]));
+	end = balloon_now_ns() + STRESS_MS * 1000000ULL;
+	while (balloon_now_ns() < end) {
+		if (vmaccel_kmod_unload(UL_MOD) == 0) {
+			unloads++;
+			if (ul_load() == 0)
+				reloads++;
+		}
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
+	for (i = 0; i < nr; i++)
+		pthread_join(th[i], NULL);
+	ASSERT_TRUE(vmaccel_kmod_loaded(UL_MOD) || ul_load() == 0);
+	TH_LOG("%d knob writers: %ld writes; %ld unloads, %ld reloads", nr,
+	       knob_writes, unloads, reloads);
+	EXPECT_LT(0, knob_writes);
+	EXPECT_LT(0, unloads);
+	EXPECT_EQ(unloads, reloads);
+	EXPECT_EQ(1, balloon_knob("enabled"));
 }
 
 TEST_HARNESS_MAIN
