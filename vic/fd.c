@@ -16,6 +16,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hashtable.h>
 #include <linux/irq_work.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
@@ -50,7 +51,8 @@
  * @drain_work: keeps draining a semaphore-mode source that still held
  *	units after a bounded drain (see vic_fd_take()), in process context.
  * @stopping: set at release so that @drain_work stops early.
- * @node: entry in vic_fd_list, protected by vic_fd_lock.
+ * @by_src: entry in vic_fd_by_src, hashed by @src; vic_fd_lock.
+ * @by_dst: entry in vic_fd_by_dst, hashed by @dst; vic_fd_lock.
  * @rcu: frees the coalescer after a grace period (see vic_fd_destroy()).
  *
  * Everything except @unsignalled is set before the coalescer is visible
@@ -67,7 +69,8 @@ struct vic_fd {
 	atomic_long_t unsignalled;
 	struct work_struct drain_work;
 	bool stopping;
-	struct list_head node;
+	struct hlist_node by_src;
+	struct hlist_node by_dst;
 	struct rcu_head rcu;
 };
 
@@ -75,12 +78,27 @@ struct vic_fd {
 #define VIC_FD_DRAIN_BATCH	256
 
 /*
- * Every eventfd coalescer, as an edge src -> dst, so that CREATE can refuse
- * an edge that would close a cycle (a -> b and b -> a would bounce one
- * completion between them forever in interrupt context).
+ * Every eventfd coalescer, as an edge src -> dst, hashed both ways, so that
+ * CREATE can refuse an edge that would close a cycle (a -> b and b -> a
+ * would bounce one completion between them forever in interrupt context)
+ * or make a chain longer than VIC_FD_MAX_CHAIN, with work bounded by
+ * VIC_FD_MAX_WALK whatever the number of coalescers, as epoll bounds its
+ * nesting checks.
  */
 static DEFINE_MUTEX(vic_fd_lock);
-static LIST_HEAD(vic_fd_list);
+static DEFINE_HASHTABLE(vic_fd_by_src, 8);
+static DEFINE_HASHTABLE(vic_fd_by_dst, 8);
+
+/* Coalescers on one path of chained coalescers, at most. */
+#define VIC_FD_MAX_CHAIN	4
+/* Edges one CREATE may visit in each direction, at most. */
+#define VIC_FD_MAX_WALK		128
+
+/* vic_fd_lock: the walk's queue (eventfd, coalescers on the path to it). */
+static struct {
+	struct eventfd_ctx *ctx;
+	unsigned int depth;
+} vic_fd_walk_q[VIC_FD_MAX_WALK + 1];
 
 static void vic_fd_complete(struct vic_fd *f, u64 cnt)
 {
@@ -131,40 +149,83 @@ static void vic_fd_drain_work(struct work_struct *work)
 }
 
 /*
- * Does a chain of coalescers lead from eventfd @from to eventfd @to?  A
- * breadth-first walk over the distinct eventfds reachable from @from.
- * Called with vic_fd_lock held.  Return: 1 yes, 0 no, -ENOMEM.
+ * Walk the coalescers chained after eventfd @from (@down) or before it,
+ * breadth first; a diamond is walked once per path, which the budget
+ * bounds.  Return: the most coalescers on one path from @from; -ELOOP if
+ * the walk meets @stop (a cycle) or exceeds VIC_FD_MAX_WALK edges.
  */
-static int vic_fd_reaches(struct eventfd_ctx *from, struct eventfd_ctx *to)
+static int vic_fd_chain_len(struct eventfd_ctx *from, struct eventfd_ctx *stop,
+			    bool down)
 {
-	struct eventfd_ctx **seen;
-	unsigned int n = 1, nr = 0, i, k;
+	unsigned int head = 0, tail = 0, max = 0;
 	struct vic_fd *e;
-	int ret = 0;
 
 	lockdep_assert_held(&vic_fd_lock);
-	list_for_each_entry(e, &vic_fd_list, node)
-		n++;
-	seen = kmalloc_array(n, sizeof(*seen), GFP_KERNEL);
-	if (!seen)
-		return -ENOMEM;
-	seen[nr++] = from;
-	for (i = 0; i < nr && !ret; i++) {
-		if (seen[i] == to) {
-			ret = 1;
-			break;
-		}
-		list_for_each_entry(e, &vic_fd_list, node) {
-			if (e->src != seen[i])
-				continue;
-			for (k = 0; k < nr && seen[k] != e->dst; k++)
-				;
-			if (k == nr && nr < n)
-				seen[nr++] = e->dst;
+	vic_fd_walk_q[tail].ctx = from;
+	vic_fd_walk_q[tail++].depth = 0;
+	while (head < tail) {
+		struct eventfd_ctx *ctx = vic_fd_walk_q[head].ctx;
+		unsigned int depth = vic_fd_walk_q[head++].depth;
+
+		if (ctx == stop)
+			return -ELOOP;
+		max = max(max, depth);
+		if (down) {
+			hash_for_each_possible(vic_fd_by_src, e, by_src,
+					       (unsigned long)ctx) {
+				if (e->src != ctx)
+					continue;
+				if (tail > VIC_FD_MAX_WALK)
+					return -ELOOP;
+				vic_fd_walk_q[tail].ctx = e->dst;
+				vic_fd_walk_q[tail++].depth = depth + 1;
+			}
+		} else {
+			hash_for_each_possible(vic_fd_by_dst, e, by_dst,
+					       (unsigned long)ctx) {
+				if (e->dst != ctx)
+					continue;
+				if (tail > VIC_FD_MAX_WALK)
+					return -ELOOP;
+				vic_fd_walk_q[tail].ctx = e->src;
+				vic_fd_walk_q[tail++].depth = depth + 1;
+			}
 		}
 	}
-	kfree(seen);
-	return ret;
+	return max;
+}
+
+/*
+ * May the edge @src -> @dst be added?  Not if @dst leads back to @src, nor
+ * if a path through it would chain more than VIC_FD_MAX_CHAIN coalescers,
+ * nor if checking would take more than the budget.  Return: 0 or -ELOOP.
+ */
+static int vic_fd_check_edge(struct eventfd_ctx *src, struct eventfd_ctx *dst)
+{
+	int down, up;
+
+	lockdep_assert_held(&vic_fd_lock);
+	down = vic_fd_chain_len(dst, src, true);
+	if (down < 0)
+		return down;
+	up = vic_fd_chain_len(src, NULL, false);
+	if (up < 0)
+		return up;
+	return up + 1 + down > VIC_FD_MAX_CHAIN ? -ELOOP : 0;
+}
+
+static void vic_fd_add_edge(struct vic_fd *f)
+{
+	lockdep_assert_held(&vic_fd_lock);
+	hash_add(vic_fd_by_src, &f->by_src, (unsigned long)f->src);
+	hash_add(vic_fd_by_dst, &f->by_dst, (unsigned long)f->dst);
+}
+
+static void vic_fd_del_edge(struct vic_fd *f)
+{
+	lockdep_assert_held(&vic_fd_lock);
+	hash_del(&f->by_src);
+	hash_del(&f->by_dst);
 }
 
 static void vic_fd_signal_work(struct irq_work *work)
@@ -240,7 +301,7 @@ static void vic_fd_destroy(struct vic_fd *f)
 	bool more;
 
 	mutex_lock(&vic_fd_lock);
-	list_del(&f->node);
+	vic_fd_del_edge(f);
 	mutex_unlock(&vic_fd_lock);
 	eventfd_ctx_remove_wait_queue(f->src, &f->wait, &cnt);
 	WRITE_ONCE(f->stopping, true);
@@ -382,7 +443,9 @@ static const struct file_operations vic_fd_fops = {
  * Context: process context.
  * Return: the new fd; -EBADF if an fd is not open; -EINVAL if it is not an
  * eventfd or both are the same eventfd; -ELOOP if coalescers would form a
- * cycle (@dst already leads to @src through other coalescers); -ENOMEM;
+ * cycle (@dst already leads to @src through other coalescers), a path of
+ * more than VIC_FD_MAX_CHAIN chained coalescers, or one whose check visits
+ * more than VIC_FD_MAX_WALK coalescers in either direction; -ENOMEM;
  * -EMFILE/-ENFILE.
  */
 int vic_fd_create(int src_fd, int dst_fd,
@@ -439,16 +502,15 @@ int vic_fd_create(int src_fd, int dst_fd,
 		goto err_vic;
 	}
 
-	/* Refuse an edge that would close a cycle of coalescers. */
+	/* Refuse a cycle of coalescers, or too long a chain. */
 	mutex_lock(&vic_fd_lock);
-	ret = vic_fd_reaches(dst, src);
+	ret = vic_fd_check_edge(src, dst);
 	if (ret) {
 		mutex_unlock(&vic_fd_lock);
 		put_unused_fd(fd);
-		ret = ret < 0 ? ret : -ELOOP;
 		goto err_vic;
 	}
-	list_add(&f->node, &vic_fd_list);
+	vic_fd_add_edge(f);
 	mutex_unlock(&vic_fd_lock);
 
 	/* Attach: from here on wake-ups feed the engine. */
@@ -458,7 +520,7 @@ int vic_fd_create(int src_fd, int dst_fd,
 	if (WARN_ON_ONCE(!f->src_wqh)) {
 		/* An eventfd always queues on poll; nothing to detach. */
 		mutex_lock(&vic_fd_lock);
-		list_del(&f->node);
+		vic_fd_del_edge(f);
 		mutex_unlock(&vic_fd_lock);
 		put_unused_fd(fd);
 		ret = -EINVAL;

@@ -3,7 +3,9 @@
  * vmaccel_vic selftest: lifetime of coalescers and of the eventfds they
  * reference: closing in every order, delivering what is pending on close,
  * many coalescers, O_CLOEXEC, debugfs, fork, chaining two coalescers (the
- * nested-signalling path) and the module reference held by a coalescer.
+ * nested-signalling path), the bounds on chains and fans (a cycle, a path
+ * of more than 4 coalescers, or a check that would walk more than 128 are
+ * refused) and the module reference held by a coalescer.
  */
 #define _GNU_SOURCE
 #include <sys/mount.h>
@@ -267,6 +269,87 @@ TEST_F(vic, cycle_refused)
 	close(a);
 	close(b);
 	close(c);
+}
+
+/*
+ * A path of chained coalescers holds at most 4 (VIC_FD_MAX_CHAIN), however
+ * it is built: appended at its end or prepended at its start.
+ */
+TEST_F(vic, chain_length_bounded)
+{
+	struct vmaccel_vic_params p = vic_params_off();
+	int dev = self->e.dev, e[7], c[6], i, x;
+
+	for (i = 0; i < 7; i++) {
+		e[i] = vic_eventfd();
+		ASSERT_LE(0, e[i]);
+	}
+	/* e1 -> e2 -> e3 -> e4 -> e5: four coalescers. */
+	for (i = 1; i < 5; i++) {
+		c[i] = vic_create(dev, e[i], e[i + 1], &p);
+		ASSERT_LE(0, c[i]) TH_LOG("link %d: %s", i, strerror(errno));
+	}
+	x = vic_create(dev, e[5], e[6], &p);
+	EXPECT_EQ(-1, x);
+	EXPECT_EQ(ELOOP, errno);
+	x = vic_create(dev, e[0], e[1], &p);
+	EXPECT_EQ(-1, x);
+	EXPECT_EQ(ELOOP, errno);
+	/* The chain carries a completion end to end. */
+	ASSERT_EQ(0, vic_signal(e[1], 1));
+	ASSERT_EQ(1, vic_collect(e[5], 1, 2000));
+	/* Cut in the middle: both ends may grow again. */
+	close(c[3]);
+	c[0] = vic_create(dev, e[0], e[1], &p);
+	EXPECT_LE(0, c[0]);
+	c[5] = vic_create(dev, e[5], e[6], &p);
+	EXPECT_LE(0, c[5]);
+	close(c[0]);
+	close(c[5]);
+	for (i = 1; i < 5; i++)
+		if (i != 3)
+			close(c[i]);
+	for (i = 0; i < 7; i++)
+		close(e[i]);
+}
+
+#define FAN	200
+
+/*
+ * One source fanned out to many targets is fine, but chaining anything in
+ * front of it would make every CREATE walk the whole fan: refused, the
+ * walk is bounded (VIC_FD_MAX_WALK).  Unrelated coalescers stay cheap.
+ */
+TEST_F(vic, wide_fan_bounded)
+{
+	struct vmaccel_vic_params p = vic_params_off();
+	int dev = self->e.dev, s, t, u, d[FAN], c[FAN], i, x;
+
+	s = vic_eventfd();
+	t = vic_eventfd();
+	u = vic_eventfd();
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, t);
+	ASSERT_LE(0, u);
+	for (i = 0; i < FAN; i++) {
+		d[i] = vic_eventfd();
+		ASSERT_LE(0, d[i]);
+		c[i] = vic_create(dev, s, d[i], &p);
+		ASSERT_LE(0, c[i]) TH_LOG("fan %d: %s", i, strerror(errno));
+	}
+	x = vic_create(dev, t, s, &p);
+	EXPECT_EQ(-1, x);
+	EXPECT_EQ(ELOOP, errno);
+	x = vic_create(dev, t, u, &p);
+	EXPECT_LE(0, x);
+	close(x);
+	for (i = 0; i < FAN; i++) {
+		close(c[i]);
+		close(d[i]);
+	}
+	close(s);
+	close(t);
+	close(u);
 }
 
 /* The coalescer fd is O_CLOEXEC. */

@@ -76,7 +76,10 @@ struct vmaccel_vic_params {
  * Returns a new file descriptor (O_CLOEXEC) for the coalescer.  Closing it
  * detaches the coalescer from both eventfds; pending completions are
  * delivered first.  Coalescers may chain (one's target is another's
- * source) but never form a cycle: such a CREATE fails with -ELOOP.
+ * source) but never form a cycle, a path of more than 4 chained
+ * coalescers, nor a graph whose check would visit more than 128
+ * coalescers in either direction from the new one: such a CREATE fails
+ * with -ELOOP (as epoll bounds nested instances).
  */
 struct vmaccel_vic_create {
 	__u32 flags;
