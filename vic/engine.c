@@ -106,9 +106,35 @@ static u64 vic_add_sat(u64 a, u64 b)
 	return a + b < a ? U64_MAX : a + b;
 }
 
+/*
+ * What is left of the estimate after @windows rate windows: (1 - 1/4) per
+ * window, as a 32-bit fraction.  Past VIC_RATE_MAX_WINDOWS it is 0 (less
+ * than 2^-32 already).
+ */
+#define VIC_RATE_MAX_WINDOWS	80
+static u32 vic_rate_keep(u64 windows)
+{
+	u64 keep = 1ULL << 32;
+
+	if (windows > VIC_RATE_MAX_WINDOWS)
+		return 0;
+	while (windows--)
+		keep -= keep >> VIC_RATE_EWMA_SHIFT;
+	return min_t(u64, keep, U32_MAX);
+}
+
+/*
+ * Close the rate window when it is at least VIC_RATE_WINDOW_NS long.  The
+ * window's rate (its count over its length) enters the estimate with the
+ * weight of the time it covers: a window of k minimal windows keeps
+ * (3/4)^k of the old estimate, so a gap decays the estimate by its length,
+ * not by the number of completions that end it (after a burst, a sparse
+ * completion 10 ms later sees 6% of the burst rate, not 75%).
+ */
 static void vic_update_rate(struct vmaccel_vic *v, ktime_t now, u64 n)
 {
 	u64 elapsed, count, inst;
+	u32 keep;
 
 	lockdep_assert_held(&v->lock);
 
@@ -118,9 +144,11 @@ static void vic_update_rate(struct vmaccel_vic *v, ktime_t now, u64 n)
 			/* Saturate rather than overflow count * NSEC_PER_SEC. */
 			count = min_t(u64, v->win_count, U64_MAX / NSEC_PER_SEC);
 			inst = div64_u64(count * NSEC_PER_SEC, elapsed);
-			v->rate = v->rate -
-				  (v->rate >> VIC_RATE_EWMA_SHIFT) +
-				  (inst >> VIC_RATE_EWMA_SHIFT);
+			keep = vic_rate_keep(div64_u64(elapsed,
+						       VIC_RATE_WINDOW_NS));
+			/* keep <= 3/4 here, so 2^32 - keep fits in a u32. */
+			v->rate = keep ? mul_u64_u32_shr(v->rate, keep, 32) +
+					 mul_u64_u32_shr(inst, -keep, 32) : inst;
 			v->win_start = now;
 			v->win_count = 0;
 		}

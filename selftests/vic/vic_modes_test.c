@@ -400,6 +400,46 @@ TEST_F(vic, adaptive_estimate_slow_is_one_to_one)
 	ASSERT_GE(VIC_U64(100), st.rate);
 }
 
+/*
+ * adaptive without a CIF report, the default thresholds (cif 4, 2000/s,
+ * 200 us: coalescing above 20000/s): a burst at ~100k/s coalesces, then
+ * completions 10 ms apart are each delivered at once.  The estimate must
+ * decay with the gap (to ~6 % after 10 ms), not by a fixed factor per
+ * completion, which kept the burst's rate for the next ~6 completions and
+ * made each of them wait for the backstop.
+ */
+TEST_F(vic, adaptive_sparse_after_burst_is_one_to_one)
+{
+	struct vmaccel_vic_params p = vic_params(VMACCEL_VIC_MODE_ADAPTIVE, 4,
+						 4, 2000, 200, 32);
+	struct vmaccel_vic_stats st, prev;
+	int i;
+
+	vic_env_create(_metadata, &self->e, &p);
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, vic_signal(self->e.src, 200));
+		vic_sleep_ms(1);
+	}
+	st = vic_env_stats(_metadata, &self->e);
+	/* The burst was seen as one: coalescing (else the case is moot). */
+	ASSERT_LE(2U, st.cur_ratio)
+		TH_LOG("burst rate only %llu/s", st.rate);
+	TH_LOG("after the burst: rate %llu/s, ratio %u", st.rate, st.cur_ratio);
+	vic_sleep_ms(10);
+	for (i = 0; i < 10; i++) {
+		prev = vic_env_stats(_metadata, &self->e);
+		ASSERT_EQ(0, vic_complete(self->e.src, 1));
+		st = vic_env_stats(_metadata, &self->e);
+		EXPECT_EQ(prev.interrupts + 1, st.interrupts)
+			TH_LOG("sparse completion %d deferred: rate %llu/s, ratio %u",
+			       i, st.rate, st.cur_ratio);
+		EXPECT_EQ(prev.deferred, st.deferred);
+		vic_sleep_ms(10);
+	}
+	EXPECT_GE(VIC_U64(2000), st.rate);
+	vic_env_settle(_metadata, &self->e, 1000);
+}
+
 /* Lowering CIF so that pending >= ratio delivers at once. */
 TEST_F(vic, set_cif_lower_ratio_delivers)
 {
