@@ -54,7 +54,7 @@
  * @deferred: completions that did not raise an interrupt on arrival.
  * @backstops: interrupts delivered by the backstop timer.
  * @max_delay_ns: longest time a completion waited for its interrupt.
- * @backstop: the backstop timer (soft hrtimer, CLOCK_MONOTONIC).
+ * @backstop: the backstop timer (hard-irq hrtimer, CLOCK_MONOTONIC).
  * @deliver: delivery callback; constant after allocation.
  * @ctx: argument of @deliver; constant after allocation.
  * @id: identifier for debugfs and tracepoints; constant after allocation.
@@ -187,6 +187,14 @@ static u32 vic_compute_ratio(struct vmaccel_vic *v)
 	}
 }
 
+/*
+ * The backstop runs in hard interrupt context, so that its bound holds when
+ * softirqs are deferred to ksoftirqd: everything it calls is irq-safe (our
+ * spinlock with interrupts off, eventfd_signal()).  On PREEMPT_RT, where
+ * those locks sleep, a timer without _HARD runs in the softirq thread.
+ */
+#define VIC_BACKSTOP_MODE	HRTIMER_MODE_REL
+
 /* Arm the backstop to fire max_delay_us after the oldest pending completion. */
 static void vic_arm(struct vmaccel_vic *v, ktime_t now)
 {
@@ -197,7 +205,7 @@ static void vic_arm(struct vmaccel_vic *v, ktime_t now)
 	due = ktime_add_us(v->first_pending, v->params.max_delay_us);
 	rel = ktime_after(due, now) ? ktime_sub(due, now) : 0;
 	v->armed = true;
-	hrtimer_start(&v->backstop, rel, HRTIMER_MODE_REL_SOFT);
+	hrtimer_start(&v->backstop, rel, VIC_BACKSTOP_MODE);
 }
 
 /*
@@ -311,7 +319,7 @@ struct vmaccel_vic *vmaccel_vic_alloc(const struct vmaccel_vic_params *p,
 		v->params = *p;
 	else
 		vmaccel_vic_default_params(&v->params);
-	hrtimer_init(&v->backstop, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	hrtimer_init(&v->backstop, CLOCK_MONOTONIC, VIC_BACKSTOP_MODE);
 	v->backstop.function = vic_backstop_fn;
 	v->deliver = deliver;
 	v->ctx = ctx;
@@ -367,7 +375,8 @@ EXPORT_SYMBOL_GPL(vmaccel_vic_free);
  * interrupt for everything pending (calling the deliver callback before
  * returning) or defers the completions under the backstop timer.
  *
- * Context: any context, including hard interrupts.
+ * Context: any context, including hard interrupts (not on PREEMPT_RT,
+ * where the engine's spinlock sleeps).
  */
 void vmaccel_vic_complete(struct vmaccel_vic *v, u64 n, int cif)
 {

@@ -23,8 +23,9 @@ struct vmaccel_vic;
  *
  * Called once per interrupt the coalescer decides to deliver, in atomic
  * context (the caller of the engine function, or the backstop hrtimer's
- * softirq) and without the coalescer's lock held.  It must not sleep and
- * must not call vmaccel_vic_free() on its own coalescer.
+ * hard interrupt) and without the coalescer's lock held.  It must not
+ * sleep, must be irq-safe and must not call vmaccel_vic_free() on its own
+ * coalescer.
  */
 typedef void (*vmaccel_vic_deliver_fn)(void *ctx);
 

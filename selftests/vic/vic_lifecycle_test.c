@@ -538,6 +538,73 @@ TEST_F(vic, tracepoints)
 	vic_env_expect(_metadata, &self->e, 2);
 }
 
+/*
+ * The trace line's context flags of the backstop's delivery: the third of
+ * "d.h1." is 'h' (or 'H') in a hard interrupt, 's' in a softirq.  Return
+ * that character, 0 if no such line, -1 on error.
+ */
+static int vic_trace_backstop_ctx(void)
+{
+	size_t size = 1 << 20, used = 0;
+	char *buf, *line, *save = NULL;
+	int fd, ret = 0;
+	ssize_t r;
+
+	buf = malloc(size + 1);
+	if (!buf)
+		return -1;
+	fd = open(VIC_TRACEFS "/trace", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(buf);
+		return -1;
+	}
+	while (used < size && (r = read(fd, buf + used, size - used)) > 0)
+		used += r;
+	close(fd);
+	buf[used] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line && !ret;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *flags = strstr(line, "] ");
+
+		if (line[0] == '#' || !strstr(line, "vic_deliver:") ||
+		    !strstr(line, "backstop=1") || !flags || strlen(flags) < 5)
+			continue;
+		ret = (unsigned char)flags[4];
+	}
+	free(buf);
+	return ret;
+}
+
+/*
+ * The backstop delivers from a hard interrupt, not from the timer softirq
+ * (which ksoftirqd may run late under softirq load, breaking the bound).
+ */
+TEST_F(vic, backstop_runs_in_hard_interrupt)
+{
+	struct vmaccel_vic_params p = vic_params_fixed(8, 1000);
+	int ctx;
+
+	if (vmaccel_fault_injected())
+		SKIP(return, "tracing core WARNs under fault injection");
+	if (access(VIC_TRACEFS "/events", F_OK) &&
+	    mount("tracefs", VIC_TRACEFS, "tracefs", 0, NULL))
+		SKIP(return, "no tracefs");
+	vic_env_create(_metadata, &self->e, &p);
+	ASSERT_EQ(0, vic_trace_write("trace", ""));
+	ASSERT_EQ(0, vic_trace_write("events/vmaccel_vic/vic_deliver/enable",
+				     "1"));
+	ASSERT_EQ(0, vic_complete(self->e.src, 1));
+	vic_env_expect(_metadata, &self->e, 1);
+	ASSERT_EQ(0, vic_trace_write("events/vmaccel_vic/vic_deliver/enable",
+				     "0"));
+	ctx = vic_trace_backstop_ctx();
+	ASSERT_EQ(0, vic_trace_write("trace", ""));
+	ASSERT_LT(0, ctx) TH_LOG("no backstop delivery traced");
+	EXPECT_TRUE(ctx == 'h' || ctx == 'H')
+		TH_LOG("backstop delivered in context '%c', not a hard interrupt",
+		       ctx);
+}
+
 /* A forked child closing its copy does not detach the parent's coalescer. */
 TEST_F(vic, fork_child_close_keeps_coalescer)
 {
