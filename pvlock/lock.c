@@ -234,6 +234,36 @@ static void pvlock_unregister(struct vmaccel_pvlock *lock,
 	local_irq_restore(flags);
 }
 
+/**
+ * struct pvlock_stale - torture hook: turn a slot over under a kicker
+ * @slot: the slot; when the key is on and an unlocker on this CPU checks
+ *	it, between its read of the lock and its read of the ticket, the
+ *	registration in it ends and one for (@to, @ticket) takes its place.
+ * @to: the lock of the new registration.
+ * @ticket: its ticket.
+ * @now: the new registration, once made.
+ *
+ * Per CPU, used by pvlock_stale_kick_check() with interrupts off.
+ */
+struct pvlock_stale {
+	struct pvlock_waiter *slot;
+	struct vmaccel_pvlock *to;
+	u16 ticket;
+	struct pvlock_waiter *now;
+};
+
+static DEFINE_STATIC_KEY_FALSE(pvlock_stale_key);
+static DEFINE_PER_CPU(struct pvlock_stale, pvlock_stale);
+
+static void pvlock_stale_turn(struct pvlock_waiter *w);
+
+/* The torture's slot turn-over in the middle of a check; a no-op otherwise. */
+static __always_inline void pvlock_find_hold(struct pvlock_waiter *w)
+{
+	if (static_branch_unlikely(&pvlock_stale_key))
+		pvlock_stale_turn(w);
+}
+
 /* Find the waiter registered for (@lock, @ticket); NULL if none. */
 static struct pvlock_waiter *pvlock_find(const struct vmaccel_pvlock *lock,
 					 u16 ticket, int *cpu)
@@ -247,6 +277,7 @@ static struct pvlock_waiter *pvlock_find(const struct vmaccel_pvlock *lock,
 			w = &per_cpu_ptr(&pvlock_cpus, c)->slot[i];
 			if (READ_ONCE(w->lock) != lock)
 				continue;
+			pvlock_find_hold(w);
 			/* Pairs with the smp_wmb() in pvlock_register(). */
 			smp_rmb();
 			if ((u16)READ_ONCE(w->want) != ticket)
@@ -652,6 +683,80 @@ void vmaccel_pvlock_unlock_irqrestore(struct vmaccel_pvlock *lock,
 	local_irq_restore(flags);
 }
 EXPORT_SYMBOL_GPL(vmaccel_pvlock_unlock_irqrestore);
+
+static void pvlock_stale_turn(struct pvlock_waiter *w)
+{
+	struct pvlock_stale *s = this_cpu_ptr(&pvlock_stale);
+
+	if (s->slot != w)
+		return;
+	s->slot = NULL;
+	/* The waiter got its lock and left; a waiter of another lock came. */
+	pvlock_unregister(NULL, w);
+	s->now = pvlock_register(s->to, s->ticket, READ_ONCE(w->backend));
+}
+
+/**
+ * pvlock_stale_kick_check() - an unlocker whose check of a slot straddles
+ *	the reuse of the slot
+ * @res: what happened.
+ *
+ * On this CPU, with interrupts off: take lock L (ticket 0), queue tickets 2
+ * and 4 behind it, and register this CPU's slot as the waiter of (L, 4).
+ * Unlock L: the unlocker looks for the waiter of (L, 2), which does not
+ * exist.  While it checks the slot, after reading its lock (L) and before
+ * reading its ticket, the torture hook ends the registration and registers
+ * the slot for (X, 2), another lock.  An unlocker that combines the two
+ * registrations marks (and would wake) the waiter of X: a kick for L taken
+ * for the one X's unlocker owes.  Neither waiter halts, nothing is woken.
+ *
+ * Context: process context; the debugfs file stale_kick.
+ * Return: 0, or -EBUSY when this CPU's slots are all in use.
+ */
+int pvlock_stale_kick_check(struct pvlock_stale_res *res)
+{
+	struct vmaccel_pvlock l, x;
+	struct pvlock_waiter *w;
+	struct pvlock_stale *s;
+	unsigned long flags;
+	unsigned int ret;
+	int err = 0;
+
+	vmaccel_pvlock_init(&l);
+	vmaccel_pvlock_init(&x);
+	static_branch_inc(&pvlock_stale_key);
+	local_irq_save(flags);
+	pvlock_lock_acq(&l, NULL);
+	atomic_add(2 * PVLOCK_TAIL_INC, &l.val);
+	atomic_add(2 * PVLOCK_TAIL_INC, &x.val);
+	w = pvlock_register(&l, 2 * PVLOCK_TICKET_INC, READ_ONCE(pvlock_backend));
+	if (!w) {
+		err = -EBUSY;
+		pvlock_unlock_kick(&l);
+		goto out;
+	}
+	s = this_cpu_ptr(&pvlock_stale);
+	s->to = &x;
+	s->ticket = PVLOCK_TICKET_INC;
+	s->now = NULL;
+	s->slot = w;
+	ret = pvlock_unlock_kick(&l);
+	res->turned += !!s->now;
+	res->kicked += !!(ret & PVLOCK_UNLOCK_KICKED);
+	if (s->now) {
+		res->marked += !!(READ_ONCE(s->now->kick) & PVLOCK_KICKED);
+		pvlock_unregister(&x, s->now);
+	} else {
+		/* The unlocker never checked the slot (not online?). */
+		s->slot = NULL;
+		pvlock_unregister(&l, w);
+	}
+	res->rounds++;
+out:
+	local_irq_restore(flags);
+	static_branch_dec(&pvlock_stale_key);
+	return err;
+}
 
 /**
  * pvlock_stats_sum() - add up the counters of all CPUs

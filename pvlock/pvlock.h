@@ -150,6 +150,24 @@ struct pvlock_release_wait {
 DECLARE_STATIC_KEY_FALSE(pvlock_release_wait_key);
 DECLARE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
 
+/**
+ * struct pvlock_stale_res - results of pvlock_stale_kick_check()
+ * @rounds: checks made.
+ * @turned: checks in which the slot was turned over under the unlocker.
+ * @marked: checks in which the unlocker marked the new registration kicked
+ *	(a kick for the wrong lock: a bug).
+ * @kicked: checks in which the unlocker reported a kick (there was no
+ *	waiter of its lock to kick: a bug).
+ */
+struct pvlock_stale_res {
+	u64 rounds;
+	u64 turned;
+	u64 marked;
+	u64 kicked;
+};
+
+int pvlock_stale_kick_check(struct pvlock_stale_res *res);
+
 /* torture.c */
 struct pvlock_run;
 
