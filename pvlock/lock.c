@@ -40,16 +40,22 @@
 /* Adding this to &vmaccel_pvlock.val takes the next ticket (tail += 2). */
 #define PVLOCK_TAIL_INC		(PVLOCK_TICKET_INC << 16)
 /* Set in &pvlock_waiter.kick by the unlocker that kicked the waiter. */
-#define PVLOCK_KICKED		BIT(16)
+#define PVLOCK_KICKED		BIT(BITS_PER_LONG - 1)
 
 /**
  * struct pvlock_waiter - one waiting slot of a CPU
- * @lock: the lock waited for; NULL while the slot is free.  Written last
- *	when a waiter registers (after smp_wmb()), so a reader that sees it
- *	sees the other fields of the same registration.
+ * @seq: odd while the slot holds a registration, even while it is free;
+ *	every registration and every unregistration adds 1, so the odd value
+ *	names one registration for the life of the module.  Written last when
+ *	a waiter registers (after smp_wmb()): a reader that sees it odd, reads
+ *	the fields, and then sees it unchanged (smp_rmb() between each) has
+ *	read the fields of that one registration (pvlock_find()).
+ * @lock: the lock waited for (with @seq odd).
  * @want: the ticket the waiter holds.
- * @kick: @want while registered; @want | %PVLOCK_KICKED once the unlocker
- *	of the previous ticket kicked the waiter (for the torture's check).
+ * @kick: @seq of the registration; with %PVLOCK_KICKED once the unlocker of
+ *	the previous ticket found the waiter (for the torture's check).  The
+ *	unlocker sets the bit with a cmpxchg from the @seq it checked, so its
+ *	mark never lands on a later registration of the slot.
  * @halted: the waiter is halted or about to halt: set, then smp_mb(), then
  *	the last check of head before the halt; cleared after the halt.  A
  *	kicker sends a wake-up only when it sees it set.
@@ -60,10 +66,11 @@
  * CPU without locking (READ_ONCE), which at worst costs a spurious kick.
  */
 struct pvlock_waiter {
+	unsigned long seq;
 	struct vmaccel_pvlock *lock;
 	u32 want;
-	u32 kick;
 	u32 halted;
+	unsigned long kick;
 	const struct pvlock_backend *backend;
 };
 
@@ -201,18 +208,27 @@ static struct pvlock_waiter *pvlock_register(struct vmaccel_pvlock *lock,
 {
 	struct pvlock_cpu *c = this_cpu_ptr(&pvlock_cpus);
 	struct pvlock_waiter *w;
+	unsigned long seq;
 
 	lockdep_assert_irqs_disabled();
 	if (c->depth >= PVLOCK_MAX_NEST)
 		return NULL;
 	w = &c->slot[c->depth++];
-	WRITE_ONCE(w->want, me);
-	WRITE_ONCE(w->kick, me);
-	WRITE_ONCE(w->halted, 0);
-	WRITE_ONCE(w->backend, be);
-	/* The slot's contents before the pointer that publishes them. */
+	seq = w->seq + 1;
+	/*
+	 * The end of the slot's previous registration (its even @seq) before
+	 * the fields of this one: pairs with the second smp_rmb() in
+	 * pvlock_find().
+	 */
 	smp_wmb();
 	WRITE_ONCE(w->lock, lock);
+	WRITE_ONCE(w->want, me);
+	WRITE_ONCE(w->kick, seq);
+	WRITE_ONCE(w->halted, 0);
+	WRITE_ONCE(w->backend, be);
+	/* The fields before the odd @seq that publishes them. */
+	smp_wmb();
+	WRITE_ONCE(w->seq, seq);
 	/*
 	 * The slot before the slow flag that makes unlockers scan the slots
 	 * (atomic_fetch_or() is fully ordered); the flag stays set while a
@@ -229,7 +245,7 @@ static void pvlock_unregister(struct vmaccel_pvlock *lock,
 	unsigned long flags;
 
 	local_irq_save(flags);
-	WRITE_ONCE(w->lock, NULL);
+	WRITE_ONCE(w->seq, w->seq + 1);
 	this_cpu_ptr(&pvlock_cpus)->depth--;
 	local_irq_restore(flags);
 }
@@ -264,25 +280,42 @@ static __always_inline void pvlock_find_hold(struct pvlock_waiter *w)
 		pvlock_stale_turn(w);
 }
 
-/* Find the waiter registered for (@lock, @ticket); NULL if none. */
+/*
+ * Find the waiter registered for (@lock, @ticket); NULL if none.  *@seq
+ * receives the registration's &pvlock_waiter.seq.  The lock and the ticket
+ * are one registration's: @seq is read before and after them.  A slot whose
+ * @seq changed in between is skipped: the registration we started reading
+ * has ended, so its waiter has its lock, and a waiter we must kick was
+ * registered before our release (design.rst), so it is not a later one.
+ */
 static struct pvlock_waiter *pvlock_find(const struct vmaccel_pvlock *lock,
-					 u16 ticket, int *cpu)
+					 u16 ticket, int *cpu,
+					 unsigned long *seq)
 {
 	struct pvlock_waiter *w;
+	unsigned long s;
 	unsigned int i;
 	int c;
 
 	for_each_online_cpu(c) {
 		for (i = 0; i < PVLOCK_MAX_NEST; i++) {
 			w = &per_cpu_ptr(&pvlock_cpus, c)->slot[i];
+			s = READ_ONCE(w->seq);
+			if (!(s & 1))
+				continue;
+			/* Pairs with the second smp_wmb() in pvlock_register(). */
+			smp_rmb();
 			if (READ_ONCE(w->lock) != lock)
 				continue;
 			pvlock_find_hold(w);
-			/* Pairs with the smp_wmb() in pvlock_register(). */
-			smp_rmb();
 			if ((u16)READ_ONCE(w->want) != ticket)
 				continue;
+			/* Pairs with the first smp_wmb() in pvlock_register(). */
+			smp_rmb();
+			if (READ_ONCE(w->seq) != s)
+				continue;
 			*cpu = c;
+			*seq = s;
 			return w;
 		}
 	}
@@ -306,11 +339,11 @@ static bool pvlock_wake(const struct vmaccel_pvlock *lock,
 }
 
 /* Torture check: the unlocker that let us in must have kicked us. */
-static bool pvlock_wait_kick(struct pvlock_waiter *w, u16 me)
+static bool pvlock_wait_kick(struct pvlock_waiter *w)
 {
 	u64 start = local_clock();
 
-	while (READ_ONCE(w->kick) != (me | PVLOCK_KICKED)) {
+	while (READ_ONCE(w->kick) != (w->seq | PVLOCK_KICKED)) {
 		if (local_clock() - start > NSEC_PER_SEC)
 			return false;
 		cpu_relax();
@@ -423,7 +456,7 @@ static noinline void pvlock_slowpath(struct vmaccel_pvlock *lock, u16 me,
 		acq->blocked = true;
 		pvlock_account_blocked(local_clock() - t0);
 		if (acq->verify_kicks)
-			acq->lost = !pvlock_wait_kick(w, me);
+			acq->lost = !pvlock_wait_kick(w);
 	}
 	pvlock_unregister(lock, w);
 }
@@ -470,14 +503,16 @@ static unsigned int pvlock_kick_next(const struct vmaccel_pvlock *lock,
 				     u16 next)
 {
 	struct pvlock_waiter *w;
+	unsigned long seq;
 	unsigned int ret;
 	int cpu;
 
 	pvlock_count(PVLOCK_STAT_RELEASED_SLOW);
-	w = pvlock_find(lock, next, &cpu);
+	w = pvlock_find(lock, next, &cpu, &seq);
 	if (!w)
 		return 0;
-	cmpxchg(&w->kick, next, next | PVLOCK_KICKED);
+	/* Only that registration: the slot may hold a later one by now. */
+	cmpxchg(&w->kick, seq, seq | PVLOCK_KICKED);
 	pvlock_count(PVLOCK_STAT_RELEASED_SLOW_KICKED);
 	ret = PVLOCK_UNLOCK_KICKED;
 	if (pvlock_wake(lock, w, next, cpu))
@@ -824,25 +859,31 @@ void pvlock_waiters_show(struct seq_file *m)
 	const struct pvlock_backend *be;
 	struct vmaccel_pvlock *lock;
 	struct pvlock_waiter *w;
+	unsigned long s, kick;
+	u32 want, halted;
 	unsigned int i;
-	u32 kick;
 	int cpu;
 
 	seq_puts(m, "cpu slot lock want kicked halted backend\n");
 	for_each_online_cpu(cpu) {
 		for (i = 0; i < PVLOCK_MAX_NEST; i++) {
 			w = &per_cpu_ptr(&pvlock_cpus, cpu)->slot[i];
-			lock = READ_ONCE(w->lock);
-			if (!lock)
+			s = READ_ONCE(w->seq);
+			if (!(s & 1))
 				continue;
-			/* Pairs with the smp_wmb() in pvlock_register(). */
+			/* As in pvlock_find(): one registration's fields. */
 			smp_rmb();
+			lock = READ_ONCE(w->lock);
+			want = READ_ONCE(w->want);
 			kick = READ_ONCE(w->kick);
+			halted = READ_ONCE(w->halted);
 			be = READ_ONCE(w->backend);
+			smp_rmb();
+			if (READ_ONCE(w->seq) != s)
+				continue;
 			seq_printf(m, "%d %u %p %u %d %d %s\n", cpu, i, lock,
-				   READ_ONCE(w->want) & 0xffff,
-				   !!(kick & PVLOCK_KICKED),
-				   !!READ_ONCE(w->halted), be->name);
+				   want & 0xffff, kick == (s | PVLOCK_KICKED),
+				   !!halted, be->name);
 		}
 	}
 }
