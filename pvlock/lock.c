@@ -31,6 +31,7 @@
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/time64.h>
+#include <linux/timekeeping.h>
 
 #include "pvlock.h"
 
@@ -110,6 +111,17 @@ const char *const pvlock_stat_names[PVLOCK_NR_STATS] = {
 
 DEFINE_STATIC_KEY_FALSE(pvlock_release_wait_key);
 DEFINE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
+DEFINE_STATIC_KEY_FALSE(pvlock_ticket_note_key);
+DEFINE_PER_CPU(struct pvlock_ticket_note, pvlock_ticket_note);
+
+/* The torture's record of the ticket taken; a no-op otherwise. */
+static __always_inline void pvlock_note(const struct vmaccel_pvlock *lock,
+					u16 ticket)
+{
+	if (static_branch_unlikely(&pvlock_ticket_note_key) &&
+	    this_cpu_read(pvlock_ticket_note.lock) == lock)
+		this_cpu_write(pvlock_ticket_note.ticket, ticket);
+}
 
 /* The torture's window after the releasing store; a no-op otherwise. */
 static __always_inline void pvlock_release_hold(void)
@@ -338,12 +350,21 @@ static bool pvlock_wake(const struct vmaccel_pvlock *lock,
 	return true;
 }
 
-/* Torture check: the unlocker that let us in must have kicked us. */
-static bool pvlock_wait_kick(struct pvlock_waiter *w)
+/*
+ * Torture check: the unlocker that let us in must have kicked us.  False
+ * (lost) if its mark did not come within a second; true if it came, or if
+ * the run ended or was stopped first (no verdict: the waits of a run that
+ * loses kicks stay bounded by its end).
+ */
+static bool pvlock_wait_kick(struct pvlock_waiter *w,
+			     const struct pvlock_acq *acq)
 {
 	u64 start = local_clock();
 
 	while (READ_ONCE(w->kick) != (w->seq | PVLOCK_KICKED)) {
+		if ((acq->verify_stop && READ_ONCE(*acq->verify_stop)) ||
+		    (acq->verify_end_ns && ktime_get_ns() >= acq->verify_end_ns))
+			return true;
 		if (local_clock() - start > NSEC_PER_SEC)
 			return false;
 		cpu_relax();
@@ -456,7 +477,7 @@ static noinline void pvlock_slowpath(struct vmaccel_pvlock *lock, u16 me,
 		acq->blocked = true;
 		pvlock_account_blocked(local_clock() - t0);
 		if (acq->verify_kicks)
-			acq->lost = !pvlock_wait_kick(w);
+			acq->lost = !pvlock_wait_kick(w, acq);
 	}
 	pvlock_unregister(lock, w);
 }
@@ -482,6 +503,7 @@ u16 pvlock_lock_acq(struct vmaccel_pvlock *lock, struct pvlock_acq *acq)
 	spin_acquire(&lock->dep_map, 0, 0, _RET_IP_);
 	old = (u32)atomic_fetch_add_acquire(PVLOCK_TAIL_INC, &lock->val);
 	me = old >> 16;
+	pvlock_note(lock, me);
 	if (likely(((u16)old & ~PVLOCK_SLOW) == me)) {
 		pvlock_count(PVLOCK_STAT_TAKEN_FAST);
 		if (unlikely(old & PVLOCK_SLOW))
@@ -520,18 +542,8 @@ static unsigned int pvlock_kick_next(const struct vmaccel_pvlock *lock,
 	return ret;
 }
 
-/**
- * pvlock_unlock_kick() - release a lock, kicking the next waiter if blocked
- * @lock: the lock, held by the caller.  Not touched after the release: its
- *	next owner may free it at once.
- *
- * The body of vmaccel_pvlock_unlock().
- *
- * Return: %PVLOCK_UNLOCK_KICKED if the waiter of the next ticket was
- * registered (blocked or about to block), with %PVLOCK_UNLOCK_WOKE if it was
- * halted and a wake-up was sent; 0 otherwise.
- */
-unsigned int pvlock_unlock_kick(struct vmaccel_pvlock *lock)
+static __always_inline unsigned int __pvlock_unlock(struct vmaccel_pvlock *lock,
+						    bool kick)
 	__releases(lock)
 {
 	unsigned int ret = 0;
@@ -548,13 +560,45 @@ unsigned int pvlock_unlock_kick(struct vmaccel_pvlock *lock)
 				     sizeof(lock->tickets.head));
 	head = xadd(&lock->tickets.head, PVLOCK_TICKET_INC);
 	pvlock_release_hold();
-	if (unlikely(head & PVLOCK_SLOW))
+	if (unlikely(head & PVLOCK_SLOW) && kick)
 		ret = pvlock_kick_next(lock, (head & ~PVLOCK_SLOW) +
 				       PVLOCK_TICKET_INC);
 	this_cpu_dec(pvlock_inflight);
 	preempt_enable();
 	__release(lock);
 	return ret;
+}
+
+/**
+ * pvlock_unlock_kick() - release a lock, kicking the next waiter if blocked
+ * @lock: the lock, held by the caller.  Not touched after the release: its
+ *	next owner may free it at once.
+ *
+ * The body of vmaccel_pvlock_unlock().
+ *
+ * Return: %PVLOCK_UNLOCK_KICKED if the waiter of the next ticket was
+ * registered (blocked or about to block), with %PVLOCK_UNLOCK_WOKE if it was
+ * halted and a wake-up was sent; 0 otherwise.
+ */
+unsigned int pvlock_unlock_kick(struct vmaccel_pvlock *lock)
+	__releases(lock)
+{
+	return __pvlock_unlock(lock, true);
+}
+
+/**
+ * pvlock_unlock_nokick() - release a lock, never kicking anyone (broken)
+ * @lock: the lock, held by the caller.
+ *
+ * The %VMACCEL_PVLOCK_KIND_PV_NOKICK negative control of the torture: a
+ * blocked waiter of the next ticket is neither marked nor woken, and only
+ * wakes up when something else ends its halt (the timer tick: the kind is
+ * only run with interrupts on).  The lost-wake-up verifier must report it.
+ */
+void pvlock_unlock_nokick(struct vmaccel_pvlock *lock)
+	__releases(lock)
+{
+	__pvlock_unlock(lock, false);
 }
 
 /**
@@ -649,6 +693,7 @@ int _vmaccel_pvlock_trylock(struct vmaccel_pvlock *lock)
 				       (int)((u32)old + PVLOCK_TAIL_INC))) {
 		this_cpu_inc(pvlock_inflight);
 		spin_acquire(&lock->dep_map, 0, 1, _RET_IP_);
+		pvlock_note(lock, (u16)((u32)old >> 16));
 		pvlock_count(PVLOCK_STAT_TAKEN_FAST);
 		if (unlikely(old & PVLOCK_SLOW))
 			pvlock_clear_slow(lock, (u16)((u32)old >> 16));
@@ -878,6 +923,7 @@ void pvlock_waiters_show(struct seq_file *m)
 			kick = READ_ONCE(w->kick);
 			halted = READ_ONCE(w->halted);
 			be = READ_ONCE(w->backend);
+			/* Pairs with the first smp_wmb() in pvlock_register(). */
 			smp_rmb();
 			if (READ_ONCE(w->seq) != s)
 				continue;

@@ -20,14 +20,15 @@ TEST_F(pvlock, unlocker_never_kicks_a_slot_turned_over)
 {
 	unsigned long long rounds, turned, marked, kicked;
 	char buf[256];
-	int i;
+	int i, n;
 
 	for (i = 0; i < 4; i++) {
 		ASSERT_EQ(0, pvlock_sysfs_read(STALE_KICK, buf, sizeof(buf))) {
 			TH_LOG("%s: %s", STALE_KICK, strerror(errno));
 		}
-		ASSERT_EQ(4, sscanf(buf, "rounds %llu turned %llu marked %llu kicked %llu",
-				    &rounds, &turned, &marked, &kicked)) {
+		n = sscanf(buf, "rounds %llu turned %llu marked %llu kicked %llu",
+			   &rounds, &turned, &marked, &kicked);
+		ASSERT_EQ(4, n) {
 			TH_LOG("%s: %s", STALE_KICK, buf);
 		}
 		TH_LOG("%s", buf);
