@@ -10,6 +10,12 @@
  *         function does nothing).  A halt with interrupts off cannot be
  *         woken by an IPI, so waiters with interrupts off keep spinning.
  *   spin  never block: the plain ticket lock.
+ *
+ * The default at load follows the kernel's own choice for spinlock_t
+ * (kvm_spinlock_init()): on a KVM host that gives dedicated CPUs
+ * (KVM_HINTS_REALTIME), or when the kernel turned its PV spinlocks off
+ * although the host offers PV unhalt (nopvspin, a single possible CPU),
+ * waiters spin; see Documentation/pvlock/design.rst.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -24,7 +30,9 @@
 #include <linux/smp.h>
 #include <linux/string.h>
 #include <asm/cpufeature.h>
+#include <asm/paravirt.h>
 #include <asm/processor.h>
+#include <asm/qspinlock.h>
 #include <asm/smp.h>
 
 #include "pvlock.h"
@@ -45,16 +53,51 @@ static bool pvlock_kvm_ok;
 
 /* ---- kvm ---- */
 
+/* The KVM CPUID leaves' base, or 0 when not on KVM. */
+static u32 pvlock_kvm_base(void)
+{
+	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
+		return 0;
+	return hypervisor_cpuid_base(KVM_SIGNATURE, 0);
+}
+
 static bool pvlock_kvm_probe(void)
 {
-	u32 base;
+	u32 base = pvlock_kvm_base();
 
-	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
-		return false;
-	base = hypervisor_cpuid_base(KVM_SIGNATURE, 0);
+	return base &&
+	       cpuid_eax(base | KVM_CPUID_FEATURES) & BIT(KVM_FEATURE_PV_UNHALT);
+}
+
+/*
+ * Why the kernel's spinlock_t does not use PV spinlocks on this KVM guest
+ * although PV unhalt might be offered, as kvm_spinlock_init() decides;
+ * NULL when it does (or when this is not KVM).  kvm_para_has_hint() is not
+ * used: it reads the hint leaf without checking for KVM first.
+ */
+static const char *pvlock_kvm_declined(void)
+{
+	u32 base = pvlock_kvm_base();
+
 	if (!base)
-		return false;
-	return cpuid_eax(base | KVM_CPUID_FEATURES) & BIT(KVM_FEATURE_PV_UNHALT);
+		return NULL;
+	if (cpuid_edx(base | KVM_CPUID_FEATURES) & BIT(KVM_HINTS_REALTIME))
+		return "KVM_HINTS_REALTIME (dedicated CPUs)";
+	if (!pvlock_kvm_ok)
+		return NULL;
+#ifdef CONFIG_PARAVIRT_SPINLOCKS
+	/*
+	 * nopvspin is __initdata and not exported: read the kernel's verdict
+	 * from pv_ops, which it leaves native for nopvspin and one CPU.
+	 */
+	if (pv_ops.lock.queued_spin_lock_slowpath !=
+	    __pv_queued_spin_lock_slowpath)
+		return "the kernel's PV spinlocks are off (nopvspin or one CPU)";
+#else
+	if (num_possible_cpus() == 1)
+		return "one CPU";
+#endif
+	return NULL;
 }
 
 static bool pvlock_kvm_available(void)
@@ -256,10 +299,14 @@ int pvlock_spin_threshold_set(u32 val)
 /**
  * pvlock_backend_init() - probe the machine, choose the default backend
  *
- * Return: 0.
+ * Return: 0.  The default is the best available backend, except that
+ * waiters spin (the spin backend) where the kernel's own spinlocks do not
+ * use PV spinlocks on a KVM host (the realtime hint, or nopvspin or a
+ * single CPU with PV unhalt offered); the others stay available in sysfs.
  */
 int pvlock_backend_init(void)
 {
+	const char *declined;
 	unsigned int i;
 	int cpu;
 
@@ -270,14 +317,21 @@ int pvlock_backend_init(void)
 		k->busy = 0;
 	}
 	pvlock_kvm_ok = pvlock_kvm_probe();
-	for (i = 0; i < pvlock_nr_backends; i++) {
-		if (pvlock_backends[i]->available()) {
-			pvlock_backend = pvlock_backends[i];
-			break;
+	declined = pvlock_kvm_declined();
+	if (declined) {
+		/* As spinlock_t here: native spinning, no halts. */
+		pvlock_backend = &pvlock_backend_spin;
+	} else {
+		for (i = 0; i < pvlock_nr_backends; i++) {
+			if (pvlock_backends[i]->available()) {
+				pvlock_backend = pvlock_backends[i];
+				break;
+			}
 		}
 	}
-	pr_info("backend %s (kvm PV unhalt %s)\n", pvlock_backend->name,
-		pvlock_kvm_ok ? "available" : "not available");
+	pr_info("backend %s (kvm PV unhalt %s%s%s)\n", pvlock_backend->name,
+		pvlock_kvm_ok ? "available" : "not available",
+		declined ? "; spinning: " : "", declined ? declined : "");
 	return 0;
 }
 

@@ -7,6 +7,7 @@
  *   zero_stats          write 1 to reset the counters and the histogram
  *   waiters             the waiters registered to be kicked right now
  *   runs                the torture runs of all open files
+ *   stale_kick          read: run pvlock_stale_kick_check() a few times
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,6 +63,26 @@ static int runs_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(runs);
 
+/* Rounds of the stale-kicker check per read of stale_kick. */
+#define PVLOCK_STALE_ROUNDS	8
+
+static int stale_kick_show(struct seq_file *m, void *unused)
+{
+	struct pvlock_stale_res res = { 0 };
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < PVLOCK_STALE_ROUNDS; i++) {
+		ret = pvlock_stale_kick_check(&res);
+		if (ret)
+			return ret;
+	}
+	seq_printf(m, "rounds %llu turned %llu marked %llu kicked %llu\n",
+		   res.rounds, res.turned, res.marked, res.kicked);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stale_kick);
+
 static ssize_t zero_stats_write(struct file *file, const char __user *ubuf,
 				size_t count, loff_t *ppos)
 {
@@ -101,6 +122,8 @@ void pvlock_debugfs_init(void)
 			    &waiters_fops);
 	debugfs_create_file("runs", 0444, pvlock_debugfs_dir, NULL,
 			    &runs_fops);
+	debugfs_create_file("stale_kick", 0400, pvlock_debugfs_dir, NULL,
+			    &stale_kick_fops);
 }
 
 /**

@@ -31,6 +31,7 @@
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/time64.h>
+#include <linux/timekeeping.h>
 
 #include "pvlock.h"
 
@@ -40,16 +41,22 @@
 /* Adding this to &vmaccel_pvlock.val takes the next ticket (tail += 2). */
 #define PVLOCK_TAIL_INC		(PVLOCK_TICKET_INC << 16)
 /* Set in &pvlock_waiter.kick by the unlocker that kicked the waiter. */
-#define PVLOCK_KICKED		BIT(16)
+#define PVLOCK_KICKED		BIT(BITS_PER_LONG - 1)
 
 /**
  * struct pvlock_waiter - one waiting slot of a CPU
- * @lock: the lock waited for; NULL while the slot is free.  Written last
- *	when a waiter registers (after smp_wmb()), so a reader that sees it
- *	sees the other fields of the same registration.
+ * @seq: odd while the slot holds a registration, even while it is free;
+ *	every registration and every unregistration adds 1, so the odd value
+ *	names one registration for the life of the module.  Written last when
+ *	a waiter registers (after smp_wmb()): a reader that sees it odd, reads
+ *	the fields, and then sees it unchanged (smp_rmb() between each) has
+ *	read the fields of that one registration (pvlock_find()).
+ * @lock: the lock waited for (with @seq odd).
  * @want: the ticket the waiter holds.
- * @kick: @want while registered; @want | %PVLOCK_KICKED once the unlocker
- *	of the previous ticket kicked the waiter (for the torture's check).
+ * @kick: @seq of the registration; with %PVLOCK_KICKED once the unlocker of
+ *	the previous ticket found the waiter (for the torture's check).  The
+ *	unlocker sets the bit with a cmpxchg from the @seq it checked, so its
+ *	mark never lands on a later registration of the slot.
  * @halted: the waiter is halted or about to halt: set, then smp_mb(), then
  *	the last check of head before the halt; cleared after the halt.  A
  *	kicker sends a wake-up only when it sees it set.
@@ -60,10 +67,11 @@
  * CPU without locking (READ_ONCE), which at worst costs a spurious kick.
  */
 struct pvlock_waiter {
+	unsigned long seq;
 	struct vmaccel_pvlock *lock;
 	u32 want;
-	u32 kick;
 	u32 halted;
+	unsigned long kick;
 	const struct pvlock_backend *backend;
 };
 
@@ -103,6 +111,17 @@ const char *const pvlock_stat_names[PVLOCK_NR_STATS] = {
 
 DEFINE_STATIC_KEY_FALSE(pvlock_release_wait_key);
 DEFINE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
+DEFINE_STATIC_KEY_FALSE(pvlock_ticket_note_key);
+DEFINE_PER_CPU(struct pvlock_ticket_note, pvlock_ticket_note);
+
+/* The torture's record of the ticket taken; a no-op otherwise. */
+static __always_inline void pvlock_note(const struct vmaccel_pvlock *lock,
+					u16 ticket)
+{
+	if (static_branch_unlikely(&pvlock_ticket_note_key) &&
+	    this_cpu_read(pvlock_ticket_note.lock) == lock)
+		this_cpu_write(pvlock_ticket_note.ticket, ticket);
+}
 
 /* The torture's window after the releasing store; a no-op otherwise. */
 static __always_inline void pvlock_release_hold(void)
@@ -201,18 +220,27 @@ static struct pvlock_waiter *pvlock_register(struct vmaccel_pvlock *lock,
 {
 	struct pvlock_cpu *c = this_cpu_ptr(&pvlock_cpus);
 	struct pvlock_waiter *w;
+	unsigned long seq;
 
 	lockdep_assert_irqs_disabled();
 	if (c->depth >= PVLOCK_MAX_NEST)
 		return NULL;
 	w = &c->slot[c->depth++];
-	WRITE_ONCE(w->want, me);
-	WRITE_ONCE(w->kick, me);
-	WRITE_ONCE(w->halted, 0);
-	WRITE_ONCE(w->backend, be);
-	/* The slot's contents before the pointer that publishes them. */
+	seq = w->seq + 1;
+	/*
+	 * The end of the slot's previous registration (its even @seq) before
+	 * the fields of this one: pairs with the second smp_rmb() in
+	 * pvlock_find().
+	 */
 	smp_wmb();
 	WRITE_ONCE(w->lock, lock);
+	WRITE_ONCE(w->want, me);
+	WRITE_ONCE(w->kick, seq);
+	WRITE_ONCE(w->halted, 0);
+	WRITE_ONCE(w->backend, be);
+	/* The fields before the odd @seq that publishes them. */
+	smp_wmb();
+	WRITE_ONCE(w->seq, seq);
 	/*
 	 * The slot before the slow flag that makes unlockers scan the slots
 	 * (atomic_fetch_or() is fully ordered); the flag stays set while a
@@ -229,29 +257,77 @@ static void pvlock_unregister(struct vmaccel_pvlock *lock,
 	unsigned long flags;
 
 	local_irq_save(flags);
-	WRITE_ONCE(w->lock, NULL);
+	WRITE_ONCE(w->seq, w->seq + 1);
 	this_cpu_ptr(&pvlock_cpus)->depth--;
 	local_irq_restore(flags);
 }
 
-/* Find the waiter registered for (@lock, @ticket); NULL if none. */
+/**
+ * struct pvlock_stale - torture hook: turn a slot over under a kicker
+ * @slot: the slot; when the key is on and an unlocker on this CPU checks
+ *	it, between its read of the lock and its read of the ticket, the
+ *	registration in it ends and one for (@to, @ticket) takes its place.
+ * @to: the lock of the new registration.
+ * @ticket: its ticket.
+ * @now: the new registration, once made.
+ *
+ * Per CPU, used by pvlock_stale_kick_check() with interrupts off.
+ */
+struct pvlock_stale {
+	struct pvlock_waiter *slot;
+	struct vmaccel_pvlock *to;
+	u16 ticket;
+	struct pvlock_waiter *now;
+};
+
+static DEFINE_STATIC_KEY_FALSE(pvlock_stale_key);
+static DEFINE_PER_CPU(struct pvlock_stale, pvlock_stale);
+
+static void pvlock_stale_turn(struct pvlock_waiter *w);
+
+/* The torture's slot turn-over in the middle of a check; a no-op otherwise. */
+static __always_inline void pvlock_find_hold(struct pvlock_waiter *w)
+{
+	if (static_branch_unlikely(&pvlock_stale_key))
+		pvlock_stale_turn(w);
+}
+
+/*
+ * Find the waiter registered for (@lock, @ticket); NULL if none.  *@seq
+ * receives the registration's &pvlock_waiter.seq.  The lock and the ticket
+ * are one registration's: @seq is read before and after them.  A slot whose
+ * @seq changed in between is skipped: the registration we started reading
+ * has ended, so its waiter has its lock, and a waiter we must kick was
+ * registered before our release (design.rst), so it is not a later one.
+ */
 static struct pvlock_waiter *pvlock_find(const struct vmaccel_pvlock *lock,
-					 u16 ticket, int *cpu)
+					 u16 ticket, int *cpu,
+					 unsigned long *seq)
 {
 	struct pvlock_waiter *w;
+	unsigned long s;
 	unsigned int i;
 	int c;
 
 	for_each_online_cpu(c) {
 		for (i = 0; i < PVLOCK_MAX_NEST; i++) {
 			w = &per_cpu_ptr(&pvlock_cpus, c)->slot[i];
+			s = READ_ONCE(w->seq);
+			if (!(s & 1))
+				continue;
+			/* Pairs with the second smp_wmb() in pvlock_register(). */
+			smp_rmb();
 			if (READ_ONCE(w->lock) != lock)
 				continue;
-			/* Pairs with the smp_wmb() in pvlock_register(). */
-			smp_rmb();
+			pvlock_find_hold(w);
 			if ((u16)READ_ONCE(w->want) != ticket)
 				continue;
+			/* Pairs with the first smp_wmb() in pvlock_register(). */
+			smp_rmb();
+			if (READ_ONCE(w->seq) != s)
+				continue;
 			*cpu = c;
+			*seq = s;
 			return w;
 		}
 	}
@@ -274,12 +350,21 @@ static bool pvlock_wake(const struct vmaccel_pvlock *lock,
 	return true;
 }
 
-/* Torture check: the unlocker that let us in must have kicked us. */
-static bool pvlock_wait_kick(struct pvlock_waiter *w, u16 me)
+/*
+ * Torture check: the unlocker that let us in must have kicked us.  False
+ * (lost) if its mark did not come within a second; true if it came, or if
+ * the run ended or was stopped first (no verdict: the waits of a run that
+ * loses kicks stay bounded by its end).
+ */
+static bool pvlock_wait_kick(struct pvlock_waiter *w,
+			     const struct pvlock_acq *acq)
 {
 	u64 start = local_clock();
 
-	while (READ_ONCE(w->kick) != (me | PVLOCK_KICKED)) {
+	while (READ_ONCE(w->kick) != (w->seq | PVLOCK_KICKED)) {
+		if ((acq->verify_stop && READ_ONCE(*acq->verify_stop)) ||
+		    (acq->verify_end_ns && ktime_get_ns() >= acq->verify_end_ns))
+			return true;
 		if (local_clock() - start > NSEC_PER_SEC)
 			return false;
 		cpu_relax();
@@ -392,7 +477,7 @@ static noinline void pvlock_slowpath(struct vmaccel_pvlock *lock, u16 me,
 		acq->blocked = true;
 		pvlock_account_blocked(local_clock() - t0);
 		if (acq->verify_kicks)
-			acq->lost = !pvlock_wait_kick(w, me);
+			acq->lost = !pvlock_wait_kick(w, acq);
 	}
 	pvlock_unregister(lock, w);
 }
@@ -418,6 +503,7 @@ u16 pvlock_lock_acq(struct vmaccel_pvlock *lock, struct pvlock_acq *acq)
 	spin_acquire(&lock->dep_map, 0, 0, _RET_IP_);
 	old = (u32)atomic_fetch_add_acquire(PVLOCK_TAIL_INC, &lock->val);
 	me = old >> 16;
+	pvlock_note(lock, me);
 	if (likely(((u16)old & ~PVLOCK_SLOW) == me)) {
 		pvlock_count(PVLOCK_STAT_TAKEN_FAST);
 		if (unlikely(old & PVLOCK_SLOW))
@@ -439,18 +525,47 @@ static unsigned int pvlock_kick_next(const struct vmaccel_pvlock *lock,
 				     u16 next)
 {
 	struct pvlock_waiter *w;
+	unsigned long seq;
 	unsigned int ret;
 	int cpu;
 
 	pvlock_count(PVLOCK_STAT_RELEASED_SLOW);
-	w = pvlock_find(lock, next, &cpu);
+	w = pvlock_find(lock, next, &cpu, &seq);
 	if (!w)
 		return 0;
-	cmpxchg(&w->kick, next, next | PVLOCK_KICKED);
+	/* Only that registration: the slot may hold a later one by now. */
+	cmpxchg(&w->kick, seq, seq | PVLOCK_KICKED);
 	pvlock_count(PVLOCK_STAT_RELEASED_SLOW_KICKED);
 	ret = PVLOCK_UNLOCK_KICKED;
 	if (pvlock_wake(lock, w, next, cpu))
 		ret |= PVLOCK_UNLOCK_WOKE;
+	return ret;
+}
+
+static __always_inline unsigned int __pvlock_unlock(struct vmaccel_pvlock *lock,
+						    bool kick)
+	__releases(lock)
+{
+	unsigned int ret = 0;
+	u16 head;
+
+	spin_release(&lock->dep_map, _RET_IP_);
+	/*
+	 * The release and the slow flag in one atomic operation (xadd is a
+	 * locked instruction: fully ordered, so the critical section comes
+	 * before the next owner sees its turn, and the release before the
+	 * reads of the slots below; see the slow path).
+	 */
+	instrument_atomic_read_write(&lock->tickets.head,
+				     sizeof(lock->tickets.head));
+	head = xadd(&lock->tickets.head, PVLOCK_TICKET_INC);
+	pvlock_release_hold();
+	if (unlikely(head & PVLOCK_SLOW) && kick)
+		ret = pvlock_kick_next(lock, (head & ~PVLOCK_SLOW) +
+				       PVLOCK_TICKET_INC);
+	this_cpu_dec(pvlock_inflight);
+	preempt_enable();
+	__release(lock);
 	return ret;
 }
 
@@ -468,27 +583,22 @@ static unsigned int pvlock_kick_next(const struct vmaccel_pvlock *lock,
 unsigned int pvlock_unlock_kick(struct vmaccel_pvlock *lock)
 	__releases(lock)
 {
-	unsigned int ret = 0;
-	u16 head;
+	return __pvlock_unlock(lock, true);
+}
 
-	spin_release(&lock->dep_map, _RET_IP_);
-	/*
-	 * The release and the slow flag in one atomic operation (xadd is a
-	 * locked instruction: fully ordered, so the critical section comes
-	 * before the next owner sees its turn, and the release before the
-	 * reads of the slots below; see the slow path).
-	 */
-	instrument_atomic_read_write(&lock->tickets.head,
-				     sizeof(lock->tickets.head));
-	head = xadd(&lock->tickets.head, PVLOCK_TICKET_INC);
-	pvlock_release_hold();
-	if (unlikely(head & PVLOCK_SLOW))
-		ret = pvlock_kick_next(lock, (head & ~PVLOCK_SLOW) +
-				       PVLOCK_TICKET_INC);
-	this_cpu_dec(pvlock_inflight);
-	preempt_enable();
-	__release(lock);
-	return ret;
+/**
+ * pvlock_unlock_nokick() - release a lock, never kicking anyone (broken)
+ * @lock: the lock, held by the caller.
+ *
+ * The %VMACCEL_PVLOCK_KIND_PV_NOKICK negative control of the torture: a
+ * blocked waiter of the next ticket is neither marked nor woken, and only
+ * wakes up when something else ends its halt (the timer tick: the kind is
+ * only run with interrupts on).  The lost-wake-up verifier must report it.
+ */
+void pvlock_unlock_nokick(struct vmaccel_pvlock *lock)
+	__releases(lock)
+{
+	__pvlock_unlock(lock, false);
 }
 
 /**
@@ -583,6 +693,7 @@ int _vmaccel_pvlock_trylock(struct vmaccel_pvlock *lock)
 				       (int)((u32)old + PVLOCK_TAIL_INC))) {
 		this_cpu_inc(pvlock_inflight);
 		spin_acquire(&lock->dep_map, 0, 1, _RET_IP_);
+		pvlock_note(lock, (u16)((u32)old >> 16));
 		pvlock_count(PVLOCK_STAT_TAKEN_FAST);
 		if (unlikely(old & PVLOCK_SLOW))
 			pvlock_clear_slow(lock, (u16)((u32)old >> 16));
@@ -653,6 +764,80 @@ void vmaccel_pvlock_unlock_irqrestore(struct vmaccel_pvlock *lock,
 }
 EXPORT_SYMBOL_GPL(vmaccel_pvlock_unlock_irqrestore);
 
+static void pvlock_stale_turn(struct pvlock_waiter *w)
+{
+	struct pvlock_stale *s = this_cpu_ptr(&pvlock_stale);
+
+	if (s->slot != w)
+		return;
+	s->slot = NULL;
+	/* The waiter got its lock and left; a waiter of another lock came. */
+	pvlock_unregister(NULL, w);
+	s->now = pvlock_register(s->to, s->ticket, READ_ONCE(w->backend));
+}
+
+/**
+ * pvlock_stale_kick_check() - an unlocker whose check of a slot straddles
+ *	the reuse of the slot
+ * @res: what happened.
+ *
+ * On this CPU, with interrupts off: take lock L (ticket 0), queue tickets 2
+ * and 4 behind it, and register this CPU's slot as the waiter of (L, 4).
+ * Unlock L: the unlocker looks for the waiter of (L, 2), which does not
+ * exist.  While it checks the slot, after reading its lock (L) and before
+ * reading its ticket, the torture hook ends the registration and registers
+ * the slot for (X, 2), another lock.  An unlocker that combines the two
+ * registrations marks (and would wake) the waiter of X: a kick for L taken
+ * for the one X's unlocker owes.  Neither waiter halts, nothing is woken.
+ *
+ * Context: process context; the debugfs file stale_kick.
+ * Return: 0, or -EBUSY when this CPU's slots are all in use.
+ */
+int pvlock_stale_kick_check(struct pvlock_stale_res *res)
+{
+	struct vmaccel_pvlock l, x;
+	struct pvlock_waiter *w;
+	struct pvlock_stale *s;
+	unsigned long flags;
+	unsigned int ret;
+	int err = 0;
+
+	vmaccel_pvlock_init(&l);
+	vmaccel_pvlock_init(&x);
+	static_branch_inc(&pvlock_stale_key);
+	local_irq_save(flags);
+	pvlock_lock_acq(&l, NULL);
+	atomic_add(2 * PVLOCK_TAIL_INC, &l.val);
+	atomic_add(2 * PVLOCK_TAIL_INC, &x.val);
+	w = pvlock_register(&l, 2 * PVLOCK_TICKET_INC, READ_ONCE(pvlock_backend));
+	if (!w) {
+		err = -EBUSY;
+		pvlock_unlock_kick(&l);
+		goto out;
+	}
+	s = this_cpu_ptr(&pvlock_stale);
+	s->to = &x;
+	s->ticket = PVLOCK_TICKET_INC;
+	s->now = NULL;
+	s->slot = w;
+	ret = pvlock_unlock_kick(&l);
+	res->turned += !!s->now;
+	res->kicked += !!(ret & PVLOCK_UNLOCK_KICKED);
+	if (s->now) {
+		res->marked += !!(READ_ONCE(s->now->kick) & PVLOCK_KICKED);
+		pvlock_unregister(&x, s->now);
+	} else {
+		/* The unlocker never checked the slot (not online?). */
+		s->slot = NULL;
+		pvlock_unregister(&l, w);
+	}
+	res->rounds++;
+out:
+	local_irq_restore(flags);
+	static_branch_dec(&pvlock_stale_key);
+	return err;
+}
+
 /**
  * pvlock_stats_sum() - add up the counters of all CPUs
  * @sum: the totals.
@@ -719,25 +904,32 @@ void pvlock_waiters_show(struct seq_file *m)
 	const struct pvlock_backend *be;
 	struct vmaccel_pvlock *lock;
 	struct pvlock_waiter *w;
+	unsigned long s, kick;
+	u32 want, halted;
 	unsigned int i;
-	u32 kick;
 	int cpu;
 
 	seq_puts(m, "cpu slot lock want kicked halted backend\n");
 	for_each_online_cpu(cpu) {
 		for (i = 0; i < PVLOCK_MAX_NEST; i++) {
 			w = &per_cpu_ptr(&pvlock_cpus, cpu)->slot[i];
-			lock = READ_ONCE(w->lock);
-			if (!lock)
+			s = READ_ONCE(w->seq);
+			if (!(s & 1))
 				continue;
-			/* Pairs with the smp_wmb() in pvlock_register(). */
+			/* As in pvlock_find(): one registration's fields. */
 			smp_rmb();
+			lock = READ_ONCE(w->lock);
+			want = READ_ONCE(w->want);
 			kick = READ_ONCE(w->kick);
+			halted = READ_ONCE(w->halted);
 			be = READ_ONCE(w->backend);
+			/* Pairs with the first smp_wmb() in pvlock_register(). */
+			smp_rmb();
+			if (READ_ONCE(w->seq) != s)
+				continue;
 			seq_printf(m, "%d %u %p %u %d %d %s\n", cpu, i, lock,
-				   READ_ONCE(w->want) & 0xffff,
-				   !!(kick & PVLOCK_KICKED),
-				   !!READ_ONCE(w->halted), be->name);
+				   want & 0xffff, kick == (s | PVLOCK_KICKED),
+				   !!halted, be->name);
 		}
 	}
 }

@@ -102,6 +102,10 @@ long pvlock_locks_in_use(void);
  * struct pvlock_acq - what one acquisition did, for the torture
  * @spin_threshold: spins without progress before blocking (input).
  * @verify_kicks: wait for the kick of a blocked acquisition (input).
+ * @verify_end_ns: with @verify_kicks, stop waiting for the kick, without a
+ *	verdict, once ktime_get_ns() reaches this (the end of the run; input).
+ * @verify_stop: with @verify_kicks, stop waiting likewise once *@verify_stop
+ *	is true (the run was stopped; input).
  * @slow: saw the queue stand still for @spin_threshold spins.
  * @blocked: halted at least once.
  * @irqs_off: could not block because interrupts were off.
@@ -112,6 +116,8 @@ long pvlock_locks_in_use(void);
 struct pvlock_acq {
 	u32 spin_threshold;
 	bool verify_kicks;
+	u64 verify_end_ns;
+	const bool *verify_stop;
 	bool slow;
 	bool blocked;
 	bool irqs_off;
@@ -128,6 +134,24 @@ u16 pvlock_lock_acq(struct vmaccel_pvlock *lock, struct pvlock_acq *acq)
 #define PVLOCK_UNLOCK_WOKE	BIT(1)
 unsigned int pvlock_unlock_kick(struct vmaccel_pvlock *lock)
 	__releases(lock);
+void pvlock_unlock_nokick(struct vmaccel_pvlock *lock) __releases(lock);
+/**
+ * struct pvlock_ticket_note - torture hook: the ticket an acquisition took
+ * @lock: while the key is on and this is set, an acquisition of *@lock on
+ *	this CPU (vmaccel_pvlock_lock() and its variants, and the trylocks
+ *	that succeed) writes the ticket it took into @ticket.
+ * @ticket: see @lock.
+ *
+ * Per CPU, set by the torture thread around its lock call (preemption off):
+ * the ticket comes from the atomic grab, not from head.
+ */
+struct pvlock_ticket_note {
+	const struct vmaccel_pvlock *lock;
+	u16 ticket;
+};
+
+DECLARE_STATIC_KEY_FALSE(pvlock_ticket_note_key);
+DECLARE_PER_CPU(struct pvlock_ticket_note, pvlock_ticket_note);
 u16 pvlock_plain_lock(struct vmaccel_pvlock *lock) __acquires(lock);
 void pvlock_plain_unlock(struct vmaccel_pvlock *lock) __releases(lock);
 void pvlock_waiters_show(struct seq_file *m);
@@ -149,6 +173,24 @@ struct pvlock_release_wait {
 #define PVLOCK_RELEASE_WAIT_MAX_NS	2000000
 DECLARE_STATIC_KEY_FALSE(pvlock_release_wait_key);
 DECLARE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
+
+/**
+ * struct pvlock_stale_res - results of pvlock_stale_kick_check()
+ * @rounds: checks made.
+ * @turned: checks in which the slot was turned over under the unlocker.
+ * @marked: checks in which the unlocker marked the new registration kicked
+ *	(a kick for the wrong lock: a bug).
+ * @kicked: checks in which the unlocker reported a kick (there was no
+ *	waiter of its lock to kick: a bug).
+ */
+struct pvlock_stale_res {
+	u64 rounds;
+	u64 turned;
+	u64 marked;
+	u64 kicked;
+};
+
+int pvlock_stale_kick_check(struct pvlock_stale_res *res);
 
 /* torture.c */
 struct pvlock_run;

@@ -36,6 +36,8 @@
 
 /* cpu_relax() rounds between the test and the set of the broken lock. */
 #define PVLOCK_BROKEN_WINDOW	32
+/* How long a waiter of the unfair lock leaves a free lock to a newcomer. */
+#define PVLOCK_UNFAIR_GRACE_NS	(50 * NSEC_PER_USEC)
 
 /**
  * struct pvlock_uaf_obj - the lock of one round of a FREE_AFTER_UNLOCK run
@@ -123,6 +125,7 @@ struct pvlock_kind {
  * @nr_cpus: online CPUs at the start.
  * @irqs_off: %VMACCEL_PVLOCK_RUN_IRQS_OFF.
  * @verify: %VMACCEL_PVLOCK_RUN_VERIFY_KICKS.
+ * @note: %VMACCEL_PVLOCK_RUN_API: the ticket-note key was raised for the run.
  * @uaf: %VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK (the release-wait key was
  *	raised for the run).
  * @uaf_cur: FREE_AFTER_UNLOCK: the object of the current round; written
@@ -149,9 +152,12 @@ struct pvlock_kind {
  * @pv: the lock of %VMACCEL_PVLOCK_KIND_PV and %VMACCEL_PVLOCK_KIND_TICKET.
  * @spin: the lock of %VMACCEL_PVLOCK_KIND_SPINLOCK.
  * @broken: the lock of %VMACCEL_PVLOCK_KIND_BROKEN.
+ * @unfair: the lock of %VMACCEL_PVLOCK_KIND_UNFAIR (1: held).
+ * @unfair_tail: the next ticket of %VMACCEL_PVLOCK_KIND_UNFAIR.
  * @owner: id + 1 of the thread in the critical section, 0 if none;
  *	protected by the lock under test (that is what is checked).
- * @next_ticket: the ticket due next; protected by the lock under test.
+ * @served: critical sections so far (ticket kinds); the ticket due is
+ *	twice this.  Protected by the lock under test.
  */
 struct pvlock_run {
 	struct list_head node;
@@ -163,6 +169,7 @@ struct pvlock_run {
 	unsigned int nr_cpus;
 	bool irqs_off;
 	bool verify;
+	bool note;
 	bool uaf;
 	struct pvlock_uaf_obj *uaf_cur;
 	u64 uaf_gen;
@@ -183,9 +190,11 @@ struct pvlock_run {
 	struct vmaccel_pvlock pv ____cacheline_aligned_in_smp;
 	spinlock_t spin;	/* the lock under test, see above */
 	int broken;
+	int unfair;
+	atomic_t unfair_tail;
 
 	unsigned int owner ____cacheline_aligned_in_smp;
-	u16 next_ticket;
+	u64 served;
 };
 
 /* Runs of all files, for debugfs. */
@@ -201,6 +210,8 @@ static void pvlock_kind_pv_lock(struct pvlock_run *run,
 	struct pvlock_acq acq = {
 		.spin_threshold = run->p.spin_threshold,
 		.verify_kicks = run->verify,
+		.verify_end_ns = run->end_ns,
+		.verify_stop = &run->stop,
 	};
 
 	t->ticket = pvlock_lock_acq(&run->pv, &acq);
@@ -220,6 +231,14 @@ static void pvlock_kind_pv_unlock(struct pvlock_run *run,
 
 	t->kicks += !!(ret & PVLOCK_UNLOCK_KICKED);
 	t->wakeups += !!(ret & PVLOCK_UNLOCK_WOKE);
+}
+
+/* The negative control of the lost-wake-up check: the kick is left out. */
+static void pvlock_kind_pv_nokick_unlock(struct pvlock_run *run,
+					 struct pvlock_tthread *t)
+	__releases(&run->pv)
+{
+	pvlock_unlock_nokick(&run->pv);
 }
 
 static void pvlock_kind_ticket_lock(struct pvlock_run *run,
@@ -261,6 +280,12 @@ static void pvlock_kind_api_lock(struct pvlock_run *run,
 {
 	bool try = !(t->acq & 3);
 
+	/*
+	 * The ticket is the one the lock's atomic grab took, noted by the
+	 * lock itself (pvlock_ticket_note), not read back from head: the
+	 * FIFO check compares it with the number of critical sections.
+	 */
+	this_cpu_write(pvlock_ticket_note.lock, &run->pv);
 	if (run->irqs_off) {
 		if (try && vmaccel_pvlock_trylock_irqsave(&run->pv, t->flags))
 			t->trylocks++;
@@ -272,8 +297,8 @@ static void pvlock_kind_api_lock(struct pvlock_run *run,
 		else
 			vmaccel_pvlock_lock(&run->pv);
 	}
-	/* The ticket being served is ours now. */
-	t->ticket = READ_ONCE(run->pv.tickets.head) & ~PVLOCK_SLOW;
+	t->ticket = this_cpu_read(pvlock_ticket_note.ticket);
+	this_cpu_write(pvlock_ticket_note.lock, NULL);
 }
 
 static void pvlock_kind_api_unlock(struct pvlock_run *run,
@@ -324,6 +349,51 @@ static void pvlock_kind_broken_unlock(struct pvlock_run *run,
 	__release(&run->broken);
 }
 
+/*
+ * The unfair lock: correct mutual exclusion (xchg), no order.  A thread
+ * takes a ticket on arrival; a waiter that sees the lock free after having
+ * waited leaves it, once per acquisition, to a newcomer for up to
+ * PVLOCK_UNFAIR_GRACE_NS (until a later ticket is taken), and a newcomer
+ * that finds it free takes it at once: the tickets are served out of order
+ * whenever two threads meet.  It never hangs.
+ */
+static void pvlock_kind_unfair_lock(struct pvlock_run *run,
+				    struct pvlock_tthread *t)
+	__acquires(&run->unfair)
+{
+	bool waited = false, graced = false;
+	u64 t0;
+
+	t->ticket = (u16)atomic_fetch_add(PVLOCK_TICKET_INC, &run->unfair_tail);
+	for (;;) {
+		if (!READ_ONCE(run->unfair)) {
+			if (waited && !graced) {
+				graced = true;
+				t0 = local_clock();
+				while ((u16)atomic_read(&run->unfair_tail) ==
+				       (u16)(t->ticket + PVLOCK_TICKET_INC) &&
+				       local_clock() - t0 < PVLOCK_UNFAIR_GRACE_NS)
+					cpu_relax();
+			}
+			/* Fully ordered: the critical section after it. */
+			if (!xchg(&run->unfair, 1))
+				break;
+		}
+		waited = true;
+		cpu_relax();
+	}
+	__acquire(&run->unfair);
+}
+
+static void pvlock_kind_unfair_unlock(struct pvlock_run *run,
+				      struct pvlock_tthread *t)
+	__releases(&run->unfair)
+{
+	/* The critical section before the lock looks free. */
+	smp_store_release(&run->unfair, 0);
+	__release(&run->unfair);
+}
+
 static const struct pvlock_kind pvlock_kinds[] = {
 	[VMACCEL_PVLOCK_KIND_PV] = {
 		.name = "pv_ticket",
@@ -347,6 +417,18 @@ static const struct pvlock_kind pvlock_kinds[] = {
 		.lock = pvlock_kind_broken_lock,
 		.unlock = pvlock_kind_broken_unlock,
 	},
+	[VMACCEL_PVLOCK_KIND_PV_NOKICK] = {
+		.name = "pv_nokick",
+		.fifo = true,
+		.lock = pvlock_kind_pv_lock,
+		.unlock = pvlock_kind_pv_nokick_unlock,
+	},
+	[VMACCEL_PVLOCK_KIND_UNFAIR] = {
+		.name = "unfair",
+		.fifo = true,
+		.lock = pvlock_kind_unfair_lock,
+		.unlock = pvlock_kind_unfair_unlock,
+	},
 };
 
 /**
@@ -362,7 +444,12 @@ const char *pvlock_kind_name(u32 kind)
 
 /* ---- the threads ---- */
 
-/* The critical section: the owner check, the ticket check, busy time. */
+/*
+ * The critical section: the owner check, the ticket check, busy time.  The
+ * ticket check compares the ticket the acquisition took (from the atomic
+ * grab) with the number of critical sections before it, which the holders
+ * count here: the n-th critical section must hold ticket 2n.
+ */
 static void pvlock_cs(struct pvlock_run *run, struct pvlock_tthread *t,
 		      bool fifo)
 {
@@ -372,9 +459,9 @@ static void pvlock_cs(struct pvlock_run *run, struct pvlock_tthread *t,
 		t->violations++;
 	WRITE_ONCE(run->owner, me);
 	if (fifo) {
-		if (t->ticket != run->next_ticket)
+		if (t->ticket != (u16)(run->served * PVLOCK_TICKET_INC))
 			t->fifo++;
-		run->next_ticket = t->ticket + PVLOCK_TICKET_INC;
+		run->served++;
 	}
 	if (run->p.cs_ns)
 		ndelay(run->p.cs_ns);
@@ -397,6 +484,8 @@ static bool pvlock_uaf_round(struct pvlock_run *run, struct pvlock_tthread *t)
 	struct pvlock_acq acq = {
 		.spin_threshold = run->p.spin_threshold,
 		.verify_kicks = run->verify,
+		.verify_end_ns = run->end_ns,
+		.verify_stop = &run->stop,
 	};
 	struct pvlock_uaf_obj *obj, *next = NULL;
 	unsigned int ret;
@@ -580,11 +669,13 @@ static void pvlock_run_finish(struct pvlock_run *run)
  *
  * Return: 0, or -EINVAL for unknown flags, a non-zero reserved field, an
  * unknown kind, a value out of range, or a flag that does not apply to
- * the kind (%VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD,
- * %VMACCEL_PVLOCK_RUN_VERIFY_KICKS and %VMACCEL_PVLOCK_RUN_API need
- * %VMACCEL_PVLOCK_KIND_PV; %VMACCEL_PVLOCK_RUN_API excludes the other two;
+ * the kind (%VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD and
+ * %VMACCEL_PVLOCK_RUN_VERIFY_KICKS need %VMACCEL_PVLOCK_KIND_PV or
+ * %VMACCEL_PVLOCK_KIND_PV_NOKICK; %VMACCEL_PVLOCK_RUN_API needs
+ * %VMACCEL_PVLOCK_KIND_PV and excludes the other two;
  * %VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK needs %VMACCEL_PVLOCK_KIND_PV and
- * excludes %VMACCEL_PVLOCK_RUN_API and %VMACCEL_PVLOCK_RUN_IRQS_OFF).
+ * excludes %VMACCEL_PVLOCK_RUN_API and %VMACCEL_PVLOCK_RUN_IRQS_OFF;
+ * %VMACCEL_PVLOCK_KIND_PV_NOKICK excludes %VMACCEL_PVLOCK_RUN_IRQS_OFF).
  */
 int pvlock_run_check(const struct vmaccel_pvlock_run *p)
 {
@@ -606,8 +697,16 @@ int pvlock_run_check(const struct vmaccel_pvlock_run *p)
 		return -EINVAL;
 	}
 	if (p->kind != VMACCEL_PVLOCK_KIND_PV &&
+	    p->kind != VMACCEL_PVLOCK_KIND_PV_NOKICK &&
 	    p->flags & (VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD |
-			VMACCEL_PVLOCK_RUN_VERIFY_KICKS | VMACCEL_PVLOCK_RUN_API))
+			VMACCEL_PVLOCK_RUN_VERIFY_KICKS))
+		return -EINVAL;
+	if (p->kind != VMACCEL_PVLOCK_KIND_PV &&
+	    p->flags & VMACCEL_PVLOCK_RUN_API)
+		return -EINVAL;
+	/* Only the timer tick wakes its waiters: not with interrupts off. */
+	if (p->kind == VMACCEL_PVLOCK_KIND_PV_NOKICK &&
+	    p->flags & VMACCEL_PVLOCK_RUN_IRQS_OFF)
 		return -EINVAL;
 	if (p->flags & VMACCEL_PVLOCK_RUN_API &&
 	    p->flags & (VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD |
@@ -622,6 +721,8 @@ int pvlock_run_check(const struct vmaccel_pvlock_run *p)
 
 static void pvlock_run_free(struct pvlock_run *run)
 {
+	if (run->note)
+		static_branch_dec(&pvlock_ticket_note_key);
 	if (run->uaf) {
 		static_branch_dec(&pvlock_release_wait_key);
 		kfree(run->uaf_cur);
@@ -700,6 +801,10 @@ struct pvlock_run *pvlock_run_start(struct pvlock_file *f,
 		run->uaf_gen = 1;
 		run->uaf = true;
 		static_branch_inc(&pvlock_release_wait_key);
+	}
+	if (p->flags & VMACCEL_PVLOCK_RUN_API) {
+		run->note = true;
+		static_branch_inc(&pvlock_ticket_note_key);
 	}
 	init_waitqueue_head(&run->go_wq);
 	vmaccel_pvlock_init(&run->pv);

@@ -53,13 +53,25 @@ TEST_F(knobs, available_backends_follow_cpuid)
 }
 
 /*
- * Chosen at load: kvm when the host offers PV unhalt, else ipi.  The test
- * runs right after the module is loaded, before anything switches it.
+ * Chosen at load: kvm when the host offers PV unhalt, else ipi; but spin
+ * where the kernel's own spinlock_t does not use PV spinlocks on KVM
+ * (kvm_spinlock_init()): KVM_HINTS_REALTIME, or PV unhalt with nopvspin or
+ * one possible CPU.  The test runs right after the module is loaded,
+ * before anything switches it.
  */
 TEST_F(knobs, default_backend_is_the_best_available)
 {
-	EXPECT_STREQ(pvlock_cpuid_kvm_pv_unhalt() ? "kvm" : "ipi",
-		     self->backend);
+	bool unhalt = pvlock_cpuid_kvm_pv_unhalt();
+	bool realtime = pvlock_cpuid_kvm_realtime();
+	bool nopvspin = pvlock_cmdline_has("nopvspin");
+	bool one_cpu = sysconf(_SC_NPROCESSORS_CONF) == 1;
+	const char *want = unhalt ? "kvm" : "ipi";
+
+	if (realtime || (unhalt && (nopvspin || one_cpu)))
+		want = "spin";
+	TH_LOG("PV unhalt %d, KVM_HINTS_REALTIME %d, nopvspin %d, one CPU %d",
+	       unhalt, realtime, nopvspin, one_cpu);
+	EXPECT_STREQ(want, self->backend);
 }
 
 /* Every available backend can be selected, reads back, and is used. */

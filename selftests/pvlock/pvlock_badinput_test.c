@@ -50,7 +50,7 @@ TEST_F(dev, bad_kind)
 {
 	struct vmaccel_pvlock_run p = good();
 
-	p.kind = VMACCEL_PVLOCK_KIND_BROKEN + 1;
+	p.kind = VMACCEL_PVLOCK_KIND_UNFAIR + 1;
 	EXPECT_START_FAILS(self->fd, &p, EINVAL);
 	p.kind = 0xffffffff;
 	EXPECT_START_FAILS(self->fd, &p, EINVAL);
@@ -124,6 +124,17 @@ TEST_F(dev, bad_flags_and_reserved)
 	EXPECT_START_FAILS(self->fd, &p, EINVAL);
 	p.flags = VMACCEL_PVLOCK_RUN_API;
 	p.kind = VMACCEL_PVLOCK_KIND_BROKEN;
+	EXPECT_START_FAILS(self->fd, &p, EINVAL);
+	p.kind = VMACCEL_PVLOCK_KIND_PV_NOKICK;
+	EXPECT_START_FAILS(self->fd, &p, EINVAL);
+	p.flags = VMACCEL_PVLOCK_RUN_VERIFY_KICKS;
+	p.kind = VMACCEL_PVLOCK_KIND_UNFAIR;
+	EXPECT_START_FAILS(self->fd, &p, EINVAL);
+	/* The kick-less lock's waiters would never wake with interrupts off. */
+	p.flags = VMACCEL_PVLOCK_RUN_IRQS_OFF;
+	p.kind = VMACCEL_PVLOCK_KIND_PV_NOKICK;
+	EXPECT_START_FAILS(self->fd, &p, EINVAL);
+	p.flags = VMACCEL_PVLOCK_RUN_FREE_AFTER_UNLOCK;
 	EXPECT_START_FAILS(self->fd, &p, EINVAL);
 	/* The API mode has no per-acquisition report to check. */
 	p = good();

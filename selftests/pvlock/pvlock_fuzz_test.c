@@ -196,7 +196,7 @@ static bool fz_run_valid(const struct vmaccel_pvlock_run *p)
 
 	if (p->flags & ~VMACCEL_PVLOCK_RUN_FLAGS || p->reserved)
 		return false;
-	if (p->kind > VMACCEL_PVLOCK_KIND_BROKEN)
+	if (p->kind > VMACCEL_PVLOCK_KIND_UNFAIR)
 		return false;
 	if (!p->nr_threads || p->nr_threads > VMACCEL_PVLOCK_MAX_THREADS)
 		return false;
@@ -209,7 +209,14 @@ static bool fz_run_valid(const struct vmaccel_pvlock_run *p)
 	    p->spin_threshold > VMACCEL_PVLOCK_SPIN_THRESHOLD_MAX :
 	    p->spin_threshold != 0)
 		return false;
-	if (p->kind != VMACCEL_PVLOCK_KIND_PV && p->flags & pv_only)
+	if (p->kind != VMACCEL_PVLOCK_KIND_PV &&
+	    p->kind != VMACCEL_PVLOCK_KIND_PV_NOKICK && p->flags & pv_only)
+		return false;
+	if (p->kind != VMACCEL_PVLOCK_KIND_PV &&
+	    p->flags & VMACCEL_PVLOCK_RUN_API)
+		return false;
+	if (p->kind == VMACCEL_PVLOCK_KIND_PV_NOKICK &&
+	    p->flags & VMACCEL_PVLOCK_RUN_IRQS_OFF)
 		return false;
 	if (p->flags & VMACCEL_PVLOCK_RUN_API &&
 	    p->flags & (VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD |
@@ -325,7 +332,7 @@ static struct vmaccel_pvlock_run fz_mutated_run(struct fz_thread *t)
 			break;
 		case 1:
 			p.kind = fz_chance(t, 50) ? fz_below(t, 8) :
-				 fz_any_value(t, 0, VMACCEL_PVLOCK_KIND_BROKEN);
+				 fz_any_value(t, 0, VMACCEL_PVLOCK_KIND_UNFAIR);
 			break;
 		case 2:
 			p.nr_threads = fz_any_value(t, 1, VMACCEL_PVLOCK_MAX_THREADS);
@@ -711,7 +718,9 @@ static void fz_check_res(struct fz_thread *t, const struct vmaccel_pvlock_result
 			(unsigned long long)r->acquisitions);
 	fail = r->violations || r->fifo_violations || r->lost_wakeups;
 	if (fail != !!(r->status & VMACCEL_PVLOCK_STATUS_FAILURE) ||
-	    (fail && r->run.kind != VMACCEL_PVLOCK_KIND_BROKEN))
+	    (fail && r->run.kind != VMACCEL_PVLOCK_KIND_BROKEN &&
+	     r->run.kind != VMACCEL_PVLOCK_KIND_PV_NOKICK &&
+	     r->run.kind != VMACCEL_PVLOCK_KIND_UNFAIR))
 		fz_fail(fz, "RESULT on %d: %u %#x %u: status %#x viol %llu fifo %llu lost %llu",
 			fd, r->run.kind, r->run.flags, r->run.nr_threads,
 			r->status, (unsigned long long)r->violations,

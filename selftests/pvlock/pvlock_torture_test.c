@@ -120,9 +120,36 @@ TEST_F(pvlock, broken_lock_is_detected)
 }
 
 /*
+ * The FIFO check can fail: a correct but unfair lock, whose threads take a
+ * ticket on arrival, serves them out of order whenever two meet.  The check
+ * compares the ticket taken with the number of critical sections before it
+ * (the same check the API mode relies on, with the ticket the lock's grab
+ * noted), so it does not trust the lock's own head.
+ */
+TEST_F(pvlock, unfair_lock_fails_fifo_check)
+{
+	struct vmaccel_pvlock_run p = pvlock_params(VMACCEL_PVLOCK_KIND_UNFAIR,
+						    pvlock_crowd(), 1000, 2000,
+						    0, 0);
+	struct vmaccel_pvlock_result r;
+
+	if (pvlock_nr_cpus() < 2)
+		SKIP(return, "two threads meet at the lock on 2 CPUs only");
+	pvlock_must_run(_metadata, &p, &r);
+	pvlock_expect_sane(_metadata, &p, &r);
+	TH_LOG("%llu acquisitions, %llu out of order",
+	       (unsigned long long)r.acquisitions,
+	       (unsigned long long)r.fifo_violations);
+	EXPECT_EQ(PVLOCK_U64(0), r.violations);
+	EXPECT_GT(r.fifo_violations, PVLOCK_U64(0));
+	EXPECT_EQ(VMACCEL_PVLOCK_STATUS_FAILURE, r.status);
+}
+
+/*
  * FIFO: with a zero spin threshold most waiters of the pv lock block and are
  * kicked one by one; each acquisition must hold exactly the ticket due, for
- * the pv lock and for the plain ticket lock.
+ * the pv lock, for the exported API (the ticket noted by the lock's grab;
+ * sysfs threshold) and for the plain ticket lock.
  */
 TEST_F(pvlock, tickets_served_in_fifo_order)
 {
@@ -140,6 +167,14 @@ TEST_F(pvlock, tickets_served_in_fifo_order)
 	/* With more threads than CPUs and no outside time, waiters queue. */
 	if (pvlock_nr_cpus() > 1)
 		EXPECT_GT(r.taken_slow, PVLOCK_U64(0));
+
+	p = pvlock_params(VMACCEL_PVLOCK_KIND_PV, pvlock_crowd(), 1000, 3000,
+			  0, VMACCEL_PVLOCK_RUN_API);
+	pvlock_must_run(_metadata, &p, &r);
+	pvlock_expect_sane(_metadata, &p, &r);
+	EXPECT_EQ(PVLOCK_U64(0), r.fifo_violations);
+	EXPECT_EQ(PVLOCK_U64(0), r.violations);
+	EXPECT_GT(r.trylocks, PVLOCK_U64(0));
 
 	p = pvlock_params(VMACCEL_PVLOCK_KIND_TICKET, pvlock_crowd(), 1000,
 			  3000, 0, 0);

@@ -161,8 +161,12 @@ static inline bool pvlock_word_in(const char *list, const char *w)
 	return false;
 }
 
-/* What CPUID says: a KVM hypervisor with KVM_FEATURE_PV_UNHALT (bit 7). */
-static inline bool pvlock_cpuid_kvm_pv_unhalt(void)
+/*
+ * What CPUID says about KVM: false if this is not a KVM guest; else true,
+ * with the KVM_CPUID_FEATURES leaf's features (eax) and hints (edx).
+ */
+static inline bool pvlock_cpuid_kvm(unsigned int *features,
+				    unsigned int *hints)
 {
 	unsigned int a, b, c, d, base;
 	char sig[13];
@@ -178,10 +182,42 @@ static inline bool pvlock_cpuid_kvm_pv_unhalt(void)
 		sig[12] = '\0';
 		if (!memcmp(sig, "KVMKVMKVM\0\0\0", 12)) {
 			__cpuid(base + 1, a, b, c, d);
-			return a & (1U << 7);
+			*features = a;
+			*hints = d;
+			return true;
 		}
 	}
 	return false;
+}
+
+/* A KVM hypervisor with KVM_FEATURE_PV_UNHALT (bit 7). */
+static inline bool pvlock_cpuid_kvm_pv_unhalt(void)
+{
+	unsigned int features, hints;
+
+	return pvlock_cpuid_kvm(&features, &hints) && features & (1U << 7);
+}
+
+/* A KVM hypervisor with KVM_HINTS_REALTIME (bit 0 of the hints). */
+static inline bool pvlock_cpuid_kvm_realtime(void)
+{
+	unsigned int features, hints;
+
+	return pvlock_cpuid_kvm(&features, &hints) && hints & 1U;
+}
+
+/* Whether the kernel command line has the word @w. */
+static inline bool pvlock_cmdline_has(const char *w)
+{
+	char buf[4096];
+	char *nl;
+
+	if (pvlock_sysfs_read("/proc/cmdline", buf, sizeof(buf)))
+		return false;
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return pvlock_word_in(buf, w);
 }
 
 /* The counters of stats/, in the order of enum pvlock_stat. */

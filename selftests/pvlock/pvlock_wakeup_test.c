@@ -8,6 +8,11 @@
  * it in and counts a lost wake-up if it never comes.  With the ipi backend a
  * lost kick would not hang a waiter whose interrupts are on (the timer tick
  * ends every halt), which is why the kick itself is checked.
+ *
+ * The negative control: the pv_nokick kind is the same lock with the
+ * unlocker's kick left out; the same check must report its lost wake-ups
+ * (its waiters only wake at the timer tick, and wait for the missing kick
+ * at most until the end of the run, so it ends in bounded time).
  */
 #include "pvlock_util.h"
 
@@ -105,6 +110,58 @@ TEST_F_TIMEOUT(wake, long_run_no_lost_wakeups, 120)
 		EXPECT_EQ(PVLOCK_U64(0), r.blocked);
 		EXPECT_EQ(PVLOCK_U64(0), r.kicks);
 	}
+}
+
+/*
+ * The verifier catches a lock that loses wake-ups: with the kick left out,
+ * blocked acquisitions are reported lost, the run fails, and it still ends
+ * (within the harness timeout: a missing kick costs its waiter at most a
+ * second, and none after the end of the run).  Mutual exclusion and order
+ * are intact: only the wake-ups are missing.
+ */
+#define NOKICK_RUN_MS	2500
+
+TEST_F_TIMEOUT(wake, nokick_lock_is_reported, 60)
+{
+	struct vmaccel_pvlock_run p;
+	struct vmaccel_pvlock_result r;
+	int fd;
+
+	if (!variant->blocks || variant->flags ||
+	    !pvlock_word_in(self->available, variant->backend))
+		SKIP(return, "only for a blocking backend, interrupts on");
+	if (pvlock_nr_cpus() < 2)
+		SKIP(return, "contention needs 2 CPUs");
+	ASSERT_EQ(0, pvlock_sysfs_write(BACKEND, variant->backend));
+
+	p = pvlock_params(VMACCEL_PVLOCK_KIND_PV_NOKICK, pvlock_crowd(),
+			  NOKICK_RUN_MS, LONG_CS_NS, 0,
+			  VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD |
+			  VMACCEL_PVLOCK_RUN_VERIFY_KICKS);
+	p.spin_threshold = 0;
+	pvlock_must_run(_metadata, &p, &r);
+	pvlock_expect_sane(_metadata, &p, &r);
+	TH_LOG("%s: %llu acquisitions, %llu blocked, %llu lost, %llu ms",
+	       variant->backend, (unsigned long long)r.acquisitions,
+	       (unsigned long long)r.blocked,
+	       (unsigned long long)r.lost_wakeups,
+	       (unsigned long long)r.elapsed_ns / 1000000);
+	/* The waiters did block, nobody kicked them, and it was seen. */
+	EXPECT_GT(r.blocked, PVLOCK_U64(0));
+	EXPECT_EQ(PVLOCK_U64(0), r.kicks);
+	EXPECT_GT(r.lost_wakeups, PVLOCK_U64(0));
+	EXPECT_LE(r.lost_wakeups, r.blocked);
+	EXPECT_EQ(VMACCEL_PVLOCK_STATUS_FAILURE, r.status);
+	EXPECT_EQ(PVLOCK_U64(0), r.violations);
+	EXPECT_EQ(PVLOCK_U64(0), r.fifo_violations);
+
+	/* Its waiters would halt for good with interrupts off: refused. */
+	fd = pvlock_open();
+	ASSERT_LE(0, fd);
+	p.flags |= VMACCEL_PVLOCK_RUN_IRQS_OFF;
+	EXPECT_EQ(-1, pvlock_start(fd, &p));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
 }
 
 /*

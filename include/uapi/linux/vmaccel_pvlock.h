@@ -33,12 +33,26 @@
  * @VMACCEL_PVLOCK_KIND_BROKEN: a deliberately broken lock (test, then set,
  *	without an atomic operation); a run must report violations, which
  *	proves that the mutual-exclusion check works.
+ * @VMACCEL_PVLOCK_KIND_PV_NOKICK: the paravirtual ticket lock with the
+ *	unlocker's kick left out (a deliberately broken lock): a blocked
+ *	waiter is only woken by the timer tick.  A run with
+ *	%VMACCEL_PVLOCK_RUN_VERIFY_KICKS must report lost wake-ups, which
+ *	proves that the lost-wake-up check works.  Not with
+ *	%VMACCEL_PVLOCK_RUN_IRQS_OFF (a waiter halted with interrupts off
+ *	would never wake up).
+ * @VMACCEL_PVLOCK_KIND_UNFAIR: a correct but deliberately unfair lock
+ *	(test-and-set; a waiter that finds the lock free after waiting leaves
+ *	it to a newcomer for a moment) that takes a ticket on arrival: a run
+ *	must report tickets served out of order, which proves that the FIFO
+ *	check works.
  */
 enum vmaccel_pvlock_kind {
 	VMACCEL_PVLOCK_KIND_PV = 0,
 	VMACCEL_PVLOCK_KIND_TICKET = 1,
 	VMACCEL_PVLOCK_KIND_SPINLOCK = 2,
 	VMACCEL_PVLOCK_KIND_BROKEN = 3,
+	VMACCEL_PVLOCK_KIND_PV_NOKICK = 4,
+	VMACCEL_PVLOCK_KIND_UNFAIR = 5,
 };
 
 /**
@@ -76,7 +90,7 @@ enum vmaccel_pvlock_backend {
  *	0..%VMACCEL_PVLOCK_OUTSIDE_NS_MAX.
  * @spin_threshold: with %VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD, the spins
  *	without the queue moving after which a waiter of a
- *	%VMACCEL_PVLOCK_KIND_PV lock blocks,
+ *	%VMACCEL_PVLOCK_KIND_PV or %VMACCEL_PVLOCK_KIND_PV_NOKICK lock blocks,
  *	0..%VMACCEL_PVLOCK_SPIN_THRESHOLD_MAX; otherwise must be 0 and the
  *	sysfs spin_threshold applies.
  * @reserved: must be 0.
@@ -85,10 +99,11 @@ enum vmaccel_pvlock_backend {
  * (``spin_lock_irqsave()`` for %VMACCEL_PVLOCK_KIND_SPINLOCK): interrupts
  * are off while waiting and inside the critical section.
  * %VMACCEL_PVLOCK_RUN_VERIFY_KICKS makes every acquisition of a
- * %VMACCEL_PVLOCK_KIND_PV lock that blocked wait (up to one second) for the
- * unlocker's kick to be recorded, and counts the missing ones in
- * &vmaccel_pvlock_result.lost_wakeups; it slows the run down, tests use it,
- * benchmarks do not.  %VMACCEL_PVLOCK_RUN_API takes a
+ * %VMACCEL_PVLOCK_KIND_PV or %VMACCEL_PVLOCK_KIND_PV_NOKICK lock that
+ * blocked wait (up to one second, or until the run ends or is stopped,
+ * which gives no verdict) for the unlocker's kick to be recorded, and counts
+ * the missing ones in &vmaccel_pvlock_result.lost_wakeups; it slows the run
+ * down, tests use it, benchmarks do not.  %VMACCEL_PVLOCK_RUN_API takes a
  * %VMACCEL_PVLOCK_KIND_PV lock through the exported in-kernel API
  * (vmaccel_pvlock_lock(), the irqsave variants with
  * %VMACCEL_PVLOCK_RUN_IRQS_OFF, and the trylock variants for one
@@ -144,8 +159,10 @@ struct vmaccel_pvlock_run {
  * @max_wait_ns: longest time one acquisition waited for the lock.
  * @violations: critical sections that found another thread inside (the
  *	owner check); 0 for a correct lock.
- * @fifo_violations: ticket locks: acquisitions whose ticket was not the one
- *	due; 0 for a correct ticket lock.
+ * @fifo_violations: ticket locks (and %VMACCEL_PVLOCK_KIND_UNFAIR):
+ *	acquisitions whose ticket, as taken by the atomic grab, was not the
+ *	one due, i.e. twice the number of critical sections before it (mod
+ *	2^16); 0 for a correct ticket lock.
  * @lost_wakeups: with %VMACCEL_PVLOCK_RUN_VERIFY_KICKS, blocked acquisitions
  *	whose kick never arrived; 0 for a correct lock.
  * @taken_slow: %VMACCEL_PVLOCK_KIND_PV: acquisitions that saw the queue
