@@ -107,7 +107,7 @@ struct balloon_params {
  * @deflations: target increases.
  * @released_bytes: memory given back by guest-RAM files, all VMs.
  * @pressure_ticks: policy ticks that found the host under pressure.
- * @shrinker_scans: calls of our shrinker's scan callback.
+ * @reclaim_ticks: policy ticks that saw direct reclaim since the last.
  * @stalls: releases that did not come within the stall timeout.
  */
 struct balloon_totals {
@@ -116,7 +116,7 @@ struct balloon_totals {
 	atomic64_t deflations;
 	atomic64_t released_bytes;
 	atomic64_t pressure_ticks;
-	atomic64_t shrinker_scans;
+	atomic64_t reclaim_ticks;
 	atomic64_t stalls;
 };
 

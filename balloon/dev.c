@@ -50,25 +50,24 @@ static int __init balloon_init(void)
 {
 	int ret;
 
-	ret = balloon_sysfs_init();
-	if (ret)
-		return ret;
+	/* The policy first: the knobs queue ticks. */
 	ret = balloon_policy_init();
 	if (ret)
-		goto err_sysfs;
+		return ret;
+	ret = balloon_sysfs_init();
+	if (ret)
+		goto err_policy;
 	balloon_debugfs_init();
 	ret = misc_register(&balloon_misc);
 	if (ret)
-		goto err_policy;
+		goto err_sysfs;
 	return 0;
 
-err_policy:
+err_sysfs:
 	balloon_debugfs_exit();
 	balloon_sysfs_exit();
+err_policy:
 	balloon_policy_exit();
-	return ret;
-err_sysfs:
-	balloon_sysfs_exit();
 	return ret;
 }
 

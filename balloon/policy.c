@@ -11,10 +11,11 @@
  * its ceiling; in between, targets hold (hysteresis, so guests are not
  * whipsawed).  A VM's target moves at most once per interval, and a VM is
  * not asked for more while it has not given back what it was asked for.
- * A shrinker adds what kernel reclaim asks for to the next tick and runs
- * it at once.  VMs that never reported statistics, and VMs that stalled
- * on the last request, are not asked.  Nothing here waits for
- * a VMM: a VMM that never answers only stalls its own VM.
+ * Direct reclaim since the last tick (read from the kernel's own vm event
+ * counters) is pressure too; a shrinker that owns no objects only notices
+ * reclaim and runs the tick at once.  VMs that never reported statistics,
+ * and VMs that stalled on the last request, are not asked.  Nothing here
+ * waits for a VMM: a VMM that never answers only stalls its own VM.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,6 +26,7 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/shrinker.h>
+#include <linux/vmstat.h>
 #include <linux/workqueue.h>
 
 #include "balloon.h"
@@ -38,10 +40,16 @@ struct balloon_totals balloon_totals;
 static void balloon_tick_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(balloon_tick, balloon_tick_fn);
 
-/* Pages kernel reclaim asked our shrinker for since the last tick. */
-static atomic_long_t balloon_shrink_wanted;
-/* What the guests could spare at the last tick, in pages (shrinker count). */
-static atomic_long_t balloon_spare_pages;
+/*
+ * The tick's view of kernel reclaim: vm event counters at the last tick.
+ * Only the tick touches these (a work item never runs concurrently with
+ * itself), and balloon_policy_init() before the first one.
+ */
+static unsigned long balloon_events[NR_VM_EVENT_ITEMS];
+static unsigned long balloon_last_stalls;
+static unsigned long balloon_last_stolen;
+/* jiffies of the last tick the shrinker queued (rate limit). */
+static unsigned long balloon_reclaim_kick;
 /* Set while the module is going away: the tick no longer re-arms. */
 static bool balloon_stopping;
 
@@ -148,13 +156,59 @@ static void balloon_deflate(u64 now, unsigned int avail_pct)
 					      now, avail_pct);
 }
 
+/*
+ * Read the kernel's reclaim counters: allocations that had to reclaim
+ * themselves (ALLOCSTALL, every zone) and pages reclaim took (PGSTEAL, by
+ * kswapd and directly).  drop_caches moves neither: it is not pressure.
+ */
+static void balloon_reclaim_counters(unsigned long *stalls,
+				     unsigned long *stolen)
+{
+	unsigned long n = 0;
+	int i;
+
+	all_vm_events(balloon_events);
+	for (i = ALLOCSTALL_NORMAL; i <= ALLOCSTALL_MOVABLE; i++)
+		n += balloon_events[i];
+#ifdef CONFIG_ZONE_DMA32
+	n += balloon_events[ALLOCSTALL_DMA32];
+#endif
+#ifdef CONFIG_ZONE_DMA
+	n += balloon_events[ALLOCSTALL_DMA];
+#endif
+	*stalls = n;
+	*stolen = balloon_events[PGSTEAL_KSWAPD] + balloon_events[PGSTEAL_DIRECT];
+}
+
+/*
+ * Bytes the host was short of by the reclaim counters: when an allocation
+ * stalled in direct reclaim since the last tick, what reclaim took
+ * meanwhile, at least 1 % of RAM (reclaim may have found nothing).  0
+ * without direct reclaim: kswapd alone keeps the watermarks, and page cache
+ * churn is no reason to take memory from guests.
+ */
+static u64 balloon_reclaim_need(void)
+{
+	unsigned long stalls, stolen, d_stalls, d_stolen;
+
+	balloon_reclaim_counters(&stalls, &stolen);
+	d_stalls = stalls - balloon_last_stalls;
+	d_stolen = stolen - balloon_last_stolen;
+	balloon_last_stalls = stalls;
+	balloon_last_stolen = stolen;
+	if (!d_stalls)
+		return 0;
+	atomic64_inc(&balloon_totals.reclaim_ticks);
+	return (u64)max(d_stolen, totalram_pages() / 100) << PAGE_SHIFT;
+}
+
 static void balloon_tick_fn(struct work_struct *work)
 {
 	unsigned int avail_pct = balloon_host_avail_pct();
 	unsigned int low = READ_ONCE(balloon_params.low_pct);
 	unsigned int high = READ_ONCE(balloon_params.high_pct);
-	long shrink = atomic_long_xchg(&balloon_shrink_wanted, 0);
-	u64 now = ktime_get_ns(), need = 0, spare = 0;
+	u64 reclaim = balloon_reclaim_need();	/* sleeps: not under the lock */
+	u64 now = ktime_get_ns(), need = 0;
 	struct balloon_vm *vm;
 
 	mutex_lock(&balloon_lock);
@@ -167,8 +221,7 @@ static void balloon_tick_fn(struct work_struct *work)
 			need = div_u64((mid - avail_pct) * (u64)totalram_pages(),
 				       100) << PAGE_SHIFT;
 		}
-		if (shrink > 0)
-			need = max_t(u64, need, (u64)shrink << PAGE_SHIFT);
+		need = max(need, reclaim);
 		if (need) {
 			atomic64_inc(&balloon_totals.pressure_ticks);
 			balloon_inflate(need, now, avail_pct);
@@ -176,10 +229,6 @@ static void balloon_tick_fn(struct work_struct *work)
 			balloon_deflate(now, avail_pct);
 		}
 	}
-	list_for_each_entry(vm, &balloon_vms, node)
-		if (check_add_overflow(spare, balloon_vm_spare(vm), &spare))
-			spare = U64_MAX;
-	atomic_long_set(&balloon_spare_pages, spare >> PAGE_SHIFT);
 	if (balloon_nr_vms && !READ_ONCE(balloon_stopping))
 		schedule_delayed_work(&balloon_tick,
 				      msecs_to_jiffies(READ_ONCE(balloon_params.interval_ms)));
@@ -199,25 +248,27 @@ void balloon_policy_kick(void)
 }
 
 /*
- * Shrinker: reclaim cannot wait for guests, so scanning only records how
- * much reclaim wanted and runs a tick; the memory comes back when the
- * VMMs apply the new targets.
+ * The shrinker owns no objects: count_objects() returns 0, so reclaim
+ * never scans it, defers nothing to it and is credited nothing.  It only
+ * notices that reclaim (or drop_caches) runs and queues a tick, at most
+ * every 100 ms, which reads the reclaim counters (balloon_reclaim_need()).
  */
 static unsigned long balloon_shrink_count(struct shrinker *s,
 					  struct shrink_control *sc)
 {
-	if (!READ_ONCE(balloon_params.enabled))
-		return 0;
-	return atomic_long_read(&balloon_spare_pages);
+	unsigned long last = READ_ONCE(balloon_reclaim_kick);
+
+	if (READ_ONCE(balloon_params.enabled) && READ_ONCE(balloon_nr_vms) &&
+	    time_after(jiffies, last + HZ / 10) &&
+	    cmpxchg(&balloon_reclaim_kick, last, jiffies) == last)
+		balloon_policy_kick();
+	return 0;
 }
 
 static unsigned long balloon_shrink_scan(struct shrinker *s,
 					 struct shrink_control *sc)
 {
-	atomic64_inc(&balloon_totals.shrinker_scans);
-	atomic_long_add(sc->nr_to_scan, &balloon_shrink_wanted);
-	balloon_policy_kick();
-	return SHRINK_STOP;
+	return SHRINK_STOP;	/* not called: we count no objects */
 }
 
 static struct shrinker balloon_shrinker = {
@@ -233,6 +284,8 @@ static struct shrinker balloon_shrinker = {
  */
 int balloon_policy_init(void)
 {
+	balloon_reclaim_counters(&balloon_last_stalls, &balloon_last_stolen);
+	balloon_reclaim_kick = jiffies;
 	return register_shrinker(&balloon_shrinker, "vmaccel-balloon");
 }
 

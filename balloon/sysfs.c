@@ -194,7 +194,7 @@ BALLOON_TOTAL(inflations);
 BALLOON_TOTAL(deflations);
 BALLOON_TOTAL(released_bytes);
 BALLOON_TOTAL(pressure_ticks);
-BALLOON_TOTAL(shrinker_scans);
+BALLOON_TOTAL(reclaim_ticks);
 BALLOON_TOTAL(stalls);
 
 static struct attribute *balloon_attrs[] = {
@@ -213,7 +213,7 @@ static struct attribute *balloon_attrs[] = {
 	&total_deflations.attr.attr,
 	&total_released_bytes.attr.attr,
 	&total_pressure_ticks.attr.attr,
-	&total_shrinker_scans.attr.attr,
+	&total_reclaim_ticks.attr.attr,
 	&total_stalls.attr.attr,
 	NULL,
 };
