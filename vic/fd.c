@@ -16,7 +16,6 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/hashtable.h>
 #include <linux/irq_work.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
@@ -29,6 +28,7 @@
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <vmaccel/vic.h>
 
 #include "vic.h"
@@ -51,8 +51,10 @@
  * @drain_work: keeps draining a semaphore-mode source that still held
  *	units after a bounded drain (see vic_fd_take()), in process context.
  * @stopping: set at release so that @drain_work stops early.
- * @by_src: entry in vic_fd_by_src, hashed by @src; vic_fd_lock.
- * @by_dst: entry in vic_fd_by_dst, hashed by @dst; vic_fd_lock.
+ * @by_src: entry in @src_node's out list; vic_fd_lock.
+ * @by_dst: entry in @dst_node's in list; vic_fd_lock.
+ * @src_node: the graph node of @src; vic_fd_lock.
+ * @dst_node: the graph node of @dst; vic_fd_lock.
  * @rcu: frees the coalescer after a grace period (see vic_fd_destroy()).
  *
  * Everything except @unsignalled is set before the coalescer is visible
@@ -71,26 +73,50 @@ struct vic_fd {
 	bool stopping;
 	struct hlist_node by_src;
 	struct hlist_node by_dst;
+	struct vic_fd_node *src_node;
+	struct vic_fd_node *dst_node;
 	struct rcu_head rcu;
 };
 
 /* Semaphore-mode units taken per wake-up with the source's lock held. */
 #define VIC_FD_DRAIN_BATCH	256
 
+/**
+ * struct vic_fd_node - an eventfd that coalescers read or signal
+ * @out: coalescers whose source it is (vic_fd.by_src).
+ * @in: coalescers whose target it is (vic_fd.by_dst).
+ * @nr_out: entries on @out, at most VIC_FD_MAX_DEGREE.
+ * @nr_in: entries on @in, at most VIC_FD_MAX_DEGREE.
+ *
+ * In vic_fd_nodes, indexed by the eventfd context's address, while it has
+ * an edge.  Everything is protected by vic_fd_lock.
+ */
+struct vic_fd_node {
+	struct hlist_head out;
+	struct hlist_head in;
+	unsigned int nr_out;
+	unsigned int nr_in;
+};
+
 /*
- * Every eventfd coalescer, as an edge src -> dst, hashed both ways, so that
- * CREATE can refuse an edge that would close a cycle (a -> b and b -> a
- * would bounce one completion between them forever in interrupt context)
- * or make a chain longer than VIC_FD_MAX_CHAIN, with work bounded by
- * VIC_FD_MAX_WALK whatever the number of coalescers, as epoll bounds its
- * nesting checks.
+ * Every eventfd coalescer is an edge src -> dst of a graph whose nodes are
+ * eventfds, so that CREATE can refuse an edge that would close a cycle
+ * (a -> b and b -> a would bounce one completion between them forever in
+ * interrupt context) or make a chain longer than VIC_FD_MAX_CHAIN, with
+ * work bounded by a constant whatever the number of coalescers, as epoll
+ * bounds its nesting checks: a node's edges are found through its own
+ * lists (one xarray lookup), each eventfd has at most VIC_FD_MAX_DEGREE
+ * coalescers on either side (this also bounds what one signal of a target
+ * wakes, in the backstop's hard interrupt), and a check visits at most
+ * VIC_FD_MAX_WALK edges in each direction.
  */
 static DEFINE_MUTEX(vic_fd_lock);
-static DEFINE_HASHTABLE(vic_fd_by_src, 8);
-static DEFINE_HASHTABLE(vic_fd_by_dst, 8);
+static DEFINE_XARRAY(vic_fd_nodes);
 
 /* Coalescers on one path of chained coalescers, at most. */
 #define VIC_FD_MAX_CHAIN	4
+/* Coalescers reading, or signalling, one eventfd, at most. */
+#define VIC_FD_MAX_DEGREE	64
 /* Edges one CREATE may visit in each direction, at most. */
 #define VIC_FD_MAX_WALK		128
 
@@ -99,6 +125,144 @@ static struct {
 	struct eventfd_ctx *ctx;
 	unsigned int depth;
 } vic_fd_walk_q[VIC_FD_MAX_WALK + 1];
+
+static struct vic_fd_node *vic_fd_node(struct eventfd_ctx *ctx)
+{
+	lockdep_assert_held(&vic_fd_lock);
+	return xa_load(&vic_fd_nodes, (unsigned long)ctx);
+}
+
+/* Queue @ctx at @depth; false when the walk is over budget. */
+static bool vic_fd_walk_push(unsigned int *tail, struct eventfd_ctx *ctx,
+			     unsigned int depth)
+{
+	lockdep_assert_held(&vic_fd_lock);
+	if (*tail > VIC_FD_MAX_WALK)
+		return false;
+	vic_fd_walk_q[*tail].ctx = ctx;
+	vic_fd_walk_q[(*tail)++].depth = depth;
+	return true;
+}
+
+/*
+ * Walk the coalescers chained after eventfd @from (@down) or before it,
+ * breadth first; a diamond is walked once per path, which the budget
+ * bounds.  Return: the most coalescers on one path from @from; -ELOOP if
+ * the walk meets @stop (a cycle) or exceeds VIC_FD_MAX_WALK edges.
+ */
+static int vic_fd_chain_len(struct eventfd_ctx *from, struct eventfd_ctx *stop,
+			    bool down)
+{
+	unsigned int head = 0, tail = 0, longest = 0;
+	struct vic_fd_node *node;
+	struct vic_fd *e;
+
+	lockdep_assert_held(&vic_fd_lock);
+	vic_fd_walk_push(&tail, from, 0);
+	while (head < tail) {
+		struct eventfd_ctx *ctx = vic_fd_walk_q[head].ctx;
+		unsigned int depth = vic_fd_walk_q[head++].depth;
+
+		if (ctx == stop)
+			return -ELOOP;
+		longest = max(longest, depth);
+		node = vic_fd_node(ctx);
+		if (!node)
+			continue;
+		if (down) {
+			hlist_for_each_entry(e, &node->out, by_src)
+				if (!vic_fd_walk_push(&tail, e->dst, depth + 1))
+					return -ELOOP;
+		} else {
+			hlist_for_each_entry(e, &node->in, by_dst)
+				if (!vic_fd_walk_push(&tail, e->src, depth + 1))
+					return -ELOOP;
+		}
+	}
+	return longest;
+}
+
+/*
+ * May the edge @src -> @dst be added?  Not if @dst leads back to @src
+ * (-ELOOP), nor if a path through it would chain more than
+ * VIC_FD_MAX_CHAIN coalescers or checking would take more than the budget
+ * (-ELOOP), nor if either eventfd already has VIC_FD_MAX_DEGREE
+ * coalescers on that side (-EMLINK).  Return: 0 or a negative errno.
+ */
+static int vic_fd_check_edge(struct eventfd_ctx *src, struct eventfd_ctx *dst)
+{
+	struct vic_fd_node *sn = vic_fd_node(src), *dn = vic_fd_node(dst);
+	int down, up;
+
+	lockdep_assert_held(&vic_fd_lock);
+	if ((sn && sn->nr_out >= VIC_FD_MAX_DEGREE) ||
+	    (dn && dn->nr_in >= VIC_FD_MAX_DEGREE))
+		return -EMLINK;
+	down = vic_fd_chain_len(dst, src, true);
+	if (down < 0)
+		return down;
+	up = vic_fd_chain_len(src, NULL, false);
+	if (up < 0)
+		return up;
+	return up + 1 + down > VIC_FD_MAX_CHAIN ? -ELOOP : 0;
+}
+
+/* The node of @ctx, created if it has none.  NULL: out of memory. */
+static struct vic_fd_node *vic_fd_node_get(struct eventfd_ctx *ctx)
+{
+	struct vic_fd_node *node = vic_fd_node(ctx);
+
+	if (node)
+		return node;
+	node = kzalloc(sizeof(*node), GFP_KERNEL_ACCOUNT);
+	if (!node)
+		return NULL;
+	if (xa_err(xa_store(&vic_fd_nodes, (unsigned long)ctx, node,
+			    GFP_KERNEL_ACCOUNT))) {
+		kfree(node);
+		return NULL;
+	}
+	return node;
+}
+
+/* Drop @ctx's node once no coalescer uses it. */
+static void vic_fd_node_put(struct eventfd_ctx *ctx, struct vic_fd_node *node)
+{
+	lockdep_assert_held(&vic_fd_lock);
+	if (node->nr_in || node->nr_out)
+		return;
+	xa_erase(&vic_fd_nodes, (unsigned long)ctx);
+	kfree(node);
+}
+
+static int vic_fd_add_edge(struct vic_fd *f)
+{
+	lockdep_assert_held(&vic_fd_lock);
+	f->src_node = vic_fd_node_get(f->src);
+	if (!f->src_node)
+		return -ENOMEM;
+	f->dst_node = vic_fd_node_get(f->dst);
+	if (!f->dst_node) {
+		vic_fd_node_put(f->src, f->src_node);
+		return -ENOMEM;
+	}
+	hlist_add_head(&f->by_src, &f->src_node->out);
+	f->src_node->nr_out++;
+	hlist_add_head(&f->by_dst, &f->dst_node->in);
+	f->dst_node->nr_in++;
+	return 0;
+}
+
+static void vic_fd_del_edge(struct vic_fd *f)
+{
+	lockdep_assert_held(&vic_fd_lock);
+	hlist_del(&f->by_src);
+	f->src_node->nr_out--;
+	vic_fd_node_put(f->src, f->src_node);
+	hlist_del(&f->by_dst);
+	f->dst_node->nr_in--;
+	vic_fd_node_put(f->dst, f->dst_node);
+}
 
 static void vic_fd_complete(struct vic_fd *f, u64 cnt)
 {
@@ -146,86 +310,6 @@ static void vic_fd_drain_work(struct work_struct *work)
 		vic_fd_complete(f, cnt);
 		cond_resched();
 	} while (more && !READ_ONCE(f->stopping));
-}
-
-/*
- * Walk the coalescers chained after eventfd @from (@down) or before it,
- * breadth first; a diamond is walked once per path, which the budget
- * bounds.  Return: the most coalescers on one path from @from; -ELOOP if
- * the walk meets @stop (a cycle) or exceeds VIC_FD_MAX_WALK edges.
- */
-static int vic_fd_chain_len(struct eventfd_ctx *from, struct eventfd_ctx *stop,
-			    bool down)
-{
-	unsigned int head = 0, tail = 0, max = 0;
-	struct vic_fd *e;
-
-	lockdep_assert_held(&vic_fd_lock);
-	vic_fd_walk_q[tail].ctx = from;
-	vic_fd_walk_q[tail++].depth = 0;
-	while (head < tail) {
-		struct eventfd_ctx *ctx = vic_fd_walk_q[head].ctx;
-		unsigned int depth = vic_fd_walk_q[head++].depth;
-
-		if (ctx == stop)
-			return -ELOOP;
-		max = max(max, depth);
-		if (down) {
-			hash_for_each_possible(vic_fd_by_src, e, by_src,
-					       (unsigned long)ctx) {
-				if (e->src != ctx)
-					continue;
-				if (tail > VIC_FD_MAX_WALK)
-					return -ELOOP;
-				vic_fd_walk_q[tail].ctx = e->dst;
-				vic_fd_walk_q[tail++].depth = depth + 1;
-			}
-		} else {
-			hash_for_each_possible(vic_fd_by_dst, e, by_dst,
-					       (unsigned long)ctx) {
-				if (e->dst != ctx)
-					continue;
-				if (tail > VIC_FD_MAX_WALK)
-					return -ELOOP;
-				vic_fd_walk_q[tail].ctx = e->src;
-				vic_fd_walk_q[tail++].depth = depth + 1;
-			}
-		}
-	}
-	return max;
-}
-
-/*
- * May the edge @src -> @dst be added?  Not if @dst leads back to @src, nor
- * if a path through it would chain more than VIC_FD_MAX_CHAIN coalescers,
- * nor if checking would take more than the budget.  Return: 0 or -ELOOP.
- */
-static int vic_fd_check_edge(struct eventfd_ctx *src, struct eventfd_ctx *dst)
-{
-	int down, up;
-
-	lockdep_assert_held(&vic_fd_lock);
-	down = vic_fd_chain_len(dst, src, true);
-	if (down < 0)
-		return down;
-	up = vic_fd_chain_len(src, NULL, false);
-	if (up < 0)
-		return up;
-	return up + 1 + down > VIC_FD_MAX_CHAIN ? -ELOOP : 0;
-}
-
-static void vic_fd_add_edge(struct vic_fd *f)
-{
-	lockdep_assert_held(&vic_fd_lock);
-	hash_add(vic_fd_by_src, &f->by_src, (unsigned long)f->src);
-	hash_add(vic_fd_by_dst, &f->by_dst, (unsigned long)f->dst);
-}
-
-static void vic_fd_del_edge(struct vic_fd *f)
-{
-	lockdep_assert_held(&vic_fd_lock);
-	hash_del(&f->by_src);
-	hash_del(&f->by_dst);
 }
 
 static void vic_fd_signal_work(struct irq_work *work)
@@ -445,7 +529,9 @@ static const struct file_operations vic_fd_fops = {
  * eventfd or both are the same eventfd; -ELOOP if coalescers would form a
  * cycle (@dst already leads to @src through other coalescers), a path of
  * more than VIC_FD_MAX_CHAIN chained coalescers, or one whose check visits
- * more than VIC_FD_MAX_WALK coalescers in either direction; -ENOMEM;
+ * more than VIC_FD_MAX_WALK coalescers in either direction; -EMLINK if
+ * @src already feeds, or @dst is already fed by, VIC_FD_MAX_DEGREE
+ * coalescers; -ENOMEM;
  * -EMFILE/-ENFILE.
  */
 int vic_fd_create(int src_fd, int dst_fd,
@@ -505,12 +591,13 @@ int vic_fd_create(int src_fd, int dst_fd,
 	/* Refuse a cycle of coalescers, or too long a chain. */
 	mutex_lock(&vic_fd_lock);
 	ret = vic_fd_check_edge(src, dst);
+	if (!ret)
+		ret = vic_fd_add_edge(f);
 	if (ret) {
 		mutex_unlock(&vic_fd_lock);
 		put_unused_fd(fd);
 		goto err_vic;
 	}
-	vic_fd_add_edge(f);
 	mutex_unlock(&vic_fd_lock);
 
 	/* Attach: from here on wake-ups feed the engine. */

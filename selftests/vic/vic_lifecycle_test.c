@@ -5,7 +5,8 @@
  * many coalescers, O_CLOEXEC, debugfs, fork, chaining two coalescers (the
  * nested-signalling path), the bounds on chains and fans (a cycle, a path
  * of more than 4 coalescers, or a check that would walk more than 128 are
- * refused) and the module reference held by a coalescer.
+ * refused; an eventfd feeds and is fed by at most 64) and the module
+ * reference held by a coalescer.
  */
 #define _GNU_SOURCE
 #include <sys/mount.h>
@@ -313,43 +314,105 @@ TEST_F(vic, chain_length_bounded)
 		close(e[i]);
 }
 
-#define FAN	200
+#define DEGREE	64	/* VIC_FD_MAX_DEGREE */
 
 /*
- * One source fanned out to many targets is fine, but chaining anything in
- * front of it would make every CREATE walk the whole fan: refused, the
- * walk is bounded (VIC_FD_MAX_WALK).  Unrelated coalescers stay cheap.
+ * One eventfd feeds at most 64 coalescers, and is fed by at most 64: what
+ * one signal wakes (in the backstop's hard interrupt, too) is bounded.
+ * Chaining in front of a full fan is fine: the check walks its 64 edges.
  */
-TEST_F(vic, wide_fan_bounded)
+TEST_F(vic, fan_degree_bounded)
 {
 	struct vmaccel_vic_params p = vic_params_off();
-	int dev = self->e.dev, s, t, u, d[FAN], c[FAN], i, x;
+	int dev = self->e.dev, s, t, x, d[DEGREE + 1], c[DEGREE], in[DEGREE];
+	int i, r;
 
 	s = vic_eventfd();
 	t = vic_eventfd();
-	u = vic_eventfd();
 	ASSERT_LE(0, s);
 	ASSERT_LE(0, t);
-	ASSERT_LE(0, u);
-	for (i = 0; i < FAN; i++) {
+	for (i = 0; i <= DEGREE; i++) {
 		d[i] = vic_eventfd();
 		ASSERT_LE(0, d[i]);
+	}
+	for (i = 0; i < DEGREE; i++) {
 		c[i] = vic_create(dev, s, d[i], &p);
 		ASSERT_LE(0, c[i]) TH_LOG("fan %d: %s", i, strerror(errno));
 	}
+	r = vic_create(dev, s, d[DEGREE], &p);
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(EMLINK, errno);
 	x = vic_create(dev, t, s, &p);
-	EXPECT_EQ(-1, x);
-	EXPECT_EQ(ELOOP, errno);
-	x = vic_create(dev, t, u, &p);
 	EXPECT_LE(0, x);
 	close(x);
-	for (i = 0; i < FAN; i++) {
+	/* The other side: 64 sources into t, then no more. */
+	for (i = 0; i < DEGREE; i++) {
+		in[i] = vic_create(dev, d[i], t, &p);
+		ASSERT_LE(0, in[i]) TH_LOG("fan-in %d: %s", i, strerror(errno));
+	}
+	r = vic_create(dev, d[DEGREE], t, &p);
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(EMLINK, errno);
+	/* Closing one makes room again. */
+	close(in[0]);
+	in[0] = vic_create(dev, d[DEGREE], t, &p);
+	EXPECT_LE(0, in[0]);
+	for (i = 0; i < DEGREE; i++) {
+		close(in[i]);
 		close(c[i]);
+	}
+	for (i = 0; i <= DEGREE; i++)
+		close(d[i]);
+	close(s);
+	close(t);
+}
+
+/*
+ * A lattice behind an eventfd (s -> 64 d_i, each d_i -> x and -> y: 192
+ * coalescers) is more than one check may walk (128 edges): chaining in
+ * front of s is refused, whatever the number of coalescers elsewhere.
+ */
+TEST_F(vic, check_walk_bounded)
+{
+	struct vmaccel_vic_params p = vic_params_off();
+	int dev = self->e.dev, s, t, x, y, d[DEGREE], c[3 * DEGREE], i, r;
+
+	s = vic_eventfd();
+	t = vic_eventfd();
+	x = vic_eventfd();
+	y = vic_eventfd();
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, t);
+	ASSERT_LE(0, x);
+	ASSERT_LE(0, y);
+	for (i = 0; i < DEGREE; i++) {
+		d[i] = vic_eventfd();
+		ASSERT_LE(0, d[i]);
+		c[3 * i] = vic_create(dev, s, d[i], &p);
+		c[3 * i + 1] = vic_create(dev, d[i], x, &p);
+		c[3 * i + 2] = vic_create(dev, d[i], y, &p);
+		ASSERT_LE(0, c[3 * i]);
+		ASSERT_LE(0, c[3 * i + 1]);
+		ASSERT_LE(0, c[3 * i + 2]);
+	}
+	r = vic_create(dev, t, s, &p);
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(ELOOP, errno);
+	/* Without the second layer to y it fits (64 + 64 edges). */
+	for (i = 0; i < DEGREE; i++)
+		close(c[3 * i + 2]);
+	r = vic_create(dev, t, s, &p);
+	EXPECT_LE(0, r);
+	close(r);
+	for (i = 0; i < DEGREE; i++) {
+		close(c[3 * i]);
+		close(c[3 * i + 1]);
 		close(d[i]);
 	}
 	close(s);
 	close(t);
-	close(u);
+	close(x);
+	close(y);
 }
 
 /* The coalescer fd is O_CLOEXEC. */

@@ -79,7 +79,8 @@ struct vmaccel_vic_params {
  * source) but never form a cycle, a path of more than 4 chained
  * coalescers, nor a graph whose check would visit more than 128
  * coalescers in either direction from the new one: such a CREATE fails
- * with -ELOOP (as epoll bounds nested instances).
+ * with -ELOOP (as epoll bounds nested instances).  An eventfd feeds, and
+ * is fed by, at most 64 coalescers: beyond, -EMLINK.
  */
 struct vmaccel_vic_create {
 	__u32 flags;
