@@ -112,6 +112,7 @@ static u64 vic_add_sat(u64 a, u64 b)
  * than 2^-32 already).
  */
 #define VIC_RATE_MAX_WINDOWS	80
+
 static u32 vic_rate_keep(u64 windows)
 {
 	u64 keep = 1ULL << 32;
@@ -148,7 +149,9 @@ static void vic_update_rate(struct vmaccel_vic *v, ktime_t now, u64 n)
 						       VIC_RATE_WINDOW_NS));
 			/* keep <= 3/4 here, so 2^32 - keep fits in a u32. */
 			v->rate = keep ? mul_u64_u32_shr(v->rate, keep, 32) +
-					 mul_u64_u32_shr(inst, -keep, 32) : inst;
+					 mul_u64_u32_shr(inst,
+							 (u32)(BIT_ULL(32) - keep),
+							 32) : inst;
 			v->win_start = now;
 			v->win_count = 0;
 		}

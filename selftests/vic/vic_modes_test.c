@@ -416,16 +416,23 @@ TEST_F(vic, adaptive_sparse_after_burst_is_one_to_one)
 	int i;
 
 	vic_env_create(_metadata, &self->e, &p);
+	/* 500 per ~1 ms: 50k/s even if a loaded machine takes 10 ms. */
 	for (i = 0; i < 50; i++) {
-		ASSERT_EQ(0, vic_signal(self->e.src, 200));
+		ASSERT_EQ(0, vic_signal(self->e.src, 500));
 		vic_sleep_ms(1);
 	}
+	/* Close the burst's last window with one more, 2 ms later. */
+	vic_sleep_ms(2);
+	ASSERT_EQ(0, vic_complete(self->e.src, 1));
 	st = vic_env_stats(_metadata, &self->e);
-	/* The burst was seen as one: coalescing (else the case is moot). */
-	ASSERT_LE(2U, st.cur_ratio)
-		TH_LOG("burst rate only %llu/s", st.rate);
 	TH_LOG("after the burst: rate %llu/s, ratio %u", st.rate, st.cur_ratio);
-	vic_sleep_ms(10);
+	/* The burst was seen as one (coalescing), else the case is moot. */
+	if (st.cur_ratio < 2) {
+		vic_env_settle(_metadata, &self->e, 1000);
+		SKIP(return, "burst rate only %llu/s here", st.rate);
+	}
+	/* 20 ms, then 10 ms apart: up to ~6M/s decays below 20k/s. */
+	vic_sleep_ms(20);
 	for (i = 0; i < 10; i++) {
 		prev = vic_env_stats(_metadata, &self->e);
 		ASSERT_EQ(0, vic_complete(self->e.src, 1));
