@@ -34,7 +34,7 @@
  * more used entries than the guest offered, used ids in range.  The
  * kernel log is checked by the runner.
  *
- * VMACCEL_FUZZ_SEEDS sets the number of seeds (default 300, 40 in the
+ * VMACCEL_FUZZ_SEEDS sets the number of seeds (default 250, 40 in the
  * debug tier), VMACCEL_FUZZ_SEED the first one, VMACCEL_FUZZ_SECS a time
  * budget after which no new seed starts (default 60, 180 in the debug
  * tier; the seeds run are printed).
@@ -1264,7 +1264,7 @@ TEST_F_TIMEOUT(fuzz, hostile_guest_rings, 1200)
 {
 	const char *tier = getenv("VMACCEL_TIER");
 	bool debug = tier && !strcmp(tier, "debug");
-	unsigned int nseeds = env_uint("VMACCEL_FUZZ_SEEDS", debug ? 40 : 300);
+	unsigned int nseeds = env_uint("VMACCEL_FUZZ_SEEDS", debug ? 40 : 250);
 	unsigned int first = env_uint("VMACCEL_FUZZ_SEED", 1);
 	unsigned int secs = env_uint("VMACCEL_FUZZ_SECS", debug ? 180 : 60);
 	__u64 t0 = vh_now_ms(), end = t0 + secs * 1000ull;
