@@ -27,19 +27,24 @@
  * page or huge, lengths that wrap or add up past 4 GiB, chains mixing
  * device-readable and -writable parts, buffers in guard pages or outside
  * the memory table, zero-length descriptors, random event-index and flag
- * values, a scribbled used ring.  Each mutation has its expected outcome:
- * a guest error (the error eventfd fires, nothing is consumed), a drop
- * (the buffer comes back, nothing leaves), or normal delivery.  Always:
- * nothing written outside the allowed bytes, guard pages untouched, never
- * more used entries than the guest offered, used ids in range.  The
- * kernel log is checked by the runner.
+ * values, a scribbled used ring, or a guest thread rewriting descriptors
+ * and the avail ring at random while the device works.  Each mutation
+ * has its expected outcome: a guest error (the error eventfd fires,
+ * nothing is consumed), a drop (the buffer comes back, nothing leaves),
+ * normal delivery, or (the thread) anything.  Always: nothing written
+ * outside the allowed bytes, guard pages untouched, every written page
+ * in the dirty log when logging, never more used entries than the guest
+ * offered, used ids in range.  The kernel log is checked by the runner.
  *
- * VMACCEL_FUZZ_SEEDS sets the number of seeds (default 250, 40 in the
+ * VMACCEL_FUZZ_SEEDS sets the number of seeds (default 160, 120 in the
  * debug tier), VMACCEL_FUZZ_SEED the first one, VMACCEL_FUZZ_SECS a time
- * budget after which no new seed starts (default 60, 180 in the debug
+ * budget after which no new seed starts (default 60, 120 in the debug
  * tier; the seeds run are printed).
  */
 #include "vhost_util.h"
+
+#include <pthread.h>
+#include <sched.h>
 
 #define PG		4096u
 #define FZ_AREA(q)	(0x200000u + (q) * 0x180000u)	/* RAM offset */
@@ -60,19 +65,20 @@ enum {
 	K_CLEAN, K_AVAIL_JUMP, K_HEAD_OOR, K_NEXT_OOR, K_LOOP, K_IND_NESTED,
 	K_IND_ZERO, K_IND_BADLEN, K_IND_LOOP, K_IND_NEXT, K_IND_GUARD,
 	K_IND_HUGE, K_OUT_OF_TABLE, K_LEN_WRAP, K_LEN_SUM, K_LEN_4G, K_MIX,
-	K_GUARD_BUF, K_GUARD_EDGE, K_REOFFER, K_EVENT_IDX, K_USED_SCRIBBLE, K_ZERO_LEN,
-	K_N
+	K_GUARD_BUF, K_GUARD_EDGE, K_REOFFER, K_EVENT_IDX, K_USED_SCRIBBLE,
+	K_ZERO_LEN, K_RACE, K_N
 };
 
 static const char * const kname[K_N] = {
 	"clean", "avail_jump", "head_oor", "next_oor", "loop", "ind_nested",
 	"ind_zero", "ind_badlen", "ind_loop", "ind_next", "ind_guard",
 	"ind_huge", "out_of_table", "len_wrap", "len_sum", "len_4g", "mix",
-	"guard_buf", "guard_edge", "reoffer", "event_idx", "used_scribble", "zero_len",
+	"guard_buf", "guard_edge", "reoffer", "event_idx", "used_scribble",
+	"zero_len", "race",
 };
 
 /* What a mutation must do. */
-enum { OUT_OK, OUT_ERR, OUT_DROP };
+enum { OUT_OK, OUT_ERR, OUT_DROP, OUT_ANY };
 
 struct seg {
 	__u64 gpa;
@@ -112,14 +118,19 @@ struct fz {
 	unsigned long tx_frames, rx_frames, diff_bytes, logged_pages;
 };
 
-static unsigned long long rnd(struct fz *f)
+/* splitmix64 */
+static unsigned long long mix(unsigned long long *state)
 {
-	/* splitmix64 */
-	unsigned long long z = (f->rs += 0x9e3779b97f4a7c15ull);
+	unsigned long long z = (*state += 0x9e3779b97f4a7c15ull);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
+}
+
+static unsigned long long rnd(struct fz *f)
+{
+	return mix(&f->rs);
 }
 
 static unsigned int rn(struct fz *f, unsigned int n)
@@ -403,6 +414,21 @@ static int fz_wait(struct fz *f, __u16 target, __u64 drops,
 		if (vh_now_ms() > end)
 			return 0;
 	}
+}
+
+/* Drain the queue's eventfds for @ms; true when neither fired. */
+static bool fz_wait_quiet(struct fz *f, int ms)
+{
+	struct vh_q *q = &f->vm->q[f->qi];
+	struct pollfd p[2] = {
+		{ .fd = q->call, .events = POLLIN },
+		{ .fd = q->err, .events = POLLIN },
+	};
+	bool quiet = poll(p, 2, ms) <= 0;
+
+	efd_take(q->call);
+	efd_take(q->err);
+	return quiet;
 }
 
 static int backend(struct fz *f, int fd)
@@ -693,6 +719,8 @@ static int fz_expect(struct fz *f, int kind)
 		return f->qi == 1 ? OUT_DROP : OUT_OK;
 	case K_GUARD_BUF:
 		return OUT_DROP;
+	case K_RACE:
+		return OUT_ANY;
 	case K_GUARD_EDGE:
 		/* tun does not check the copy of the frame after the header. */
 		return f->qi == 1 ? OUT_DROP : OUT_OK;
@@ -1048,6 +1076,127 @@ static unsigned int fz_mutate(struct fz *f, int kind, unsigned int *inject)
 	return 0;
 }
 
+/*
+ * K_RACE: a guest thread rewrites descriptors, avail entries and the avail
+ * index at random while the device works on the ring (the main thread
+ * kicks and, on RX, frames are waiting).  Descriptors point into buffer
+ * pages (allowed when writable), guard pages or outside the memory table;
+ * the indirect tables they use are filled by the thread in this case.
+ */
+struct racer {
+	struct fz *f;
+	unsigned long long rs;
+	unsigned int iters;
+	bool done;		/* atomic */
+};
+
+static unsigned int rr(struct racer *r, unsigned int n)
+{
+	return n ? (unsigned int)(mix(&r->rs) % n) : 0;
+}
+
+static void racer_desc(struct racer *r, struct vring_desc *t, unsigned int i,
+		       unsigned int n)
+{
+	struct fz *f = r->f;
+	__u16 fl = (rr(r, 2) ? VRING_DESC_F_WRITE : 0) |
+		   (rr(r, 2) ? VRING_DESC_F_NEXT : 0);
+	__u32 o, len;
+	__u64 addr;
+
+	switch (rr(r, 8)) {
+	case 0:		/* a guard page */
+		o = f->area + (FZ_BUF_PG - 1 + 2 * rr(r, FZ_NBUF)) * PG;
+		addr = fz_gpa(o + rr(r, PG));
+		len = rr(r, PG);
+		break;
+	case 1:		/* outside the memory table */
+		addr = rr(r, VH_GPA_BASE);
+		len = rr(r, PG);
+		break;
+	default:	/* in a buffer page */
+		o = f->area + (FZ_BUF_PG + 2 * rr(r, FZ_NBUF)) * PG + rr(r, PG);
+		addr = fz_gpa(o);
+		len = rr(r, PG - o % PG + 1);
+		break;
+	}
+	set_desc(f, t, i, addr, len, fl, rr(r, n + 2));
+}
+
+static void *racer(void *p)
+{
+	struct racer *r = p;
+	struct fz *f = r->f;
+	struct vring_desc *t;
+	unsigned int i, k, n;
+	__u64 tg;
+
+	for (i = 0; i < r->iters; i++) {
+		switch (rr(r, 8)) {
+		case 0: case 1: case 2:
+			racer_desc(r, f->desc, rr(r, f->num), f->num);
+			break;
+		case 3:		/* an indirect table */
+			n = 1 + rr(r, 8);
+			t = fz_table(f, n, &tg);
+			for (k = 0; k < n; k++)
+				racer_desc(r, t, k, n);
+			set_desc(f, f->desc, rr(r, f->num), tg, n * 16,
+				 VRING_DESC_F_INDIRECT, 0);
+			break;
+		case 4: case 5:
+			put16(f, &f->avail->ring[rr(r, f->num)],
+			      rr(r, f->num + f->num / 4));
+			break;
+		case 6:
+			put16(f, &f->avail->idx,
+			      (__u16)(f->aidx + rr(r, f->num + 1)));
+			break;
+		default:
+			put16(f, &f->avail->idx, (__u16)(f->aidx + rr(r, 0x10000)));
+			break;
+		}
+		if (i % 4 == 0)
+			sched_yield();
+	}
+	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void fz_race(struct __test_metadata *_metadata, struct fz *f)
+{
+	struct racer r = { .f = f, .rs = rnd(f), .iters = 200 + rn(f, 400) };
+	struct vh_q *q = &f->vm->q[f->qi];
+	unsigned int i;
+	pthread_t th;
+
+	f->dnext = 0;
+	/* Some clean chains for the device to start on. */
+	for (i = 0; i < f->num / 2 && i < 8; i++) {
+		if (f->qi == 0)
+			fz_rx_clean(f, VH_HLEN + FZ_MAXF);
+		else
+			fz_tx_clean(f, 60 + rn(f, FZ_MAXF - 59), 700 + i);
+	}
+	if (f->qi == 0)
+		for (i = 0; i < 8; i++)
+			ASSERT_EQ(0, fz_inject(f, 60 + rn(f, FZ_MAXF - 59)));
+	ASSERT_EQ(0, pthread_create(&th, NULL, racer, &r));
+	while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE)) {
+		vh_kick(q);
+		usleep(100);
+	}
+	pthread_join(th, NULL);
+	vh_kick(q);
+	/* Let the device settle (no assertion on what it did). */
+	for (i = 0; i < 50; i++) {
+		__u16 u = used_idx(f);
+
+		if (fz_wait_quiet(f, 20) && used_idx(f) == u)
+			break;
+	}
+}
+
 /* One case: reset ring, clean traffic, one mutation, checks. */
 static void fz_case(struct __test_metadata *_metadata, struct fz *f,
 		    unsigned int seed, unsigned int qi, int kind,
@@ -1085,14 +1234,17 @@ static void fz_case(struct __test_metadata *_metadata, struct fz *f,
 
 	/* Phase 2: the mutation. */
 	x = fz_expect(f, kind);
-	want = fz_mutate(f, kind, &inject);
+	inject = 0;
+	want = x == OUT_ANY ? 0 : fz_mutate(f, kind, &inject);
 	drops = dropped(f) + inject;
 	for (i = 0; i < inject; i++)
 		ASSERT_EQ(0, fz_inject(f, 60 + rn(f, FZ_MAXF - 59)));
 	if (kind != K_EVENT_IDX && f->evidx)
 		used_event(f, u1);
 	vh_kick(q);
-	if (x == OUT_ERR) {
+	if (x == OUT_ANY) {
+		fz_race(_metadata, f);
+	} else if (x == OUT_ERR) {
 		r = fz_wait(f, (__u16)(u1 + 0x8000), 0, &calls);
 		ASSERT_EQ(-1, r) {
 			TH_LOG("seed %u q%u case %s: no guest error reported (used %u, was %u)",
@@ -1126,7 +1278,8 @@ static void fz_case(struct __test_metadata *_metadata, struct fz *f,
 	/* Nothing written where it may not be; guard pages intact. */
 	fz_check_mem(_metadata, f, seed, kind);
 	/* Never more taken or returned than offered. */
-	ASSERT_LE((__u16)(last - f->base), f->published) {
+	ASSERT_TRUE(x == OUT_ANY ||
+		    (__u16)(last - f->base) <= f->published) {
 		TH_LOG("seed %u q%u case %s: avail base %u, last %u, %u offered",
 		       seed, qi, kname[kind], f->base, last, f->published);
 	}
@@ -1144,18 +1297,27 @@ static void fz_case(struct __test_metadata *_metadata, struct fz *f,
 		/* The bad chain is not consumed. */
 		ASSERT_EQ(u1, uend);
 		ASSERT_EQ((__u16)(f->base + pub1), last);
+	} else if (x != OUT_ANY) {
+		/* No error reported late either. */
+		ASSERT_EQ(0u, efd_take(q->err)) {
+			TH_LOG("seed %u q%u case %s: a guest error", seed, qi,
+			       kname[kind]);
+		}
 	}
 	if (qi == 1) {
 		unsigned int most = f->published;
 
-		if (x == OUT_ERR || x == OUT_DROP)
+		if (x != OUT_OK)
 			f->nexp = nexp1;
 		if (x == OUT_DROP || x == OUT_ERR)
 			most = f->nexp;
+		if (x == OUT_ANY)
+			most = ~0u;
 		fz_tx_frames(_metadata, f, seed, kind, f->nexp, most);
 	} else {
-		if (x == OUT_OK && (kind == K_CLEAN || kind == K_EVENT_IDX ||
-				    kind == K_USED_SCRIBBLE))
+		/* The frames (not a re-offered or truncated buffer). */
+		if (x == OUT_OK && kind != K_REOFFER && kind != K_GUARD_EDGE &&
+		    kind != K_LEN_4G)
 			fz_rx_check(_metadata, f, seed, u1, uend,
 				    f->rxn - inject);
 		if (x == OUT_DROP)
@@ -1264,9 +1426,9 @@ TEST_F_TIMEOUT(fuzz, hostile_guest_rings, 1200)
 {
 	const char *tier = getenv("VMACCEL_TIER");
 	bool debug = tier && !strcmp(tier, "debug");
-	unsigned int nseeds = env_uint("VMACCEL_FUZZ_SEEDS", debug ? 40 : 250);
+	unsigned int nseeds = env_uint("VMACCEL_FUZZ_SEEDS", debug ? 120 : 160);
 	unsigned int first = env_uint("VMACCEL_FUZZ_SEED", 1);
-	unsigned int secs = env_uint("VMACCEL_FUZZ_SECS", debug ? 180 : 60);
+	unsigned int secs = env_uint("VMACCEL_FUZZ_SECS", debug ? 120 : 60);
 	__u64 t0 = vh_now_ms(), end = t0 + secs * 1000ull;
 	struct fz *f = &self->f;
 	unsigned int seed, c, k, run = 0;
