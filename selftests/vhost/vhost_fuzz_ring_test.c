@@ -495,6 +495,7 @@ static void fz_check_mem(struct __test_metadata *_metadata, struct fz *f,
 {
 	unsigned long bad = 0, guard = 0, unlogged = 0;
 	__u32 o, i, first = 0, pfn, ufirst = 0;
+	__u8 now = 0, was = 0;
 
 	for (o = 0; o < VH_RAM_SIZE; o += PG) {
 		if (!memcmp(f->chk + o, f->shadow + o, PG))
@@ -509,8 +510,11 @@ static void fz_check_mem(struct __test_metadata *_metadata, struct fz *f,
 			f->diff_bytes++;
 			if (f->allow[i / 8] & (1u << (i % 8)))
 				continue;
-			if (!bad++)
+			if (!bad++) {
 				first = i;
+				now = f->chk[i];
+				was = f->shadow[i];
+			}
 			if (i >= FZ_AREA(0) && i < FZ_AREA(1) + FZ_PAGES * PG &&
 			    fz_is_guard((i - FZ_AREA(i >= FZ_AREA(1))) / PG))
 				guard++;
@@ -521,7 +525,7 @@ static void fz_check_mem(struct __test_metadata *_metadata, struct fz *f,
 		TH_LOG("seed %u case %s q%u: %lu bytes written where not allowed",
 		       seed, kind < 0 ? "clean" : kname[kind], f->qi, bad);
 		TH_LOG("(%lu in guard pages), first at RAM 0x%x: 0x%02x, was 0x%02x",
-		       guard, first, f->chk[first], f->shadow[first]);
+		       guard, first, now, was);
 	}
 	ASSERT_EQ(0ul, unlogged) {
 		TH_LOG("seed %u case %s q%u: %lu pages written, not logged, first 0x%x",
