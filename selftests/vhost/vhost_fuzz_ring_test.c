@@ -1426,7 +1426,7 @@ static void fz_config(struct __test_metadata *_metadata, struct fz *f)
 	ASSERT_EQ(0, ioctl(f->vm->dev, VMACCEL_VHOST_SET_ZCOPY, &z));
 }
 
-TEST_F_TIMEOUT(fuzz, hostile_guest_rings, 1200)
+TEST_F_TIMEOUT(fuzz, hostile_guest_rings, 900)
 {
 	const char *tier = getenv("VMACCEL_TIER");
 	bool debug = tier && !strcmp(tier, "debug");
