@@ -46,6 +46,14 @@
 #include "trace.h"
 
 #define VH_ZC_WINDOW	64
+/*
+ * Shortest packet (backend header included) sent zero-copy, whatever the
+ * policy's min_len.  tun and macvtap put the first 128 bytes (their
+ * GOODCOPY_LEN) of a zero-copy packet into an skb head of that size and
+ * copy only what the packet has: a shorter packet went out padded with
+ * uninitialised kernel memory.  Upstream vhost-net's VHOST_GOODCOPY_LEN.
+ */
+#define VH_ZC_MIN_LEN	256
 
 static atomic_t vh_zc_live = ATOMIC_INIT(0);
 
@@ -267,7 +275,7 @@ bool vh_zc_choose(struct vh_vq *vq, size_t len)
 	 */
 	if (sock_flag(vq->sock->sk, SOCK_XDP))
 		return false;
-	if (len < p->min_len)
+	if (len < p->min_len || len < VH_ZC_MIN_LEN)
 		return false;
 	if (vq->zc_backoff) {
 		vq->zc_backoff--;

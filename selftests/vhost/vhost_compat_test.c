@@ -25,13 +25,7 @@ FIXTURE(compat) {
 
 FIXTURE_SETUP(compat)
 {
-	if (access(vh_dev_path(), F_OK))
-		SKIP(return, "%s missing (module not loaded)", vh_dev_path());
-	ASSERT_EQ(0, vh_vm_init(&self->vm, VH_BASE_FEATURES)) {
-		TH_LOG("vm init: %s: %s", vh_step, strerror(errno));
-	}
-	ASSERT_EQ(0, vh_tap_create(&self->vm));
-	self->ready = true;
+	vh_fixture_setup(_metadata, &self->vm, VH_BASE_FEATURES, &self->ready);
 }
 
 FIXTURE_TEARDOWN(compat)

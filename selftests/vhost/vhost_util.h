@@ -625,4 +625,25 @@ static inline bool vh_is_ours(void)
 	return !strcmp(vh_dev_path(), VH_DEV_DEFAULT);
 }
 
+#ifndef VH_NO_HARNESS
+/*
+ * The setup of a fixture that is a struct vh_vm and a ready flag: the
+ * device initialised with @features, a tap, no backend attached yet.
+ * Skips without the device node; sets *@ready only when everything is set
+ * up (the harness runs the body of a skipped test too).
+ */
+static inline void vh_fixture_setup(struct __test_metadata *_metadata,
+				    struct vh_vm *vm, __u64 features,
+				    bool *ready)
+{
+	if (access(vh_dev_path(), F_OK))
+		SKIP(return, "%s missing (module not loaded)", vh_dev_path());
+	ASSERT_EQ(0, vh_vm_init(vm, features)) {
+		TH_LOG("vm init: %s: %s", vh_step, strerror(errno));
+	}
+	ASSERT_EQ(0, vh_tap_create(vm));
+	*ready = true;
+}
+#endif
+
 #endif /* VHOST_UTIL_H */

@@ -99,7 +99,7 @@ struct vmaccel_vhost_vic {
  * struct vmaccel_vhost_zcopy - per-device zero-copy TX policy
  * @flags: 0, or %VMACCEL_VHOST_ZCOPY_ENABLE to allow zero-copy TX.
  * @min_len: packets shorter than this many bytes are copied,
- *	0..65536.
+ *	0..65536; packets shorter than 256 bytes are always copied.
  * @max_pending: zero-copy buffers in flight per queue before new packets
  *	are copied, 1..%VMACCEL_VHOST_ZCOPY_PENDING_MAX.
  * @fail_pct: when more than this percentage of the recent zero-copy
