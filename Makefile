@@ -38,6 +38,9 @@ C_SOURCES = $(filter-out %.mod.c,$(wildcard $(addsuffix /*.[ch],$(MODDIRS)) \
 	include/uapi/linux/vmaccel_*.h include/vmaccel/*.h selftests/*/*.[ch] bench/*/*.[ch]))
 KDOC_SOURCES = $(filter-out %.mod.c,$(wildcard $(addsuffix /*.c,$(MODDIRS)) \
 	include/vmaccel/*.h include/uapi/linux/vmaccel_*.h))
+# The compat layer, force-included by Kbuild: the only place where kernel
+# versions are tested.
+COMPAT_SOURCES = $(wildcard compat/*.h)
 
 VM_CPUS ?= 2
 VM_MEM ?= 2048
@@ -99,6 +102,11 @@ gates: $(HARNESS)
 	@echo "gates: checkpatch --strict"
 	@perl $(CHECKPATCH) --strict --no-tree --quiet --show-types -f $(C_SOURCES) || \
 		{ echo "gates: checkpatch failed"; exit 1; }
+	@perl $(CHECKPATCH) --strict --no-tree --quiet --show-types \
+		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f $(COMPAT_SOURCES) || \
+		{ echo "gates: checkpatch failed (compat/)"; exit 1; }
+	@if grep -nE '\b(LINUX_VERSION_CODE|KERNEL_VERSION)\b' $(C_SOURCES); then \
+		echo "gates: kernel version tests belong in compat/compat.h"; exit 1; fi
 	@echo "gates: kernel-doc"
 	@perl $(KERNELDOC) -none -v $(KDOC_SOURCES) >$(BUILD)/gates/kdoc.log 2>&1; \
 		if grep -vE ': info: ' $(BUILD)/gates/kdoc.log; then \

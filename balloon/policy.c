@@ -207,20 +207,22 @@ static unsigned long balloon_shrink_scan(struct shrinker *s,
 	return SHRINK_STOP;
 }
 
-static struct shrinker balloon_shrinker = {
-	.count_objects = balloon_shrink_count,
-	.scan_objects = balloon_shrink_scan,
-	.seeks = DEFAULT_SEEKS,
-};
+static struct shrinker *balloon_shrinker;
 
 /**
  * balloon_policy_init() - register the shrinker
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or -ENOMEM.
  */
 int balloon_policy_init(void)
 {
-	return register_shrinker(&balloon_shrinker, "vmaccel-balloon");
+	balloon_shrinker = shrinker_alloc(0, "vmaccel-balloon");
+	if (!balloon_shrinker)
+		return -ENOMEM;
+	balloon_shrinker->count_objects = balloon_shrink_count;
+	balloon_shrinker->scan_objects = balloon_shrink_scan;
+	shrinker_register(balloon_shrinker);
+	return 0;
 }
 
 /**
@@ -228,7 +230,7 @@ int balloon_policy_init(void)
  */
 void balloon_policy_exit(void)
 {
-	unregister_shrinker(&balloon_shrinker);
+	shrinker_free(balloon_shrinker);
 	WRITE_ONCE(balloon_stopping, true);
 	cancel_delayed_work_sync(&balloon_tick);
 }
