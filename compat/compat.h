@@ -67,6 +67,12 @@ static inline void vmaccel_compat_ubuf_set_ops(struct ubuf_info *uarg,
 }
 #endif
 
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+/* 6.9: page_frag_alloc_align() takes the alignment, not a mask. */
+#define page_frag_alloc_align(nc, fragsz, gfp_mask, align) \
+	page_frag_alloc_align(nc, fragsz, gfp_mask, -(align))
+#endif
+
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
 /* 6.8: eventfd_signal() lost its count argument; it always adds 1. */
 #define eventfd_signal(ctx) eventfd_signal(ctx, 1)
