@@ -9,9 +9,13 @@
 #   sudo make install install the modules, uapi headers and the udev rule
 #
 # KDIR defaults to the running kernel's build dir when it exists, else the
-# newest /lib/modules/*/build installed.
+# newest /lib/modules/*/build installed (tools/find-kdir says so on stderr).
+# Found once and exported, so that sub-makes and tools/ use the same one.
 
-KDIR ?= $(shell $(CURDIR)/tools/find-kdir)
+ifeq ($(origin KDIR),undefined)
+KDIR := $(shell $(CURDIR)/tools/find-kdir)
+endif
+export KDIR
 BUILD := $(CURDIR)/build
 KSRC_TAR ?= $(firstword $(wildcard /usr/src/linux-source-6.1.tar.xz) \
 		$(wildcard /usr/src/linux-source-*.tar.xz))
@@ -38,6 +42,9 @@ C_SOURCES = $(filter-out %.mod.c,$(wildcard $(addsuffix /*.[ch],$(MODDIRS)) \
 	include/uapi/linux/vmaccel_*.h include/vmaccel/*.h selftests/*/*.[ch] bench/*/*.[ch]))
 KDOC_SOURCES = $(filter-out %.mod.c,$(wildcard $(addsuffix /*.c,$(MODDIRS)) \
 	include/vmaccel/*.h include/uapi/linux/vmaccel_*.h))
+# The compat layer, force-included by Kbuild: the only place where kernel
+# versions are tested.
+COMPAT_SOURCES = $(wildcard compat/*.h)
 
 VM_CPUS ?= 2
 VM_MEM ?= 2048
@@ -87,18 +94,37 @@ $(BUILD)/bench/%: bench/%.c $(wildcard bench/*/*.h selftests/*/*.h) $(wildcard i
 	$(CC) $(USER_CFLAGS) -o $@ $< -lm
 
 # Static gates: a from-scratch build with W=1 and sparse (C=2) that must print
-# no warning, checkpatch --strict and kernel-doc on every source.
+# no warning, against KDIR (in the tree) and against the newest installed
+# kernel of each supported series (KSERIES, from copies in build/gates/),
+# checkpatch --strict and kernel-doc on every source.
+KSERIES := 6.1 6.12
+gate_warnings = grep -E 'warning|error|: note:' $(1) | grep -v 'Skipping BTF generation'
 gates: $(HARNESS)
 	@mkdir -p $(BUILD)/gates
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) clean
-	@echo "gates: W=1 C=2 build"
+	@echo "gates: W=1 C=2 build ($$(tools/kernel-release $(KDIR)))"
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 modules >$(BUILD)/gates/build.log 2>&1 || \
 		{ cat $(BUILD)/gates/build.log; exit 1; }
-	@if grep -E 'warning|error|: note:' $(BUILD)/gates/build.log | grep -v 'Skipping BTF generation'; then \
+	@if $(call gate_warnings,$(BUILD)/gates/build.log); then \
 		echo "gates: W=1/sparse reported the above (full log: $(BUILD)/gates/build.log)"; exit 1; fi
+	@for s in $(KSERIES); do \
+		kd=$$(tools/find-kdir $$s) || exit 1; \
+		[ "$$(readlink -f $$kd)" = "$$(readlink -f $(KDIR))" ] && continue; \
+		echo "gates: W=1 C=2 build ($$(tools/kernel-release $$kd))"; \
+		log=$(BUILD)/gates/build-$$s.log; \
+		tools/build-copy -w $$kd $(BUILD)/gates/$$s $(MODDIRS) >$$log 2>&1 || \
+			{ cat $$log; exit 1; }; \
+		if $(call gate_warnings,$$log); then \
+			echo "gates: W=1/sparse reported the above (full log: $$log)"; exit 1; fi; \
+	done
 	@echo "gates: checkpatch --strict"
 	@perl $(CHECKPATCH) --strict --no-tree --quiet --show-types -f $(C_SOURCES) || \
 		{ echo "gates: checkpatch failed"; exit 1; }
+	@perl $(CHECKPATCH) --strict --no-tree --quiet --show-types \
+		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f $(COMPAT_SOURCES) || \
+		{ echo "gates: checkpatch failed (compat/)"; exit 1; }
+	@if grep -nE '\b(LINUX_VERSION_CODE|KERNEL_VERSION)\b' $(C_SOURCES); then \
+		echo "gates: kernel version tests belong in compat/compat.h"; exit 1; fi
 	@echo "gates: kernel-doc"
 	@perl $(KERNELDOC) -none -v $(KDOC_SOURCES) >$(BUILD)/gates/kdoc.log 2>&1; \
 		if grep -vE ': info: ' $(BUILD)/gates/kdoc.log; then \

@@ -271,22 +271,24 @@ static unsigned long balloon_shrink_scan(struct shrinker *s,
 	return SHRINK_STOP;	/* not called: we count no objects */
 }
 
-static struct shrinker balloon_shrinker = {
-	.count_objects = balloon_shrink_count,
-	.scan_objects = balloon_shrink_scan,
-	.seeks = DEFAULT_SEEKS,
-};
+static struct shrinker *balloon_shrinker;
 
 /**
  * balloon_policy_init() - register the shrinker
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or -ENOMEM.
  */
 int balloon_policy_init(void)
 {
 	balloon_reclaim_counters(&balloon_last_stalls, &balloon_last_stolen);
 	balloon_reclaim_kick = jiffies;
-	return register_shrinker(&balloon_shrinker, "vmaccel-balloon");
+	balloon_shrinker = shrinker_alloc(0, "vmaccel-balloon");
+	if (!balloon_shrinker)
+		return -ENOMEM;
+	balloon_shrinker->count_objects = balloon_shrink_count;
+	balloon_shrinker->scan_objects = balloon_shrink_scan;
+	shrinker_register(balloon_shrinker);
+	return 0;
 }
 
 /**
@@ -296,7 +298,7 @@ int balloon_policy_init(void)
  */
 void balloon_policy_exit(void)
 {
-	unregister_shrinker(&balloon_shrinker);
+	shrinker_free(balloon_shrinker);
 	WRITE_ONCE(balloon_stopping, true);
 	cancel_delayed_work_sync(&balloon_tick);
 }

@@ -117,7 +117,7 @@ void balloon_vm_set_target(struct balloon_vm *vm, u64 target, u64 now,
 	vm->changed_ns = now;
 	atomic64_inc(&balloon_totals.target_changes);
 	trace_balloon_target(vm->name, old, target, avail_pct);
-	eventfd_signal(vm->event, 1);
+	eventfd_signal(vm->event);
 }
 
 /**

@@ -71,7 +71,6 @@ static const struct file_operations ksm_dev_fops = {
 	.open = nonseekable_open,
 	.unlocked_ioctl = ksm_dev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice ksm_misc = {

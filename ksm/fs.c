@@ -332,7 +332,7 @@ static int vk_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	file_accessed(file);
 	/* No mremap growth, no mlock pagevecs, no khugepaged. */
-	vma->vm_flags |= VM_DONTEXPAND;
+	vm_flags_set(vma, VM_DONTEXPAND);
 	vma->vm_ops = &vk_vm_ops;
 	return 0;
 }
@@ -458,8 +458,7 @@ static long vk_fallocate(struct file *file, int mode, loff_t offset,
 			vk_remove_range(vi, first >> PAGE_SHIFT,
 					last >> PAGE_SHIFT);
 		}
-		inode->i_mtime = current_time(inode);
-		inode->i_ctime = inode->i_mtime;
+		inode_set_mtime_to_ts(inode, inode_set_ctime_current(inode));
 		goto out;
 	}
 	/* Mode 0 / KEEP_SIZE: allocate every page of the range. */
@@ -483,21 +482,21 @@ static long vk_fallocate(struct file *file, int mode, loff_t offset,
 	}
 	if (!err && !(mode & FALLOC_FL_KEEP_SIZE) && end > i_size_read(inode)) {
 		i_size_write(inode, end);
-		inode->i_ctime = current_time(inode);
+		inode_set_ctime_current(inode);
 	}
 out:
 	inode_unlock(inode);
 	return err;
 }
 
-static int vk_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+static int vk_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 		      struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
 	struct vk_inode *vi = VK_I(inode);
 	int err;
 
-	err = setattr_prepare(mnt_userns, dentry, attr);
+	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
 	if ((attr->ia_valid & ATTR_SIZE) && attr->ia_size != inode->i_size) {
@@ -514,10 +513,9 @@ static int vk_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 			if (err)
 				return err;
 		}
-		inode->i_mtime = current_time(inode);
-		inode->i_ctime = inode->i_mtime;
+		inode_set_mtime_to_ts(inode, inode_set_ctime_current(inode));
 	}
-	setattr_copy(mnt_userns, inode, attr);
+	setattr_copy(idmap, inode, attr);
 	return 0;
 }
 
@@ -548,11 +546,12 @@ bool vk_is_file(struct file *file)
  * simple_getattr() counts page-cache pages as st_blocks; a vmaccelfs file
  * keeps its pages in its own index and counts them in i_blocks.
  */
-static int vk_getattr(struct user_namespace *mnt_userns,
+static int vk_getattr(struct mnt_idmap *idmap,
 		      const struct path *path, struct kstat *stat,
 		      u32 request_mask, unsigned int query_flags)
 {
-	generic_fillattr(&init_user_ns, d_inode(path->dentry), stat);
+	generic_fillattr(&nop_mnt_idmap, request_mask, d_inode(path->dentry),
+			 stat);
 	return 0;
 }
 
@@ -571,10 +570,8 @@ static struct inode *vk_get_inode(struct super_block *sb,
 		return NULL;
 	vi = VK_I(inode);
 	inode->i_ino = get_next_ino();
-	inode_init_owner(&init_user_ns, inode, dir, mode);
-	inode->i_atime = current_time(inode);
-	inode->i_mtime = inode->i_atime;
-	inode->i_ctime = inode->i_atime;
+	inode_init_owner(&nop_mnt_idmap, inode, dir, mode);
+	simple_inode_init_ts(inode);
 	if (S_ISDIR(mode)) {
 		inode->i_op = &vk_dir_iops;
 		inode->i_fop = &simple_dir_operations;
@@ -604,18 +601,17 @@ static int vk_mknod(struct inode *dir, struct dentry *dentry, umode_t mode)
 		return -ENOMEM;
 	d_instantiate(dentry, inode);
 	dget(dentry);	/* pinned in the dcache, like ramfs */
-	dir->i_mtime = current_time(dir);
-	dir->i_ctime = dir->i_mtime;
+	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
 	return 0;
 }
 
-static int vk_create(struct user_namespace *mnt_userns, struct inode *dir,
+static int vk_create(struct mnt_idmap *idmap, struct inode *dir,
 		     struct dentry *dentry, umode_t mode, bool excl)
 {
 	return vk_mknod(dir, dentry, mode | S_IFREG);
 }
 
-static int vk_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+static int vk_mkdir(struct mnt_idmap *idmap, struct inode *dir,
 		    struct dentry *dentry, umode_t mode)
 {
 	int err = vk_mknod(dir, dentry, mode | S_IFDIR);

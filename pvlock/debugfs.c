@@ -101,7 +101,6 @@ static const struct file_operations zero_stats_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
 	.write = zero_stats_write,
-	.llseek = no_llseek,
 };
 
 /**

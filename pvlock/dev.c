@@ -180,7 +180,6 @@ static const struct file_operations pvlock_dev_fops = {
 	.release = pvlock_dev_release,
 	.unlocked_ioctl = pvlock_dev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice pvlock_misc = {

@@ -74,7 +74,7 @@ void vh_vq_error(struct vh_vq *vq, int err)
 	atomic64_inc(&vh_totals.errors);
 	trace_vh_error(vq->dev->id, vq->index, err);
 	if (vq->err)
-		eventfd_signal(vq->err, 1);
+		eventfd_signal(vq->err);
 }
 
 static void vh_flush(struct vh_dev *d)
@@ -209,7 +209,7 @@ static void vh_deliver(void *ctx)
 
 	spin_lock_irqsave(&vq->call_lock, flags);
 	if (vq->call) {
-		eventfd_signal(vq->call, 1);
+		eventfd_signal(vq->call);
 		atomic64_inc(&vq->notifies);
 		atomic64_inc(&vh_totals.notify_sent);
 	}

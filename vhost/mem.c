@@ -186,6 +186,6 @@ int vh_log_write(struct vh_vq *vq, u64 gpa, u64 len)
 	}
 	atomic64_add(last - gpa / VH_LOG_PAGE + 1, &vh_totals.log_pages);
 	if (vq->dev->log_ctx)
-		eventfd_signal(vq->dev->log_ctx, 1);
+		eventfd_signal(vq->dev->log_ctx);
 	return 0;
 }

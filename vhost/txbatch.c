@@ -165,7 +165,7 @@ int vh_txb_add(struct vh_vq *vq, struct iov_iter *from, size_t len, u16 head)
 	}
 
 	buf = page_frag_alloc_align(&b->frag, buflen, GFP_KERNEL,
-				    ~(SMP_CACHE_BYTES - 1));
+				    SMP_CACHE_BYTES);
 	if (unlikely(!buf)) {
 		*from = saved;
 		return -ENOMEM;

@@ -125,6 +125,10 @@ static void vh_zc_callback(struct sk_buff *skb, struct ubuf_info *u,
 	rcu_read_unlock();
 }
 
+static const struct ubuf_info_ops vh_zc_ubuf_ops = {
+	.complete = vh_zc_callback,
+};
+
 /**
  * vh_zc_start() - set up zero-copy for a TX queue that got a backend
  * @vq: TX queue, mutex held, backend set.
@@ -316,7 +320,7 @@ struct vh_zslot *vh_zc_get(struct vh_vq *vq, u16 head)
 		s->called = false;
 		s->cancel = false;
 		s->sent = zc->now;
-		s->ubuf.callback = vh_zc_callback;
+		vmaccel_compat_ubuf_set_ops(&s->ubuf, &vh_zc_ubuf_ops);
 		s->ubuf.flags = SKBFL_ZEROCOPY_FRAG;
 		refcount_set(&s->ubuf.refcnt, 1);
 		kref_get(&zc->ref);

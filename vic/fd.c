@@ -317,8 +317,8 @@ static void vic_fd_signal_work(struct irq_work *work)
 	struct vic_fd *f = container_of(work, struct vic_fd, signal_work);
 	long n = atomic_long_xchg(&f->unsignalled, 0);
 
-	if (n > 0)
-		eventfd_signal(f->dst, n);
+	for (; n > 0; n--)
+		eventfd_signal(f->dst);
 }
 
 /* Engine deliver callback: atomic context, no engine lock held. */
@@ -327,7 +327,7 @@ static void vic_fd_deliver(void *ctx)
 	struct vic_fd *f = ctx;
 
 	if (eventfd_signal_allowed()) {
-		eventfd_signal(f->dst, 1);
+		eventfd_signal(f->dst);
 		return;
 	}
 	/*
@@ -548,9 +548,9 @@ int vic_fd_create(int src_fd, int dst_fd,
 	int fd, ret;
 
 	sf = fdget(src_fd);
-	if (!sf.file)
+	if (fd_empty(sf))
 		return -EBADF;
-	src = eventfd_ctx_fileget(sf.file);
+	src = eventfd_ctx_fileget(fd_file(sf));
 	if (IS_ERR(src)) {
 		ret = PTR_ERR(src);
 		goto err_fdput;
@@ -603,7 +603,7 @@ int vic_fd_create(int src_fd, int dst_fd,
 	/* Attach: from here on wake-ups feed the engine. */
 	init_waitqueue_func_entry(&f->wait, vic_fd_wakeup);
 	init_poll_funcptr(&f->pt, vic_fd_queue_proc);
-	events = vfs_poll(sf.file, &f->pt);
+	events = vfs_poll(fd_file(sf), &f->pt);
 	if (WARN_ON_ONCE(!f->src_wqh)) {
 		/* An eventfd always queues on poll; nothing to detach. */
 		mutex_lock(&vic_fd_lock);
