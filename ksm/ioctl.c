@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -70,7 +71,9 @@ int vk_file_stats(struct vk_inode *vi, struct vmaccel_ksm_file_stats *st)
  * vk_scan_ioctl() - %VMACCEL_KSM_SCAN
  * @argp: the user's struct vmaccel_ksm_scan.
  *
- * Return: 0, -EFAULT, -EINVAL or -EINTR.
+ * System-wide work over every tenant's files: %CAP_SYS_ADMIN only.
+ *
+ * Return: 0, -EFAULT, -EINVAL, -EPERM or -EINTR.
  */
 long vk_scan_ioctl(void __user *argp)
 {
@@ -82,6 +85,8 @@ long vk_scan_ioctl(void __user *argp)
 	if (arg.flags || arg.reserved[0] || arg.reserved[1] || !arg.passes ||
 	    arg.passes > VMACCEL_KSM_SCAN_MAX_PASSES)
 		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	err = ksm_scan_passes(arg.passes, &arg.merged, &arg.scanned);
 	if (err)
 		return err;
@@ -113,9 +118,11 @@ static long vk_range_ioctl(struct vk_inode *vi, void __user *argp, bool on)
  * @arg: user pointer to the command's structure.
  *
  * Context: process context.
- * Return: 0; -EFAULT, -EINVAL (flags, reserved fields, ranges), -ENOMEM,
- * -EINTR, -EBADF (SET_GROUP or UNMERGE_RANGE on a file not open for
- * writing); -ENOTTY for an unknown command.
+ * Return: 0; -EFAULT, -EINVAL (flags, reserved fields, ranges, a group of
+ * the kernel's range), -ENOMEM, -EINTR, -EBADF (SET_GROUP, MERGE_RANGE,
+ * UNMERGE_RANGE or GET_STATS on a file not open for writing), -EPERM
+ * (SET_GROUP or SCAN without %CAP_SYS_ADMIN); -ENOTTY for an unknown
+ * command.
  */
 long vk_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -131,8 +138,11 @@ long vk_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EBADF;
 		if (copy_from_user(&g, argp, sizeof(g)))
 			return -EFAULT;
-		if (g.flags || g.reserved)
+		if (g.flags || g.reserved || g.group >= VMACCEL_KSM_GROUP_AUTO)
 			return -EINVAL;
+		/* The admin decides who shares pages, not the file's writer. */
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
 		return ksm_set_group(vi, g.group);
 	case VMACCEL_KSM_GET_GROUP:
 		memset(&g, 0, sizeof(g));
@@ -144,6 +154,9 @@ long vk_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EBADF;
 		return vk_range_ioctl(vi, argp, cmd == VMACCEL_KSM_MERGE_RANGE);
 	case VMACCEL_KSM_GET_STATS:
+		/* Which pages merged is the writer's to know, nobody else's. */
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
 		err = vk_file_stats(vi, &st);
 		if (err)
 			return err;

@@ -43,7 +43,7 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-unsigned int ksm_run = KSM_RUN_MERGE;
+unsigned int ksm_run = KSM_RUN_STOP;	/* as upstream: the admin starts it */
 unsigned int ksm_pages_to_scan = 100;
 unsigned int ksm_sleep_millisecs = 20;
 unsigned int ksm_max_page_sharing = 256;

@@ -531,7 +531,7 @@ print("scan", struct.unpack(scan, buf)[2])
 # cow_breaks group flags reserved[4]
 fst = "=7QII4Q"
 for path in sys.argv[1:]:
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDWR)  # per-file counters: writers only
     buf = bytearray(struct.calcsize(fst))
     fcntl.ioctl(fd, ioc(2, 0x35, len(buf)), buf)  # VMACCEL_KSM_GET_STATS
     v = struct.unpack(fst, buf)
