@@ -61,7 +61,7 @@ static long ksm_dev_create(void __user *argp)
  *
  * Context: process context.
  * Return: a new file descriptor (CREATE), 0 (SCAN); -EFAULT, -EINVAL,
- * -ENOMEM, -EMFILE, -EINTR, -EPERM (CREATE with a group or SCAN without
+ * -ENOMEM, -ENOSPC, -EMFILE, -EINTR, -EPERM (CREATE with a group or SCAN without
  * %CAP_SYS_ADMIN); -ENOTTY for an unknown command.
  */
 static long ksm_dev_ioctl(struct file *file, unsigned int cmd,

@@ -929,7 +929,10 @@ void ksm_inode_remove(struct vk_inode *vi)
  * @group: the new group.
  *
  * The file's candidates leave the unstable tree and its merged pages get
- * private copies (they were merged under the old group).
+ * private copies (they were merged under the old group); only then, with
+ * no merged page left (the scanner waits for ksm_scan_mutex), does the
+ * file join @group.  On failure it stays in its old group, so no page
+ * merged under one group is ever used by a file of another.
  *
  * Return: 0, -ENOMEM or -EINTR.
  */
@@ -939,11 +942,13 @@ int ksm_set_group(struct vk_inode *vi, u32 group)
 
 	if (mutex_lock_killable(&ksm_scan_mutex))
 		return -EINTR;
-	mutex_lock(&vi->lock);
-	vi->group = group;
-	mutex_unlock(&vi->lock);
 	free_items(vi, 0, ULONG_MAX);
 	err = vk_break_range(vi, 0, ULONG_MAX);
+	if (!err) {
+		mutex_lock(&vi->lock);
+		vi->group = group;
+		mutex_unlock(&vi->lock);
+	}
 	mutex_unlock(&ksm_scan_mutex);
 	return err;
 }

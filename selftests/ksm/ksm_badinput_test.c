@@ -239,6 +239,7 @@ TEST_F(bad, mount_options)
 	char dir[] = "/tmp/vmaccelfs-bad.XXXXXX", path[128];
 	int fd;
 
+	ASSERT_EQ(0, ksm_private_mounts());
 	ASSERT_NE(NULL, mkdtemp(dir));
 	EXPECT_ERRNO(EINVAL, mount("none", dir, "vmaccelfs", 0, "size=12q"));
 	EXPECT_ERRNO(EINVAL, mount("none", dir, "vmaccelfs", 0, "group=-1"));

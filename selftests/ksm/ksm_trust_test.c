@@ -167,6 +167,7 @@ FIXTURE_SETUP(grp)
 	if (!ksm_present())
 		SKIP(return, "vmaccel_ksm not loaded");
 	ksm_quiet();
+	ASSERT_EQ(0, ksm_private_mounts());
 	strcpy(self->dir, "/tmp/vmaccelfs-trust.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	ASSERT_EQ(0, mount("none", self->dir, "vmaccelfs", 0, "group=3,mode=0777"));
@@ -344,6 +345,7 @@ TEST(stats_need_a_writer)
 	if (!ksm_present())
 		SKIP(return, "vmaccel_ksm not loaded");
 	ksm_quiet();
+	ASSERT_EQ(0, ksm_private_mounts());
 	ASSERT_NE(NULL, mkdtemp(dir));
 	ASSERT_EQ(0, mount("none", dir, "vmaccelfs", 0, "group=6"));
 	snprintf(path, sizeof(path), "%s/ram", dir);
@@ -415,6 +417,7 @@ FIXTURE_SETUP(dg)
 	if (!ksm_present())
 		SKIP(return, "vmaccel_ksm not loaded");
 	ksm_quiet();
+	ASSERT_EQ(0, ksm_private_mounts());
 	strcpy(self->dir, "/tmp/vmaccelfs-dg.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	ASSERT_EQ(0, mount("none", self->dir, "vmaccelfs", 0, variant->opts));
@@ -616,6 +619,7 @@ TEST(remount_keeps_options)
 
 	if (!ksm_present())
 		SKIP(return, "vmaccel_ksm not loaded");
+	ASSERT_EQ(0, ksm_private_mounts());
 	ASSERT_NE(NULL, mkdtemp(dir));
 	ASSERT_EQ(0, mount("none", dir, "vmaccelfs", 0,
 			   "size=1m,group=5,mode=0700"));

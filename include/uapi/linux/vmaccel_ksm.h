@@ -153,8 +153,8 @@ struct vmaccel_ksm_scan {
  * file descriptor opened read-write, or -EFAULT, -EINVAL (flags, reserved,
  * a group without %VMACCEL_KSM_CREATE_GROUP or from %VMACCEL_KSM_GROUP_AUTO
  * up, a size beyond the maximum file size), -EPERM
- * (%VMACCEL_KSM_CREATE_GROUP without %CAP_SYS_ADMIN), -ENOMEM (also: no
- * group number left), -EMFILE.
+ * (%VMACCEL_KSM_CREATE_GROUP without %CAP_SYS_ADMIN), -ENOMEM, -ENOSPC
+ * (no group number left), -EMFILE.
  */
 #define VMACCEL_KSM_CREATE	_IOW(VMACCEL_IOCTL_TYPE, 0x30, struct vmaccel_ksm_create)
 
@@ -165,7 +165,8 @@ struct vmaccel_ksm_scan {
  * given private copies (they were merged under the old group).  Returns 0,
  * -EBADF (file not open for writing), -EFAULT, -EINVAL (flags, reserved, a
  * group from %VMACCEL_KSM_GROUP_AUTO up), -EPERM (no %CAP_SYS_ADMIN in the
- * initial user namespace), -ENOMEM, -EINTR.
+ * initial user namespace), -ENOMEM, -EINTR (on an error the file stays in
+ * its old group).
  */
 #define VMACCEL_KSM_SET_GROUP	_IOW(VMACCEL_IOCTL_TYPE, 0x31, struct vmaccel_ksm_group)
 
