@@ -8,63 +8,89 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
-#include <linux/slab.h>
-#include <linux/sort.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
 #include "ksm.h"
 
-static int cmp_ptr(const void *a, const void *b)
-{
-	unsigned long x = *(const unsigned long *)a;
-	unsigned long y = *(const unsigned long *)b;
+/*
+ * Serializes vk_file_stats(): the call holding it owns vk_spage.stats_seq
+ * and counts each merged page once by stamping it with its own number.
+ */
+static DEFINE_MUTEX(vk_stats_mutex);
+static u64 vk_stats_seq;	/* vk_stats_mutex */
 
-	return x < y ? -1 : x > y;
-}
+/* File pages looked at per hold of the file's lock. */
+#define VK_STATS_BATCH	512
 
 /**
  * vk_file_stats() - per-file counters
  * @vi: the file.
  * @st: filled in.
  *
- * Context: process context, takes vi->lock.
- * Return: 0 or -ENOMEM.
+ * No memory is allocated and the file's (fault) lock is held for at most
+ * %VK_STATS_BATCH pages at a time, so the counters are a sum over batches,
+ * not one snapshot, when the file changes meanwhile.  The work is one walk
+ * of the file's own pages.
+ *
+ * Context: process context, takes vk_stats_mutex and vi->lock.
+ * Return: 0, or -EINTR on a fatal signal.
  */
 int vk_file_stats(struct vk_inode *vi, struct vmaccel_ksm_file_stats *st)
 {
-	unsigned long *merged = NULL, n = 0, i, index;
+	unsigned long index = 0;
 	struct page *page;
+	bool more;
+	int err = 0;
+	u64 seq;
 
 	memset(st, 0, sizeof(*st));
-	mutex_lock(&vi->lock);
-	if (vi->nr_pages) {
-		merged = kvmalloc_array(vi->nr_pages, sizeof(*merged),
-					GFP_KERNEL);
-		if (!merged) {
-			mutex_unlock(&vi->lock);
-			return -ENOMEM;
+	if (mutex_lock_killable(&vk_stats_mutex))
+		return -EINTR;
+	seq = ++vk_stats_seq;
+	do {
+		unsigned int n = 0;
+
+		more = false;
+		mutex_lock(&vi->lock);
+		xa_for_each_start(&vi->pages, index, page, index) {
+			struct vk_spage *sp;
+
+			st->resident++;
+			/* The index's share keeps the merged page's vk_spage. */
+			sp = (struct vk_spage *)READ_ONCE(page->private);
+			if (sp) {
+				st->merged++;
+				if (ksm_page_zero(page))
+					st->zero++;
+				if (sp->stats_seq != seq) {
+					sp->stats_seq = seq;
+					st->shared++;
+				}
+			}
+			if (++n == VK_STATS_BATCH) {
+				more = index != ULONG_MAX;
+				break;
+			}
 		}
-	}
-	xa_for_each(&vi->pages, index, page) {
-		st->resident++;
-		if (!ksm_page_merged(page))
-			continue;
-		merged[n++] = (unsigned long)page;
-		if (ksm_page_zero(page))
-			st->zero++;
-	}
-	st->cow_breaks = vi->cow_breaks;
-	st->group = vi->group;
-	mutex_unlock(&vi->lock);
+		if (!more) {
+			st->cow_breaks = vi->cow_breaks;
+			st->group = vi->group;
+		}
+		mutex_unlock(&vi->lock);
+		if (more) {
+			index++;
+			if (fatal_signal_pending(current)) {
+				err = -EINTR;
+				break;
+			}
+			cond_resched();
+		}
+	} while (more);
+	mutex_unlock(&vk_stats_mutex);
 	st->size = i_size_read(&vi->vfs_inode);
-	st->merged = n;
-	sort(merged, n, sizeof(*merged), cmp_ptr, NULL);
-	for (i = 0; i < n; i++)
-		if (!i || merged[i] != merged[i - 1])
-			st->shared++;
 	st->sharing = st->merged - st->shared;
-	kvfree(merged);
-	return 0;
+	return err;
 }
 
 /**

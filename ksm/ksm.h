@@ -4,6 +4,7 @@
  *
  * Lock order (outermost first):
  *   ksm_scan_mutex -> vk_inode.lock -> page lock -> ksm_stable_lock
+ *   ksm_scan_mutex -> vk_stats_mutex -> vk_inode.lock (counters)
  *   mmap_lock -> vk_inode.lock (faults)
  * unmap_mapping_range() (i_mmap_rwsem) is never called with vk_inode.lock
  * held.
@@ -137,14 +138,17 @@ struct vk_stable_key {
  * @key: its content key.
  * @sharing: file page indices that use @page (each holds a reference).
  * @link: in @key->pages.
+ * @stats_seq: the vk_file_stats() call that last counted this page
+ *	(vk_stats_mutex, not ksm_stable_lock).
  *
- * Protected by ksm_stable_lock.
+ * Protected by ksm_stable_lock, but for @stats_seq.
  */
 struct vk_spage {
 	struct page *page;
 	struct vk_stable_key *key;
 	unsigned long sharing;
 	struct list_head link;
+	u64 stats_seq;
 };
 
 /* Run states, as in /sys/kernel/mm/ksm/run. */

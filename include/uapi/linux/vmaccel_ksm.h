@@ -204,8 +204,11 @@ struct vmaccel_ksm_scan {
  * Fills a &struct vmaccel_ksm_file_stats.  Needs the file open for
  * writing: which pages of a file merged tells what other files of its
  * group hold, so a reader gets -EBADF (the host-wide counters in
- * /sys/kernel/mm/vmaccel_ksm/ stay readable, as upstream's).  Returns 0,
- * -EBADF, -ENOMEM, -EFAULT.
+ * /sys/kernel/mm/vmaccel_ksm/ stay readable, as upstream's).  One walk of
+ * the file's pages, a bounded batch at a time under the file's lock, no
+ * memory allocated: while the file changes, the counts are sums over
+ * batches, not one snapshot.  Returns 0, -EBADF, -EINTR (fatal signal),
+ * -EFAULT.
  */
 #define VMACCEL_KSM_GET_STATS	_IOR(VMACCEL_IOCTL_TYPE, 0x35, struct vmaccel_ksm_file_stats)
 
@@ -216,7 +219,9 @@ struct vmaccel_ksm_scan {
  * over every vmaccelfs file, whatever sysfs "run" says (it is the admin's
  * explicit request, as writing run=1 is).  Needs %CAP_SYS_ADMIN in the
  * initial user namespace.  Takes and fills a &struct vmaccel_ksm_scan.
- * Returns 0, -EINVAL, -EPERM, -EINTR (fatal signal), -EFAULT.
+ * The passes hold the scanner's lock one chunk of a file at a time, so
+ * closing files, %VMACCEL_KSM_SET_GROUP and the sysfs knobs do not wait for
+ * them.  Returns 0, -EINVAL, -EPERM, -EINTR (fatal signal), -EFAULT.
  */
 #define VMACCEL_KSM_SCAN	_IOWR(VMACCEL_IOCTL_TYPE, 0x36, struct vmaccel_ksm_scan)
 
