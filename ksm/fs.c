@@ -792,7 +792,6 @@ static int vk_statfs(struct dentry *dentry, struct kstatfs *buf)
 static int vk_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct vk_sb *sbi = VK_SB(root->d_sb);
-
 	unsigned long max_pages = READ_ONCE(sbi->max_pages);
 
 	if (max_pages)
