@@ -3,11 +3,13 @@
  * vmaccel_ksm - module init, /dev/vmaccel-ksm.
  *
  * /dev/vmaccel-ksm creates unlinked vmaccelfs files (%VMACCEL_KSM_CREATE,
- * like memfd_create()) and runs scanner passes on request
- * (%VMACCEL_KSM_SCAN).
+ * like memfd_create(); each in a group of its own unless a %CAP_SYS_ADMIN
+ * caller names one) and runs scanner passes on request (%VMACCEL_KSM_SCAN,
+ * %CAP_SYS_ADMIN).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -27,14 +29,22 @@ static long ksm_dev_create(void __user *argp)
 	if ((arg.flags & ~VMACCEL_KSM_CREATE_FLAGS) || arg.reserved[0] ||
 	    arg.reserved[1])
 		return -EINVAL;
-	if (!(arg.flags & VMACCEL_KSM_CREATE_GROUP) && arg.group)
+	if (arg.flags & VMACCEL_KSM_CREATE_GROUP) {
+		if (arg.group >= VMACCEL_KSM_GROUP_AUTO)
+			return -EINVAL;
+		/* Choosing whom a file shares pages with is the admin's. */
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+	} else if (arg.group) {
 		return -EINVAL;
+	}
 	fd = get_unused_fd_flags(O_RDWR | O_LARGEFILE |
 				 (arg.flags & VMACCEL_KSM_CREATE_CLOEXEC ?
 				  O_CLOEXEC : 0));
 	if (fd < 0)
 		return fd;
-	file = vk_create_file(arg.size, arg.group);
+	file = vk_create_file(arg.size, arg.flags & VMACCEL_KSM_CREATE_GROUP,
+			      arg.group);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		return PTR_ERR(file);
@@ -51,7 +61,8 @@ static long ksm_dev_create(void __user *argp)
  *
  * Context: process context.
  * Return: a new file descriptor (CREATE), 0 (SCAN); -EFAULT, -EINVAL,
- * -ENOMEM, -EMFILE, -EINTR; -ENOTTY for an unknown command.
+ * -ENOMEM, -ENOSPC, -EMFILE, -EINTR, -EPERM (CREATE with a group or SCAN without
+ * %CAP_SYS_ADMIN); -ENOTTY for an unknown command.
  */
 static long ksm_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)

@@ -9,6 +9,12 @@
  * (copy-on-write break) and asks for a retry.  Pages are allocated with
  * __GFP_ACCOUNT, so they count in the memory cgroup of the task that faults
  * them in.  Directory operations come from libfs.
+ *
+ * Merge groups are chosen by the admin, never by whoever writes a file: the
+ * mount's group=, one group per directory at depth dirgroups= (one per
+ * libvirt domain), or a group of its own for a %VMACCEL_KSM_CREATE file;
+ * only %CAP_SYS_ADMIN moves a file to another group (ioctl.c).  Renames and
+ * links never carry a file into another group directory.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,6 +23,7 @@
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/highmem.h>
+#include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
@@ -32,12 +39,16 @@
 
 #define VK_GFP		(GFP_HIGHUSER | __GFP_ACCOUNT)
 #define VK_DEFAULT_MODE	0755
+/* Deepest dirgroups= accepted. */
+#define VK_DIRGROUPS_MAX 16
 
 static struct kmem_cache *vk_inode_cache;
 static struct vfsmount *vk_mnt;
 static const struct inode_operations vk_file_iops;
 static const struct inode_operations vk_dir_iops;
 static const struct vm_operations_struct vk_vm_ops;
+/* Numbers of the kernel-allocated groups (VMACCEL_KSM_GROUP_AUTO | n). */
+static DEFINE_IDA(vk_group_ida);
 
 static struct vk_sb *VK_SB(struct super_block *sb)
 {
@@ -66,12 +77,12 @@ void vk_unmap_index(struct vk_inode *vi, pgoff_t index)
 static int vk_add_page(struct vk_inode *vi, pgoff_t index, struct page **pagep)
 {
 	struct vk_sb *sbi = VK_SB(vi->vfs_inode.i_sb);
+	unsigned long max_pages = READ_ONCE(sbi->max_pages);
 	struct page *page;
 	int err;
 
 	lockdep_assert_held(&vi->lock);
-	if (atomic_long_inc_return(&sbi->used_pages) > sbi->max_pages &&
-	    sbi->max_pages) {
+	if (atomic_long_inc_return(&sbi->used_pages) > max_pages && max_pages) {
 		atomic_long_dec(&sbi->used_pages);
 		return -ENOSPC;
 	}
@@ -560,8 +571,48 @@ static const struct inode_operations vk_file_iops = {
 	.getattr = vk_getattr,
 };
 
-static struct inode *vk_get_inode(struct super_block *sb,
-				  const struct inode *dir, umode_t mode)
+/* A new group number of the kernel's range, or a negative errno. */
+static int vk_alloc_group(struct vk_inode *vi)
+{
+	int id = ida_alloc_max(&vk_group_ida, INT_MAX, GFP_KERNEL);
+
+	if (id < 0)
+		return id;
+	vi->auto_id = id;
+	vi->group = VMACCEL_KSM_GROUP_AUTO | id;
+	return 0;
+}
+
+/*
+ * The group of a new inode in @dir (NULL: the root).  Above the group
+ * directories (or without dirgroups=) it is the mount's group=; a directory
+ * at depth dirgroups= gets a new group; below one, everything is in its
+ * group and holds a reference to it, so that its number is not reused while
+ * a file of the group lives (even unlinked, or moved by a link).
+ */
+static int vk_init_group(struct vk_inode *vi, struct inode *dir, bool is_dir)
+{
+	struct vk_sb *sbi = VK_SB(vi->vfs_inode.i_sb);
+	struct vk_inode *pd;
+
+	vi->group = READ_ONCE(sbi->group);
+	if (!dir)
+		return 0;
+	pd = VK_I(dir);
+	vi->depth = pd->depth + 1;
+	if (!sbi->dirgroups || pd->depth < sbi->dirgroups) {
+		if (is_dir && vi->depth == sbi->dirgroups)
+			return vk_alloc_group(vi);
+		return 0;
+	}
+	vi->group = pd->group;
+	vi->group_dir = pd->group_dir ? pd->group_dir : dir;
+	ihold(vi->group_dir);
+	return 0;
+}
+
+static struct inode *vk_get_inode(struct super_block *sb, struct inode *dir,
+				  umode_t mode)
 {
 	struct inode *inode = new_inode(sb);
 	struct vk_inode *vi;
@@ -569,6 +620,10 @@ static struct inode *vk_get_inode(struct super_block *sb,
 	if (!inode)
 		return NULL;
 	vi = VK_I(inode);
+	if (vk_init_group(vi, dir, S_ISDIR(mode))) {
+		iput(inode);
+		return NULL;
+	}
 	inode->i_ino = get_next_ino();
 	inode_init_owner(&nop_mnt_idmap, inode, dir, mode);
 	simple_inode_init_ts(inode);
@@ -579,7 +634,6 @@ static struct inode *vk_get_inode(struct super_block *sb,
 	} else {
 		inode->i_op = &vk_file_iops;
 		inode->i_fop = &vk_file_ops;
-		vi->group = VK_SB(sb)->group;
 		if (mtree_store_range(&vi->mergeable, 0, ULONG_MAX,
 				      VK_MERGEABLE, GFP_KERNEL)) {
 			iput(inode);
@@ -621,14 +675,52 @@ static int vk_mkdir(struct mnt_idmap *idmap, struct inode *dir,
 	return err;
 }
 
+/*
+ * Whether an entry may move from directory @a to @b: always without
+ * dirgroups=; else only between directories of the same depth (so that no
+ * directory changes depth) that are both above the group directories or
+ * both in the same group.
+ */
+static bool vk_same_group_dir(struct inode *a, struct inode *b)
+{
+	struct vk_sb *sbi = VK_SB(a->i_sb);
+	struct vk_inode *x = VK_I(a), *y = VK_I(b);
+
+	if (a == b || !sbi->dirgroups)
+		return true;
+	if (x->depth != y->depth)
+		return false;
+	return x->depth < sbi->dirgroups || x->group == y->group;
+}
+
+static int vk_link(struct dentry *old_dentry, struct inode *dir,
+		   struct dentry *dentry)
+{
+	struct dentry *parent = dget_parent(old_dentry);
+	bool ok = vk_same_group_dir(d_inode(parent), dir);
+
+	dput(parent);
+	return ok ? simple_link(old_dentry, dir, dentry) : -EXDEV;
+}
+
+static int vk_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
+		     struct dentry *old_dentry, struct inode *new_dir,
+		     struct dentry *new_dentry, unsigned int flags)
+{
+	if (!vk_same_group_dir(old_dir, new_dir))
+		return -EXDEV;
+	return simple_rename(mnt_userns, old_dir, old_dentry, new_dir,
+			     new_dentry, flags);
+}
+
 static const struct inode_operations vk_dir_iops = {
 	.create = vk_create,
 	.lookup = simple_lookup,
-	.link = simple_link,
+	.link = vk_link,
 	.unlink = simple_unlink,
 	.mkdir = vk_mkdir,
 	.rmdir = simple_rmdir,
-	.rename = simple_rename,
+	.rename = vk_rename,
 	.getattr = simple_getattr,
 };
 
@@ -644,6 +736,9 @@ static struct inode *vk_alloc_inode(struct super_block *sb)
 	mt_init(&vi->mergeable);
 	INIT_LIST_HEAD(&vi->link);
 	vi->group = 0;
+	vi->depth = 0;
+	vi->auto_id = -1;
+	vi->group_dir = NULL;
 	vi->nr_pages = 0;
 	vi->cow_breaks = 0;
 	return &vi->vfs_inode;
@@ -666,19 +761,25 @@ static void vk_evict_inode(struct inode *inode)
 		mtree_destroy(&vi->mergeable);
 	}
 	clear_inode(inode);
+	/* Nothing of the group is left in this inode: its number may go. */
+	if (vi->group_dir)
+		iput(vi->group_dir);
+	if (vi->auto_id >= 0)
+		ida_free(&vk_group_ida, vi->auto_id);
 }
 
 static int vk_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
 	struct vk_sb *sbi = VK_SB(dentry->d_sb);
+	unsigned long max_pages = READ_ONCE(sbi->max_pages);
 	long used = atomic_long_read(&sbi->used_pages);
 	int err = simple_statfs(dentry, buf);
 
 	if (err)
 		return err;
-	if (sbi->max_pages) {
-		buf->f_blocks = sbi->max_pages;
-		buf->f_bfree = sbi->max_pages > used ? sbi->max_pages - used : 0;
+	if (max_pages) {
+		buf->f_blocks = max_pages;
+		buf->f_bfree = max_pages > used ? max_pages - used : 0;
 		buf->f_bavail = buf->f_bfree;
 	}
 	return 0;
@@ -687,11 +788,14 @@ static int vk_statfs(struct dentry *dentry, struct kstatfs *buf)
 static int vk_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct vk_sb *sbi = VK_SB(root->d_sb);
+	unsigned long max_pages = READ_ONCE(sbi->max_pages);
 
-	if (sbi->max_pages)
-		seq_printf(m, ",size=%luk", sbi->max_pages << (PAGE_SHIFT - 10));
-	if (sbi->group)
-		seq_printf(m, ",group=%u", sbi->group);
+	if (max_pages)
+		seq_printf(m, ",size=%luk", max_pages << (PAGE_SHIFT - 10));
+	if (READ_ONCE(sbi->group))
+		seq_printf(m, ",group=%u", READ_ONCE(sbi->group));
+	if (sbi->dirgroups)
+		seq_printf(m, ",dirgroups=%u", sbi->dirgroups);
 	if (sbi->mode != VK_DEFAULT_MODE)
 		seq_printf(m, ",mode=%o", sbi->mode);
 	return 0;
@@ -706,16 +810,20 @@ static const struct super_operations vk_sops = {
 	.show_options = vk_show_options,
 };
 
-enum { VK_OPT_SIZE, VK_OPT_GROUP, VK_OPT_MODE };
+enum { VK_OPT_SIZE, VK_OPT_GROUP, VK_OPT_MODE, VK_OPT_DIRGROUPS };
 
 static const struct fs_parameter_spec vk_fs_params[] = {
 	fsparam_string("size", VK_OPT_SIZE),
 	fsparam_u32("group", VK_OPT_GROUP),
 	fsparam_u32oct("mode", VK_OPT_MODE),
+	fsparam_u32("dirgroups", VK_OPT_DIRGROUPS),
 	{}
 };
 
-/* Mount options parsed into a struct vk_sb (fc->s_fs_info). */
+/*
+ * Mount options parsed into a struct vk_sb (fc->s_fs_info), which starts
+ * as the defaults (mount) or as the superblock's options (remount).
+ */
 static int vk_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
 	struct vk_sb *sbi = fc->s_fs_info;
@@ -735,10 +843,19 @@ static int vk_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		sbi->max_pages = DIV_ROUND_UP(size, PAGE_SIZE);
 		break;
 	case VK_OPT_GROUP:
+		if (result.uint_32 >= VMACCEL_KSM_GROUP_AUTO)
+			return invalfc(fc, "group must be below %u",
+				       VMACCEL_KSM_GROUP_AUTO);
 		sbi->group = result.uint_32;
 		break;
 	case VK_OPT_MODE:
 		sbi->mode = result.uint_32 & 07777;
+		break;
+	case VK_OPT_DIRGROUPS:
+		if (result.uint_32 > VK_DIRGROUPS_MAX)
+			return invalfc(fc, "dirgroups must be 0..%u",
+				       VK_DIRGROUPS_MAX);
+		sbi->dirgroups = result.uint_32;
 		break;
 	}
 	return 0;
@@ -765,12 +882,24 @@ static int vk_get_tree(struct fs_context *fc)
 	return get_tree_nodev(fc, vk_fill_super);
 }
 
+/*
+ * Remount: fc->s_fs_info started as a copy of the superblock's options, so
+ * an option not given keeps its value.  size= and group= change (group= for
+ * files created afterwards); dirgroups= and mode= are fixed at mount.
+ */
 static int vk_reconfigure(struct fs_context *fc)
 {
 	struct vk_sb *new = fc->s_fs_info, *sbi = VK_SB(fc->root->d_sb);
 
-	sbi->max_pages = new->max_pages;
-	sbi->group = new->group;
+	if (new->dirgroups != sbi->dirgroups)
+		return invalfc(fc, "dirgroups cannot change on remount");
+	if (new->mode != sbi->mode)
+		return invalfc(fc, "mode cannot change on remount (chmod the root)");
+	if (new->max_pages &&
+	    new->max_pages < atomic_long_read(&sbi->used_pages))
+		return invalfc(fc, "size below what the files hold");
+	WRITE_ONCE(sbi->max_pages, new->max_pages);
+	WRITE_ONCE(sbi->group, new->group);
 	return 0;
 }
 
@@ -793,6 +922,14 @@ static int vk_init_fs_context(struct fs_context *fc)
 	if (!sbi)
 		return -ENOMEM;
 	sbi->mode = VK_DEFAULT_MODE;
+	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE) {
+		struct vk_sb *cur = VK_SB(fc->root->d_sb);
+
+		sbi->max_pages = READ_ONCE(cur->max_pages);
+		sbi->group = READ_ONCE(cur->group);
+		sbi->dirgroups = cur->dirgroups;
+		sbi->mode = cur->mode;
+	}
 	atomic_long_set(&sbi->used_pages, 0);
 	fc->s_fs_info = sbi;
 	fc->ops = &vk_context_ops;
@@ -829,22 +966,33 @@ static struct file_system_type vk_internal_fs_type = {
 /**
  * vk_create_file() - an unlinked vmaccelfs file on the internal mount
  * @size: initial size in bytes.
+ * @has_group: @group is valid (the caller checked the privilege); else the
+ *	file gets a new group of its own.
  * @group: merge group.
  *
  * Context: process context.
  * Return: the file, or an ERR_PTR().
  */
-struct file *vk_create_file(u64 size, u32 group)
+struct file *vk_create_file(u64 size, bool has_group, u32 group)
 {
 	struct inode *inode;
 	struct file *file;
+	int err;
 
 	if (size > MAX_LFS_FILESIZE)
 		return ERR_PTR(-EINVAL);
 	inode = vk_get_inode(vk_mnt->mnt_sb, NULL, S_IFREG | 0600);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
-	VK_I(inode)->group = group;
+	if (has_group) {
+		VK_I(inode)->group = group;
+	} else {
+		err = vk_alloc_group(VK_I(inode));
+		if (err) {
+			iput(inode);
+			return ERR_PTR(err);
+		}
+	}
 	inode->i_size = size;
 	clear_nlink(inode);
 	if (!try_module_get(THIS_MODULE)) {
@@ -914,4 +1062,5 @@ void vk_fs_exit(void)
 	kern_unmount(vk_mnt);
 	rcu_barrier();	/* inodes are freed after an RCU grace period */
 	kmem_cache_destroy(vk_inode_cache);
+	ida_destroy(&vk_group_ida);
 }

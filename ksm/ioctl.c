@@ -5,72 +5,101 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
-#include <linux/slab.h>
-#include <linux/sort.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
 #include "ksm.h"
 
-static int cmp_ptr(const void *a, const void *b)
-{
-	unsigned long x = *(const unsigned long *)a;
-	unsigned long y = *(const unsigned long *)b;
+/*
+ * Serializes vk_file_stats(): the call holding it owns vk_spage.stats_seq
+ * and counts each merged page once by stamping it with its own number.
+ */
+static DEFINE_MUTEX(vk_stats_mutex);
+static u64 vk_stats_seq;	/* vk_stats_mutex */
 
-	return x < y ? -1 : x > y;
-}
+/* File pages looked at per hold of the file's lock. */
+#define VK_STATS_BATCH	512
 
 /**
  * vk_file_stats() - per-file counters
  * @vi: the file.
  * @st: filled in.
  *
- * Context: process context, takes vi->lock.
- * Return: 0 or -ENOMEM.
+ * No memory is allocated and the file's (fault) lock is held for at most
+ * %VK_STATS_BATCH pages at a time, so the counters are a sum over batches,
+ * not one snapshot, when the file changes meanwhile.  The work is one walk
+ * of the file's own pages.
+ *
+ * Context: process context, takes vk_stats_mutex and vi->lock.
+ * Return: 0, or -EINTR on a fatal signal.
  */
 int vk_file_stats(struct vk_inode *vi, struct vmaccel_ksm_file_stats *st)
 {
-	unsigned long *merged = NULL, n = 0, i, index;
+	unsigned long index = 0;
 	struct page *page;
+	bool more;
+	int err = 0;
+	u64 seq;
 
 	memset(st, 0, sizeof(*st));
-	mutex_lock(&vi->lock);
-	if (vi->nr_pages) {
-		merged = kvmalloc_array(vi->nr_pages, sizeof(*merged),
-					GFP_KERNEL);
-		if (!merged) {
-			mutex_unlock(&vi->lock);
-			return -ENOMEM;
+	if (mutex_lock_killable(&vk_stats_mutex))
+		return -EINTR;
+	seq = ++vk_stats_seq;
+	do {
+		unsigned int n = 0;
+
+		more = false;
+		mutex_lock(&vi->lock);
+		xa_for_each_start(&vi->pages, index, page, index) {
+			struct vk_spage *sp;
+
+			st->resident++;
+			/* The index's share keeps the merged page's vk_spage. */
+			sp = (struct vk_spage *)READ_ONCE(page->private);
+			if (sp) {
+				st->merged++;
+				if (ksm_page_zero(page))
+					st->zero++;
+				if (sp->stats_seq != seq) {
+					sp->stats_seq = seq;
+					st->shared++;
+				}
+			}
+			if (++n == VK_STATS_BATCH) {
+				more = index != ULONG_MAX;
+				break;
+			}
 		}
-	}
-	xa_for_each(&vi->pages, index, page) {
-		st->resident++;
-		if (!ksm_page_merged(page))
-			continue;
-		merged[n++] = (unsigned long)page;
-		if (ksm_page_zero(page))
-			st->zero++;
-	}
-	st->cow_breaks = vi->cow_breaks;
-	st->group = vi->group;
-	mutex_unlock(&vi->lock);
+		if (!more) {
+			st->cow_breaks = vi->cow_breaks;
+			st->group = vi->group;
+		}
+		mutex_unlock(&vi->lock);
+		if (more) {
+			index++;
+			if (fatal_signal_pending(current)) {
+				err = -EINTR;
+				break;
+			}
+			cond_resched();
+		}
+	} while (more);
+	mutex_unlock(&vk_stats_mutex);
 	st->size = i_size_read(&vi->vfs_inode);
-	st->merged = n;
-	sort(merged, n, sizeof(*merged), cmp_ptr, NULL);
-	for (i = 0; i < n; i++)
-		if (!i || merged[i] != merged[i - 1])
-			st->shared++;
 	st->sharing = st->merged - st->shared;
-	kvfree(merged);
-	return 0;
+	return err;
 }
 
 /**
  * vk_scan_ioctl() - %VMACCEL_KSM_SCAN
  * @argp: the user's struct vmaccel_ksm_scan.
  *
- * Return: 0, -EFAULT, -EINVAL or -EINTR.
+ * System-wide work over every tenant's files: %CAP_SYS_ADMIN only.
+ *
+ * Return: 0, -EFAULT, -EINVAL, -EPERM or -EINTR.
  */
 long vk_scan_ioctl(void __user *argp)
 {
@@ -82,6 +111,8 @@ long vk_scan_ioctl(void __user *argp)
 	if (arg.flags || arg.reserved[0] || arg.reserved[1] || !arg.passes ||
 	    arg.passes > VMACCEL_KSM_SCAN_MAX_PASSES)
 		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	err = ksm_scan_passes(arg.passes, &arg.merged, &arg.scanned);
 	if (err)
 		return err;
@@ -113,9 +144,11 @@ static long vk_range_ioctl(struct vk_inode *vi, void __user *argp, bool on)
  * @arg: user pointer to the command's structure.
  *
  * Context: process context.
- * Return: 0; -EFAULT, -EINVAL (flags, reserved fields, ranges), -ENOMEM,
- * -EINTR, -EBADF (SET_GROUP or UNMERGE_RANGE on a file not open for
- * writing); -ENOTTY for an unknown command.
+ * Return: 0; -EFAULT, -EINVAL (flags, reserved fields, ranges, a group of
+ * the kernel's range), -ENOMEM, -EINTR, -EBADF (SET_GROUP, MERGE_RANGE,
+ * UNMERGE_RANGE or GET_STATS on a file not open for writing), -EPERM
+ * (SET_GROUP or SCAN without %CAP_SYS_ADMIN); -ENOTTY for an unknown
+ * command.
  */
 long vk_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -131,8 +164,11 @@ long vk_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EBADF;
 		if (copy_from_user(&g, argp, sizeof(g)))
 			return -EFAULT;
-		if (g.flags || g.reserved)
+		if (g.flags || g.reserved || g.group >= VMACCEL_KSM_GROUP_AUTO)
 			return -EINVAL;
+		/* The admin decides who shares pages, not the file's writer. */
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
 		return ksm_set_group(vi, g.group);
 	case VMACCEL_KSM_GET_GROUP:
 		memset(&g, 0, sizeof(g));
@@ -144,6 +180,9 @@ long vk_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EBADF;
 		return vk_range_ioctl(vi, argp, cmd == VMACCEL_KSM_MERGE_RANGE);
 	case VMACCEL_KSM_GET_STATS:
+		/* Which pages merged is the writer's to know, nobody else's. */
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
 		err = vk_file_stats(vi, &st);
 		if (err)
 			return err;

@@ -4,6 +4,7 @@
  *
  * Lock order (outermost first):
  *   ksm_scan_mutex -> vk_inode.lock -> page lock -> ksm_stable_lock
+ *   ksm_scan_mutex -> vk_stats_mutex -> vk_inode.lock (counters)
  *   mmap_lock -> vk_inode.lock (faults)
  * unmap_mapping_range() (i_mmap_rwsem) is never called with vk_inode.lock
  * held.
@@ -28,13 +29,20 @@
  * @max_pages: size limit in pages (0: none).
  * @used_pages: file pages allocated on this mount (merged pages counted once
  *	per file page that uses them: the limit is on what the files hold).
- * @group: merge group of new files.
+ * @group: merge group of new files outside the group directories.
+ * @dirgroups: 0, or the depth below the root of the group directories: each
+ *	directory at that depth gets a group of its own, which every file and
+ *	directory below it gets too.  Fixed at mount.
  * @mode: mode of the root directory.
+ *
+ * @max_pages and @group change on remount (under s_umount) and are read
+ * without it: READ_ONCE()/WRITE_ONCE().
  */
 struct vk_sb {
 	unsigned long max_pages;
 	atomic_long_t used_pages;
 	u32 group;
+	unsigned int dirgroups;
 	umode_t mode;
 };
 
@@ -50,7 +58,16 @@ struct vk_sb {
  * @items: file page index -> struct vk_item, the scanner's per-page state.
  *	Only touched under ksm_scan_mutex.
  * @link: in ksm_inodes (ksm_scan_mutex), regular files only.
- * @group: merge group.
+ * @group: merge group.  Set at creation (the mount's group, the group of
+ *	its group directory, or a group of its own); only a %CAP_SYS_ADMIN
+ *	caller changes it (%VMACCEL_KSM_SET_GROUP).
+ * @depth: directory depth below the root (0: the root; files: their
+ *	parent's + 1).
+ * @auto_id: the number (from vk_group_ida) of the group this inode owns: a
+ *	group directory's, or a %VMACCEL_KSM_CREATE file's own; -1: none.
+ * @group_dir: the group directory whose group this inode was created in,
+ *	with a reference that keeps its group number from being reused while
+ *	this inode lives; NULL: none.
  * @nr_pages: entries in @pages (@lock).
  * @cow_breaks: copy-on-write breaks of merged pages of this file.
  * @vfs_inode: the VFS inode.
@@ -62,6 +79,9 @@ struct vk_inode {
 	struct xarray items;
 	struct list_head link;
 	u32 group;
+	unsigned int depth;
+	int auto_id;
+	struct inode *group_dir;
 	unsigned long nr_pages;
 	u64 cow_breaks;
 	struct inode vfs_inode;
@@ -118,14 +138,17 @@ struct vk_stable_key {
  * @key: its content key.
  * @sharing: file page indices that use @page (each holds a reference).
  * @link: in @key->pages.
+ * @stats_seq: the vk_file_stats() call that last counted this page
+ *	(vk_stats_mutex, not ksm_stable_lock).
  *
- * Protected by ksm_stable_lock.
+ * Protected by ksm_stable_lock, but for @stats_seq.
  */
 struct vk_spage {
 	struct page *page;
 	struct vk_stable_key *key;
 	unsigned long sharing;
 	struct list_head link;
+	u64 stats_seq;
 };
 
 /* Run states, as in /sys/kernel/mm/ksm/run. */
@@ -158,7 +181,7 @@ extern spinlock_t ksm_stable_lock;
 extern const struct file_operations vk_file_ops;
 int vk_fs_init(void);
 void vk_fs_exit(void);
-struct file *vk_create_file(u64 size, u32 group);
+struct file *vk_create_file(u64 size, bool has_group, u32 group);
 bool vk_is_file(struct file *file);
 void vk_unmap_index(struct vk_inode *vi, pgoff_t index);
 int vk_break_range(struct vk_inode *vi, pgoff_t start, pgoff_t end);

@@ -43,7 +43,7 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-unsigned int ksm_run = KSM_RUN_MERGE;
+unsigned int ksm_run = KSM_RUN_STOP;	/* as upstream: the admin starts it */
 unsigned int ksm_pages_to_scan = 100;
 unsigned int ksm_sleep_millisecs = 20;
 unsigned int ksm_max_page_sharing = 256;
@@ -832,15 +832,25 @@ static bool scan_step(u64 *merged, u64 *scanned, unsigned long budget)
 	return true;
 }
 
-/* The thread's batch: up to @budget pages, across a pass end if needed. */
+/*
+ * The thread's batch: up to @budget pages, across a pass end if needed.
+ * ksm_scan_mutex is taken for one chunk at a time, so that closing a file,
+ * SET_GROUP and the knobs wait for at most one chunk; run is checked under
+ * it before every chunk (run=2 must not be followed by a merge).
+ */
 static void scan_batch(unsigned long budget)
 {
 	u64 merged = 0, scanned = 0;
+	bool stop;
 
 	while (scanned < budget) {
+		mutex_lock(&ksm_scan_mutex);
 		/* A pass that found no page at all ends the batch. */
-		if (!scan_step(&merged, &scanned, budget - scanned) &&
-		    (!cursor && !pass_pages))
+		stop = READ_ONCE(ksm_run) != KSM_RUN_MERGE ||
+		       (!scan_step(&merged, &scanned, budget - scanned) &&
+			!cursor && !pass_pages);
+		mutex_unlock(&ksm_scan_mutex);
+		if (stop)
 			break;
 		cond_resched();
 	}
@@ -852,15 +862,17 @@ static void scan_batch(unsigned long budget)
  * @merged: returns the file pages merged.
  * @scanned: returns the file pages looked at.
  *
- * A pass in progress is abandoned and a new one starts.
+ * A pass in progress is abandoned and a new one starts.  ksm_scan_mutex is
+ * held for one chunk at a time; the thread may scan chunks of the same
+ * passes in between (they share the cursor), and the call returns once
+ * @passes passes ended after it started.
  *
  * Context: process context, takes ksm_scan_mutex.
  * Return: 0, or -EINTR on a fatal signal.
  */
 int ksm_scan_passes(unsigned int passes, u64 *merged, u64 *scanned)
 {
-	unsigned int i;
-	int err = 0;
+	unsigned long target;
 
 	*merged = 0;
 	*scanned = 0;
@@ -870,19 +882,19 @@ int ksm_scan_passes(unsigned int passes, u64 *merged, u64 *scanned)
 		cursor = NULL;	/* a fresh pass, not counted as full */
 		pass_end();
 	}
-	for (i = 0; i < passes && !err; i++) {
-		while (scan_step(merged, scanned, VK_CHUNK)) {
-			if (fatal_signal_pending(current)) {
-				err = -EINTR;
-				cursor = NULL;
-				pass_end();
-				break;
-			}
-			cond_resched();
-		}
+	target = ksm_full_scans + passes;
+	/* No file: no pass ends, and there is nothing to do. */
+	while ((long)(ksm_full_scans - target) < 0 && !list_empty(&ksm_inodes)) {
+		scan_step(merged, scanned, VK_CHUNK);
+		mutex_unlock(&ksm_scan_mutex);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+		if (mutex_lock_killable(&ksm_scan_mutex))
+			return -EINTR;
 	}
 	mutex_unlock(&ksm_scan_mutex);
-	return err;
+	return 0;
 }
 
 /**
@@ -929,7 +941,10 @@ void ksm_inode_remove(struct vk_inode *vi)
  * @group: the new group.
  *
  * The file's candidates leave the unstable tree and its merged pages get
- * private copies (they were merged under the old group).
+ * private copies (they were merged under the old group); only then, with
+ * no merged page left (the scanner waits for ksm_scan_mutex), does the
+ * file join @group.  On failure it stays in its old group, so no page
+ * merged under one group is ever used by a file of another.
  *
  * Return: 0, -ENOMEM or -EINTR.
  */
@@ -939,11 +954,13 @@ int ksm_set_group(struct vk_inode *vi, u32 group)
 
 	if (mutex_lock_killable(&ksm_scan_mutex))
 		return -EINTR;
-	mutex_lock(&vi->lock);
-	vi->group = group;
-	mutex_unlock(&vi->lock);
 	free_items(vi, 0, ULONG_MAX);
 	err = vk_break_range(vi, 0, ULONG_MAX);
+	if (!err) {
+		mutex_lock(&vi->lock);
+		vi->group = group;
+		mutex_unlock(&vi->lock);
+	}
 	mutex_unlock(&ksm_scan_mutex);
 	return err;
 }
@@ -1044,10 +1061,8 @@ static int ksm_scan_thread(void *unused)
 	set_freezable();
 	set_user_nice(current, 5);
 	while (!kthread_should_stop()) {
-		mutex_lock(&ksm_scan_mutex);
 		if (READ_ONCE(ksm_run) == KSM_RUN_MERGE)
 			scan_batch(READ_ONCE(ksm_pages_to_scan));
-		mutex_unlock(&ksm_scan_mutex);
 		try_to_freeze();
 		if (READ_ONCE(ksm_run) == KSM_RUN_MERGE) {
 			long timeout;

@@ -2,10 +2,13 @@
 /*
  * vmaccel_ksm - /sys/kernel/mm/vmaccel_ksm/: the knobs and counters, named
  * and meant as in /sys/kernel/mm/ksm/ where the name is the same, plus
- * merge_across_groups.
+ * merge_across_groups.  Writes need %CAP_SYS_ADMIN besides the file mode
+ * (root in a container whose capabilities were dropped cannot unmerge or
+ * merge across groups host-wide).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/kernel.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
@@ -33,6 +36,8 @@ static ssize_t run_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 	if (kstrtouint(buf, 10, &val) || val > KSM_RUN_UNMERGE)
 		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (mutex_lock_killable(&ksm_scan_mutex))
 		return -EINTR;
 	if (val == KSM_RUN_UNMERGE)
@@ -51,6 +56,8 @@ static int store_uint(const char *buf, unsigned int min, unsigned int max,
 
 	if (kstrtouint(buf, 10, &val) || val < min || val > max)
 		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	WRITE_ONCE(*knob, val);
 	ksm_scan_wake();
 	return 0;
@@ -111,6 +118,8 @@ static ssize_t store_bool_knob(const char *buf, size_t count, bool *knob,
 
 	if (kstrtouint(buf, 10, &val) || val > 1)
 		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (mutex_lock_killable(&ksm_scan_mutex))
 		return -EINTR;
 	/* Like merge_across_nodes: only while nothing is merged. */

@@ -53,6 +53,10 @@ TEST_F(bad, create)
 	c.reserved[1] = 0;
 	c.group = 3;	/* without VMACCEL_KSM_CREATE_GROUP */
 	EXPECT_ERRNO(EINVAL, ioctl(self->dev, VMACCEL_KSM_CREATE, &c));
+	c.flags = VMACCEL_KSM_CREATE_GROUP;	/* the kernel's groups */
+	c.group = VMACCEL_KSM_GROUP_AUTO;
+	EXPECT_ERRNO(EINVAL, ioctl(self->dev, VMACCEL_KSM_CREATE, &c));
+	c.flags = 0;
 	c.group = 0;
 	c.size = ~0ULL;
 	EXPECT_ERRNO(EINVAL, ioctl(self->dev, VMACCEL_KSM_CREATE, &c));
@@ -72,6 +76,7 @@ TEST_F(bad, file_ioctls)
 	struct vmaccel_ksm_group g = { .group = 1, .flags = 1 };
 	struct vmaccel_ksm_range r = { .offset = 0, .length = KSM_PAGE };
 	struct vmaccel_ksm_scan s = { .passes = 1 };
+	struct vmaccel_ksm_file_stats st;
 	int ro;
 
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, VMACCEL_KSM_SET_GROUP, &g));
@@ -79,6 +84,11 @@ TEST_F(bad, file_ioctls)
 	g.reserved = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, VMACCEL_KSM_SET_GROUP, &g));
 	EXPECT_ERRNO(EFAULT, ioctl(self->fd, VMACCEL_KSM_SET_GROUP, NULL));
+	g.reserved = 0;
+	g.group = VMACCEL_KSM_GROUP_AUTO;	/* the kernel's groups */
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, VMACCEL_KSM_SET_GROUP, &g));
+	g.group = 1;
+	g.reserved = 1;
 	EXPECT_ERRNO(EFAULT, ioctl(self->fd, VMACCEL_KSM_GET_STATS, (void *)8));
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, VMACCEL_KSM_CREATE, &g));
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(VMACCEL_IOCTL_TYPE, 0x40)));
@@ -123,6 +133,8 @@ TEST_F(bad, file_ioctls)
 	EXPECT_ERRNO(EBADF, ioctl(ro, VMACCEL_KSM_SET_GROUP, &g));
 	r.pad = 0;
 	EXPECT_ERRNO(EBADF, ioctl(ro, VMACCEL_KSM_UNMERGE_RANGE, &r));
+	/* No per-file merge counts for a reader (ksm_trust_test). */
+	EXPECT_ERRNO(EBADF, ioctl(ro, VMACCEL_KSM_GET_STATS, &st));
 	EXPECT_EQ(0, ioctl(ro, VMACCEL_KSM_GET_GROUP, &g));
 	/* A read-only shared mapping is fine; a writable one is not. */
 	EXPECT_NE(MAP_FAILED, mmap(NULL, KSM_PAGE, PROT_READ, MAP_SHARED, ro, 0));
@@ -227,9 +239,15 @@ TEST_F(bad, mount_options)
 	char dir[] = "/tmp/vmaccelfs-bad.XXXXXX", path[128];
 	int fd;
 
+	ASSERT_EQ(0, ksm_private_mounts());
 	ASSERT_NE(NULL, mkdtemp(dir));
 	EXPECT_ERRNO(EINVAL, mount("none", dir, "vmaccelfs", 0, "size=12q"));
 	EXPECT_ERRNO(EINVAL, mount("none", dir, "vmaccelfs", 0, "group=-1"));
+	/* Groups from VMACCEL_KSM_GROUP_AUTO up are the kernel's. */
+	EXPECT_ERRNO(EINVAL, mount("none", dir, "vmaccelfs", 0,
+				   "group=2147483648"));
+	EXPECT_ERRNO(EINVAL, mount("none", dir, "vmaccelfs", 0, "dirgroups=17"));
+	EXPECT_ERRNO(EINVAL, mount("none", dir, "vmaccelfs", 0, "dirgroups=-1"));
 	EXPECT_ERRNO(EINVAL, mount("none", dir, "vmaccelfs", 0, "bogus=1"));
 	ASSERT_EQ(0, mount("none", dir, "vmaccelfs", 0, "size=1m"));
 	snprintf(path, sizeof(path), "%s/f", dir);

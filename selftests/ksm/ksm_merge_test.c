@@ -529,6 +529,7 @@ TEST_F(ksm, mounted_fs)
 	char buf[KSM_PAGE];
 	int fd, i;
 
+	ASSERT_EQ(0, ksm_private_mounts());
 	ASSERT_NE(NULL, mkdtemp(dir));
 	ASSERT_EQ(0, mount("none", dir, "vmaccelfs", 0, "size=64k,group=5,mode=0700"));
 	ASSERT_EQ(0, statfs(dir, &sf));

@@ -91,6 +91,8 @@ TEST(pinned_then_unload)
 	EXPECT_NE(0, access(KSM_SYSFS "run", F_OK));
 	ASSERT_EQ(0, ul_load());
 	EXPECT_TRUE(ksm_present());
+	/* As upstream KSM, the scanner waits for the admin's run=1. */
+	EXPECT_EQ(0, ksm_sys_get("run"));
 	ksm_quiet();
 }
 

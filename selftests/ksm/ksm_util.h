@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -125,6 +126,18 @@ static inline void ksm_fill(void *page, unsigned long seed, unsigned long n)
 		x ^= x << 17;
 		q[i] = x;
 	}
+}
+
+/*
+ * Mounts made after this vanish with the test's process, also when an
+ * ASSERT (or an injected allocation failure) ends it early: a vmaccelfs
+ * mount left behind would pin the module.  0 or -1.
+ */
+static inline int ksm_private_mounts(void)
+{
+	if (unshare(CLONE_NEWNS))
+		return -1;
+	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 }
 
 /* Whether the module is there (else the test skips). */

@@ -28,9 +28,11 @@
 #   destroyed no device is left open.
 # ksm: each domain's RAM is a file that libvirt placed under the vmaccelfs
 #   mount, mapped by its QEMU and resident; with the scanner stopped
-#   nothing is merged (the control); a forced pass (VMACCEL_KSM_SCAN)
-#   merges the guests' duplicate memory (pages_sharing); both guests keep
-#   running afterwards.
+#   nothing is merged (the control); the mount has dirgroups=3, so each
+#   domain's directory (libvirt/qemu/<id>-<name>/) is a merge group of its
+#   own: a forced pass (VMACCEL_KSM_SCAN) merges each guest's duplicate
+#   memory (pages_sharing, non-zero merged pages in each file) while the
+#   two domains share no merged page; both guests keep running afterwards.
 # balloon: vmaccel-balloond registers domain 1 (its QMP socket, its RAM
 #   file); under host pressure the target drops and the RAM file gives
 #   back at least half of what was asked, within a bounded time; pressure
@@ -193,8 +195,9 @@ auth_unix_rw = "none"
 log_outputs = "2:file:$dir/libvirtd.log"
 EOF
 if has ksm; then
-	# One merge group for both domains' RAM files; size caps the mount.
-	mount -t vmaccelfs -o size=1g,group=7,mode=0755 none /run/vmaccel ||
+	# One merge group per domain: libvirt/qemu/<id>-<name>/ is the third
+	# level below memory_backing_dir; size caps the mount.
+	mount -t vmaccelfs -o size=1g,dirgroups=3,mode=0755 none /run/vmaccel ||
 		abort "mount -t vmaccelfs /run/vmaccel"
 	echo 2 >"$ksys/run"; echo 0 >"$ksys/run"
 	echo 1 >"$ksys/use_zero_pages"
@@ -527,28 +530,47 @@ buf = bytearray(struct.pack(scan, 2, 0, 0, 0, 0, 0))
 fd = os.open("/dev/vmaccel-ksm", os.O_RDWR)
 fcntl.ioctl(fd, ioc(3, 0x36, struct.calcsize(scan)), buf)  # VMACCEL_KSM_SCAN
 print("scan", struct.unpack(scan, buf)[2])
+# Read before the files' counters: with the scanner stopped merged pages
+# only go away, so two domains that share nothing have at most this many.
+with open("/sys/kernel/mm/vmaccel_ksm/pages_shared") as f:
+    print("pages_shared", f.read().strip())
 # struct vmaccel_ksm_file_stats: size resident merged shared sharing zero
 # cow_breaks group flags reserved[4]
 fst = "=7QII4Q"
 for path in sys.argv[1:]:
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDWR)  # per-file counters: writers only
     buf = bytearray(struct.calcsize(fst))
     fcntl.ioctl(fd, ioc(2, 0x35, len(buf)), buf)  # VMACCEL_KSM_GET_STATS
     v = struct.unpack(fst, buf)
-    print("file", path, "resident", v[1], "merged", v[2], "zero", v[5])
+    print("file", path, "resident", v[1], "merged", v[2], "zero", v[5],
+          "shared", v[3], "group", v[7])
 PY
 		verdict ksm fail "VMACCEL_KSM_SCAN or VMACCEL_KSM_GET_STATS failed"
 	sharing=$(cat "$ksys/pages_sharing")
 	say "ksm: forced pass merged $(sed -n 's/^scan //p' "$dir/scan.out") pages: pages_shared $(cat "$ksys/pages_shared") pages_sharing $sharing zero_pages_sharing $(cat "$ksys/zero_pages_sharing") ($((sharing / 256)) MiB saved)"
 	# Four copies of busybox in each guest alone are > 3000 duplicate pages.
 	[ "$sharing" -ge 3000 ] || verdict ksm fail "pages_sharing $sharing after a pass: the guests' duplicate memory was not merged"
-	# Each domain's file has merged pages that are not zero pages.
-	while read -r _ f _ res _ mer _ zero; do
-		say "ksm: $f: $res pages resident, $mer merged, $zero of them zero pages"
+	# Each domain's file has merged pages that are not zero pages, in a
+	# group of its own, and the domains share none: each merged page is
+	# used by one file only, so the files' distinct merged pages add up to
+	# at most pages_shared (a page both used would be counted twice).
+	shared0=$(sed -n 's/^pages_shared //p' "$dir/scan.out")
+	sum_shared=0
+	groups=
+	while read -r _ f _ res _ mer _ zero _ shr _ grp; do
+		say "ksm: $f: group $grp, $res pages resident, $mer merged, $zero of them zero pages, $shr distinct merged pages"
 		[ $((mer - zero)) -ge 1000 ] || verdict ksm fail "$f: only $((mer - zero)) non-zero pages merged"
+		[ "$grp" -ge 2147483648 ] || verdict ksm fail "$f: group $grp is not a per-directory group"
+		case " $groups " in *" $grp "*) verdict ksm fail "$f: group $grp is another domain's too" ;; esac
+		groups="$groups $grp"
+		sum_shared=$((sum_shared + shr))
 	done <<EOF2
 $(grep '^file ' "$dir/scan.out")
 EOF2
+	say "ksm: the files' distinct merged pages: $sum_shared; pages_shared before: $shared0"
+	if [ "$sum_shared" -eq 0 ] || [ "$sum_shared" -gt "$shared0" ]; then
+		verdict ksm fail "the domains share merged pages: $sum_shared distinct per file, pages_shared $shared0"
+	fi
 	for da in $a0s; do
 		d=${da%%:*} a0=${da##*:}
 		start=$(date +%s)
@@ -591,7 +613,7 @@ fi
 
 grep -q "^fail" "$out"/* && diag
 has vhost && verdict vhost ok "2 domains: vhost fds on /dev/vmaccel-vhost-net, DHCP leases, 16 MiB downloads, sha256 $sum"
-has ksm && verdict ksm ok "2 domains: RAM files on vmaccelfs via memory_backing_dir, pages_sharing 0 -> $sharing after a pass, both kept running"
+has ksm && verdict ksm ok "2 domains: RAM files on vmaccelfs via memory_backing_dir, one group each (dirgroups=3), pages_sharing 0 -> $sharing after a pass, none shared between them, both kept running"
 has balloon && verdict balloon ok "vmaccel-balloond on a libvirt domain: inflated under pressure ($(cat "$dir/balloon.res" 2>/dev/null)), deflated, unregistered"
 grep -q '^fail' "$out"/* && exit 1
 exit 0

@@ -13,6 +13,15 @@
  * Every structure is fixed-size, naturally aligned and carries a flags word;
  * unknown flags and non-zero reserved fields are rejected with -EINVAL,
  * unknown commands with -ENOTTY.
+ *
+ * Trust model: a merge group is the set of files whose pages may share
+ * (page sharing is a side channel between their writers).  The admin sets
+ * groups: the mount options group= and dirgroups=, or %CAP_SYS_ADMIN (in
+ * the initial user namespace) for %VMACCEL_KSM_SET_GROUP and
+ * %VMACCEL_KSM_CREATE with a group.  A writer of a file cannot move it to
+ * another group.  %VMACCEL_KSM_SCAN needs %CAP_SYS_ADMIN; per-file counters
+ * (%VMACCEL_KSM_GET_STATS) need a file open for writing.  Permission
+ * checks come after the argument checks: -EINVAL wins over -EPERM.
  */
 #ifndef _UAPI_LINUX_VMACCEL_KSM_H
 #define _UAPI_LINUX_VMACCEL_KSM_H
@@ -34,6 +43,14 @@
 #define VMACCEL_KSM_CREATE_FLAGS	(VMACCEL_KSM_CREATE_CLOEXEC | \
 					 VMACCEL_KSM_CREATE_GROUP)
 
+/*
+ * Groups from VMACCEL_KSM_GROUP_AUTO up are allocated by the kernel (a
+ * dirgroups= directory's, a %VMACCEL_KSM_CREATE file's own) and unique on
+ * the host while a file of theirs exists; the admin's groups (group=,
+ * %VMACCEL_KSM_SET_GROUP, %VMACCEL_KSM_CREATE_GROUP) lie below.
+ */
+#define VMACCEL_KSM_GROUP_AUTO		0x80000000U
+
 /* Largest number of full passes one %VMACCEL_KSM_SCAN may ask for. */
 #define VMACCEL_KSM_SCAN_MAX_PASSES	16
 
@@ -43,7 +60,9 @@
  *	size is not required, but mappings end at the last whole page).
  * @flags: %VMACCEL_KSM_CREATE_CLOEXEC, %VMACCEL_KSM_CREATE_GROUP.
  * @group: the merge group of the file when %VMACCEL_KSM_CREATE_GROUP is
- *	set; otherwise group 0.
+ *	set (below %VMACCEL_KSM_GROUP_AUTO; needs %CAP_SYS_ADMIN); otherwise
+ *	must be 0, and the file gets a new group of its own (it merges only
+ *	with itself).
  * @reserved: must be zero.
  */
 struct vmaccel_ksm_create {
@@ -57,6 +76,8 @@ struct vmaccel_ksm_create {
  * struct vmaccel_ksm_group - the merge group of a file
  * @group: the group.  Pages merge only with pages of files of the same
  *	group unless /sys/kernel/mm/vmaccel_ksm/merge_across_groups is 1.
+ *	%VMACCEL_KSM_SET_GROUP takes only groups below
+ *	%VMACCEL_KSM_GROUP_AUTO.
  * @flags: must be zero.
  * @reserved: must be zero (%VMACCEL_KSM_SET_GROUP); zero on return.
  */
@@ -129,8 +150,11 @@ struct vmaccel_ksm_scan {
  * define VMACCEL_KSM_CREATE - create an unlinked vmaccelfs file
  *
  * On /dev/vmaccel-ksm.  Takes a &struct vmaccel_ksm_create; returns a new
- * file descriptor opened read-write, or -EINVAL (flags, reserved, a size
- * beyond the maximum file size), -ENOMEM, -EMFILE.
+ * file descriptor opened read-write, or -EFAULT, -EINVAL (flags, reserved,
+ * a group without %VMACCEL_KSM_CREATE_GROUP or from %VMACCEL_KSM_GROUP_AUTO
+ * up, a size beyond the maximum file size), -EPERM
+ * (%VMACCEL_KSM_CREATE_GROUP without %CAP_SYS_ADMIN), -ENOMEM, -ENOSPC
+ * (no group number left), -EMFILE.
  */
 #define VMACCEL_KSM_CREATE	_IOW(VMACCEL_IOCTL_TYPE, 0x30, struct vmaccel_ksm_create)
 
@@ -139,14 +163,17 @@ struct vmaccel_ksm_scan {
  *
  * Takes a &struct vmaccel_ksm_group.  Merged pages of the file are first
  * given private copies (they were merged under the old group).  Returns 0,
- * -EINVAL, -ENOMEM, -EINTR.
+ * -EBADF (file not open for writing), -EFAULT, -EINVAL (flags, reserved, a
+ * group from %VMACCEL_KSM_GROUP_AUTO up), -EPERM (no %CAP_SYS_ADMIN in the
+ * initial user namespace), -ENOMEM, -EINTR (on an error the file stays in
+ * its old group).
  */
 #define VMACCEL_KSM_SET_GROUP	_IOW(VMACCEL_IOCTL_TYPE, 0x31, struct vmaccel_ksm_group)
 
 /**
  * define VMACCEL_KSM_GET_GROUP - read the merge group of a file
  *
- * Fills a &struct vmaccel_ksm_group.  Returns 0 or -EFAULT.
+ * Fills a &struct vmaccel_ksm_group.  Any open file.  Returns 0 or -EFAULT.
  */
 #define VMACCEL_KSM_GET_GROUP	_IOR(VMACCEL_IOCTL_TYPE, 0x32, struct vmaccel_ksm_group)
 
@@ -154,7 +181,8 @@ struct vmaccel_ksm_scan {
  * define VMACCEL_KSM_MERGE_RANGE - allow merging in a range
  *
  * Like madvise(MADV_MERGEABLE).  Every file starts fully mergeable.
- * Takes a &struct vmaccel_ksm_range.  Returns 0, -EINVAL, -ENOMEM.
+ * Takes a &struct vmaccel_ksm_range.  Returns 0, -EBADF (file not open for
+ * writing), -EFAULT, -EINVAL, -ENOMEM, -EINTR.
  */
 #define VMACCEL_KSM_MERGE_RANGE	_IOW(VMACCEL_IOCTL_TYPE, 0x33, struct vmaccel_ksm_range)
 
@@ -162,15 +190,25 @@ struct vmaccel_ksm_scan {
  * define VMACCEL_KSM_UNMERGE_RANGE - stop merging in a range
  *
  * Like madvise(MADV_UNMERGEABLE): merged pages in the range get private
- * copies and the scanner leaves the range alone.  Takes a &struct
- * vmaccel_ksm_range.  Returns 0, -EINVAL, -ENOMEM, -EINTR.
+ * copies and the scanner leaves the range alone.  Only the file's own
+ * pages: needs the file open for writing, no capability (as
+ * MADV_UNMERGEABLE; the copies are at most what writing every page would
+ * make).  Takes a &struct vmaccel_ksm_range.  Returns 0, -EBADF (file not
+ * open for writing), -EFAULT, -EINVAL, -ENOMEM, -EINTR.
  */
 #define VMACCEL_KSM_UNMERGE_RANGE _IOW(VMACCEL_IOCTL_TYPE, 0x34, struct vmaccel_ksm_range)
 
 /**
  * define VMACCEL_KSM_GET_STATS - the counters of one file
  *
- * Fills a &struct vmaccel_ksm_file_stats.  Returns 0, -ENOMEM, -EFAULT.
+ * Fills a &struct vmaccel_ksm_file_stats.  Needs the file open for
+ * writing: which pages of a file merged tells what other files of its
+ * group hold, so a reader gets -EBADF (the host-wide counters in
+ * /sys/kernel/mm/vmaccel_ksm/ stay readable, as upstream's).  One walk of
+ * the file's pages, a bounded batch at a time under the file's lock, no
+ * memory allocated: while the file changes, the counts are sums over
+ * batches, not one snapshot.  Returns 0, -EBADF, -EINTR (fatal signal),
+ * -EFAULT.
  */
 #define VMACCEL_KSM_GET_STATS	_IOR(VMACCEL_IOCTL_TYPE, 0x35, struct vmaccel_ksm_file_stats)
 
@@ -178,9 +216,12 @@ struct vmaccel_ksm_scan {
  * define VMACCEL_KSM_SCAN - run full scanner passes and wait for them
  *
  * On a vmaccelfs file or /dev/vmaccel-ksm; runs in the caller's context
- * over every vmaccelfs file, whatever sysfs "run" says.  Takes and fills a
- * &struct vmaccel_ksm_scan.  Returns 0, -EINVAL, -EINTR (fatal signal),
- * -EFAULT.
+ * over every vmaccelfs file, whatever sysfs "run" says (it is the admin's
+ * explicit request, as writing run=1 is).  Needs %CAP_SYS_ADMIN in the
+ * initial user namespace.  Takes and fills a &struct vmaccel_ksm_scan.
+ * The passes hold the scanner's lock one chunk of a file at a time, so
+ * closing files, %VMACCEL_KSM_SET_GROUP and the sysfs knobs do not wait for
+ * them.  Returns 0, -EINVAL, -EPERM, -EINTR (fatal signal), -EFAULT.
  */
 #define VMACCEL_KSM_SCAN	_IOWR(VMACCEL_IOCTL_TYPE, 0x36, struct vmaccel_ksm_scan)
 
