@@ -703,13 +703,13 @@ static int vk_link(struct dentry *old_dentry, struct inode *dir,
 	return ok ? simple_link(old_dentry, dir, dentry) : -EXDEV;
 }
 
-static int vk_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
+static int vk_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 		     struct dentry *old_dentry, struct inode *new_dir,
 		     struct dentry *new_dentry, unsigned int flags)
 {
 	if (!vk_same_group_dir(old_dir, new_dir))
 		return -EXDEV;
-	return simple_rename(mnt_userns, old_dir, old_dentry, new_dir,
+	return simple_rename(idmap, old_dir, old_dentry, new_dir,
 			     new_dentry, flags);
 }
 
