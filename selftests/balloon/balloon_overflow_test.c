@@ -76,22 +76,6 @@ static __u64 total_ram(void)
 	return (__u64)si.totalram * si.mem_unit;
 }
 
-static int report(int vm, int tag0, __u64 v0, int tag1, __u64 v1)
-{
-	struct vmaccel_balloon_stat st[2];
-	struct vmaccel_balloon_stats s;
-
-	memset(st, 0, sizeof(st));
-	memset(&s, 0, sizeof(s));
-	st[0].tag = tag0;
-	st[0].val = v0;
-	st[1].tag = tag1;
-	st[1].val = v1;
-	s.nr = 2;
-	s.stats_ptr = (__u64)(uintptr_t)st;
-	return ioctl(vm, VMACCEL_BALLOON_REPORT_STATS, &s);
-}
-
 /*
  * Band 30-40 %, 29 % available: the host needs 6 % of its RAM (*@need).
  * Return: 0, or -errno of the knob write that failed.
@@ -119,8 +103,9 @@ TEST_F(ovf, free_plus_caches_past_2_64_still_pressured)
 	if (!self->ready)
 		return;
 	/* 2^63 + 2^63 wraps to 0: "nothing available" would exempt it. */
-	ASSERT_EQ(0, report(self->vm[0], TAG_MEMFREE, 0x8000000000000000ull,
-			    TAG_CACHES, 0x8000000000000000ull));
+	ASSERT_EQ(0, balloon_report2(self->vm[0],
+				     TAG_MEMFREE, 0x8000000000000000ull,
+				     TAG_CACHES, 0x8000000000000000ull));
 	ASSERT_EQ(0, pressure(&need));
 	ASSERT_NE(0ULL, balloon_wait_event(self->efd[0], 5000)) {
 		TH_LOG("the guest that reported 2^64 bytes free was not asked");
@@ -142,8 +127,8 @@ TEST_F(ovf, guest_free_pct_of_a_huge_guest_does_not_wrap)
 	 * nothing to spare.  90 * 2^62 wraps to 2 * 2^62: keep would be 2 %.
 	 */
 	ASSERT_EQ(0, balloon_set("guest_free_pct", "90"));
-	ASSERT_EQ(0, report(self->vm[0], TAG_AVAIL, HUGE_GUEST / 2,
-			    TAG_MEMTOT, HUGE_GUEST));
+	ASSERT_EQ(0, balloon_report2(self->vm[0], TAG_AVAIL, HUGE_GUEST / 2,
+				     TAG_MEMTOT, HUGE_GUEST));
 	ticks = balloon_knob("pressure_ticks");
 	ASSERT_EQ(0, pressure(&need));
 	/* A tick under pressure ran, and did not ask this guest. */
@@ -165,8 +150,9 @@ TEST_F(ovf, sum_of_huge_guests_does_not_wrap)
 	ASSERT_EQ(0, balloon_set("guest_free_pct", "0"));
 	ASSERT_EQ(0, balloon_set("step_pct", "50"));
 	for (i = 0; i < NR_VMS; i++)
-		ASSERT_EQ(0, report(self->vm[i], TAG_AVAIL, HUGE_GUEST,
-				    TAG_MEMTOT, HUGE_GUEST));
+		ASSERT_EQ(0, balloon_report2(self->vm[i], TAG_AVAIL,
+					     HUGE_GUEST, TAG_MEMTOT,
+					     HUGE_GUEST));
 	ASSERT_EQ(0, pressure(&need));
 	for (i = 0; i < NR_VMS; i++)
 		ASSERT_NE(0ULL, balloon_wait_event(self->efd[i], 5000));

@@ -190,21 +190,28 @@ static inline int balloon_account(int vm, struct vmaccel_balloon_account *a)
 	return ioctl(vm, VMACCEL_BALLOON_GET_ACCOUNT, a);
 }
 
-/* Report the guest's available memory (and its total) as its statistics. */
-static inline int balloon_report_avail(int vm, __u64 avail, __u64 total)
+/* Report two statistics (virtio-balloon tags) of the guest. */
+static inline int balloon_report2(int vm, __u16 tag0, __u64 val0, __u16 tag1,
+				  __u64 val1)
 {
 	struct vmaccel_balloon_stat st[2];
 	struct vmaccel_balloon_stats s;
 
 	memset(st, 0, sizeof(st));
 	memset(&s, 0, sizeof(s));
-	st[0].tag = TAG_AVAIL;
-	st[0].val = avail;
-	st[1].tag = TAG_MEMTOT;
-	st[1].val = total;
+	st[0].tag = tag0;
+	st[0].val = val0;
+	st[1].tag = tag1;
+	st[1].val = val1;
 	s.nr = 2;
 	s.stats_ptr = (__u64)(uintptr_t)st;
 	return ioctl(vm, VMACCEL_BALLOON_REPORT_STATS, &s);
+}
+
+/* Report the guest's available memory (and its total) as its statistics. */
+static inline int balloon_report_avail(int vm, __u64 avail, __u64 total)
+{
+	return balloon_report2(vm, TAG_AVAIL, avail, TAG_MEMTOT, total);
 }
 
 /* Wait up to @ms for @efd to be signalled; its counter, or 0 on timeout. */

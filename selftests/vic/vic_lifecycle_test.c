@@ -539,26 +539,37 @@ static int vic_trace_write(const char *file, const char *val)
 	return r == len ? 0 : -1;
 }
 
-/* Occurrences of @needle in the trace buffer, -1 on error. */
-static int vic_trace_count(const char *needle)
+/* The trace buffer (at most 1 MiB), NUL-terminated, to free(); NULL. */
+static char *vic_trace_read(void)
 {
 	size_t size = 1 << 20, used = 0;
-	char *buf, *p;
-	int fd, n = 0;
 	ssize_t r;
+	char *buf;
+	int fd;
 
 	buf = malloc(size + 1);
 	if (!buf)
-		return -1;
+		return NULL;
 	fd = open(VIC_TRACEFS "/trace", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		free(buf);
-		return -1;
+		return NULL;
 	}
 	while (used < size && (r = read(fd, buf + used, size - used)) > 0)
 		used += r;
 	close(fd);
 	buf[used] = '\0';
+	return buf;
+}
+
+/* Occurrences of @needle in the trace buffer, -1 on error. */
+static int vic_trace_count(const char *needle)
+{
+	char *buf = vic_trace_read(), *p;
+	int n = 0;
+
+	if (!buf)
+		return -1;
 	for (p = buf; (p = strstr(p, needle)); p++)
 		n++;
 	free(buf);
@@ -608,23 +619,11 @@ TEST_F(vic, tracepoints)
  */
 static int vic_trace_backstop_ctx(void)
 {
-	size_t size = 1 << 20, used = 0;
-	char *buf, *line, *save = NULL;
-	int fd, ret = 0;
-	ssize_t r;
+	char *buf = vic_trace_read(), *line, *save = NULL;
+	int ret = 0;
 
-	buf = malloc(size + 1);
 	if (!buf)
 		return -1;
-	fd = open(VIC_TRACEFS "/trace", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(buf);
-		return -1;
-	}
-	while (used < size && (r = read(fd, buf + used, size - used)) > 0)
-		used += r;
-	close(fd);
-	buf[used] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line && !ret;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *flags = strstr(line, "] ");
