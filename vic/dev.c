@@ -100,6 +100,7 @@ static void __exit vic_exit(void)
 {
 	misc_deregister(&vic_misc);
 	vic_debugfs_exit();
+	vic_fd_exit();
 	vic_engine_exit();
 }
 

@@ -55,7 +55,8 @@
  * @by_dst: entry in @dst_node's in list; vic_fd_lock.
  * @src_node: the graph node of @src; vic_fd_lock.
  * @dst_node: the graph node of @dst; vic_fd_lock.
- * @rcu: frees the coalescer after a grace period (see vic_fd_destroy()).
+ * @rcu: drops the eventfd references and frees the coalescer after a
+ *	grace period (see vic_fd_destroy()).
  *
  * Everything except @unsignalled is set before the coalescer is visible
  * and constant until release.
@@ -373,6 +374,16 @@ static void vic_fd_queue_proc(struct file *file, wait_queue_head_t *wqh,
 	add_wait_queue(wqh, &f->wait);
 }
 
+/* After a grace period: no run of @signal_work is left (vic_fd_destroy()). */
+static void vic_fd_free_rcu(struct rcu_head *rcu)
+{
+	struct vic_fd *f = container_of(rcu, struct vic_fd, rcu);
+
+	eventfd_ctx_put(f->dst);
+	eventfd_ctx_put(f->src);
+	kfree(f);
+}
+
 /*
  * Tear down an attached coalescer: no more wake-ups, fold what the source
  * still holds, deliver everything, stop the timer and the work, then signal
@@ -397,16 +408,21 @@ static void vic_fd_destroy(struct vic_fd *f)
 	vic_fd_complete(f, cnt);
 	vmaccel_vic_flush(f->vic);
 	vmaccel_vic_free(f->vic);
+	/* Nothing queues @signal_work from here on. */
 	irq_work_sync(&f->signal_work);
 	vic_fd_signal_work(&f->signal_work);
-	eventfd_ctx_put(f->dst);
-	eventfd_ctx_put(f->src);
 	/*
-	 * irq_work_single() still writes @signal_work's flags after the
-	 * callback, with interrupts off; a grace period covers that window
-	 * (KASAN caught it once under TCG with a chain of coalescers).
+	 * irq_work_sync() waits for the last run of @signal_work only.  The
+	 * work is queued on the CPU of the source's wake-up, and a wake-up on
+	 * another CPU may queue it again while its callback still runs there
+	 * (irq_work allows that): the second run can end, clearing
+	 * IRQ_WORK_BUSY, while the first is still inside eventfd_signal(@dst),
+	 * after which the first run's irq_work_single() writes @signal_work's
+	 * flags.  Every run has interrupts disabled, so a grace period waits
+	 * for all of them: only then may @f go, and @dst with it (our
+	 * reference may be its last one).  vic_fd_exit() waits at unload.
 	 */
-	kfree_rcu(f, rcu);
+	call_rcu(&f->rcu, vic_fd_free_rcu);
 }
 
 static int vic_fd_release(struct inode *inode, struct file *file)
@@ -647,4 +663,15 @@ err_src:
 err_fdput:
 	fdput(sf);
 	return ret;
+}
+
+/**
+ * vic_fd_exit() - wait for coalescers being freed, at module unload
+ *
+ * Context: process context; sleeps until every RCU callback freeing a
+ * closed coalescer (vic_fd_free_rcu(), code of this module) has run.
+ */
+void vic_fd_exit(void)
+{
+	rcu_barrier();
 }

@@ -46,6 +46,7 @@ int vic_defaults_set(size_t offset, u32 val);
 /* fd.c */
 int vic_fd_create(int src_fd, int dst_fd,
 		  const struct vmaccel_vic_params *params);
+void vic_fd_exit(void);
 
 /* sysfs.c */
 extern const struct attribute_group *vic_attr_groups[];
