@@ -395,10 +395,14 @@ static void vic_fd_destroy(struct vic_fd *f)
 	u64 cnt = 0;
 	bool more;
 
+	eventfd_ctx_remove_wait_queue(f->src, &f->wait, &cnt);
+	/*
+	 * Only once detached does the edge leave the graph: before, a CREATE
+	 * could close a cycle with a coalescer that still consumes its source.
+	 */
 	mutex_lock(&vic_fd_lock);
 	vic_fd_del_edge(f);
 	mutex_unlock(&vic_fd_lock);
-	eventfd_ctx_remove_wait_queue(f->src, &f->wait, &cnt);
 	WRITE_ONCE(f->stopping, true);
 	cancel_work_sync(&f->drain_work);
 	/* One last batch; semaphore units beyond it stay in the source. */
