@@ -109,16 +109,23 @@ const char *const pvlock_stat_names[PVLOCK_NR_STATS] = {
 
 #define pvlock_count(s)		this_cpu_inc(pvlock_stats.stat[s])
 
-DEFINE_STATIC_KEY_FALSE(pvlock_release_wait_key);
+/*
+ * The torture hooks are switched by counters, not static keys: toggling a
+ * static key patches this code while other runs execute it, and on 6.12
+ * under TCG that ended in an int3 Oops in pvlock_lock_acq() (text_poke's
+ * breakpoint hit after the patch completed; cause not found).  The cost
+ * is one load of a shared, read-mostly word per lock operation.
+ */
+atomic_t pvlock_release_wait_key = ATOMIC_INIT(0);
 DEFINE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
-DEFINE_STATIC_KEY_FALSE(pvlock_ticket_note_key);
+atomic_t pvlock_ticket_note_key = ATOMIC_INIT(0);
 DEFINE_PER_CPU(struct pvlock_ticket_note, pvlock_ticket_note);
 
 /* The torture's record of the ticket taken; a no-op otherwise. */
 static __always_inline void pvlock_note(const struct vmaccel_pvlock *lock,
 					u16 ticket)
 {
-	if (static_branch_unlikely(&pvlock_ticket_note_key) &&
+	if (unlikely(atomic_read(&pvlock_ticket_note_key)) &&
 	    this_cpu_read(pvlock_ticket_note.lock) == lock)
 		this_cpu_write(pvlock_ticket_note.ticket, ticket);
 }
@@ -129,7 +136,7 @@ static __always_inline void pvlock_release_hold(void)
 	struct pvlock_release_wait *w;
 	u64 end;
 
-	if (!static_branch_unlikely(&pvlock_release_wait_key))
+	if (!unlikely(atomic_read(&pvlock_release_wait_key)))
 		return;
 	w = this_cpu_ptr(&pvlock_release_wait);
 	if (!w->until)
@@ -280,7 +287,7 @@ struct pvlock_stale {
 	struct pvlock_waiter *now;
 };
 
-static DEFINE_STATIC_KEY_FALSE(pvlock_stale_key);
+static atomic_t pvlock_stale_key = ATOMIC_INIT(0);
 static DEFINE_PER_CPU(struct pvlock_stale, pvlock_stale);
 
 static void pvlock_stale_turn(struct pvlock_waiter *w);
@@ -288,7 +295,7 @@ static void pvlock_stale_turn(struct pvlock_waiter *w);
 /* The torture's slot turn-over in the middle of a check; a no-op otherwise. */
 static __always_inline void pvlock_find_hold(struct pvlock_waiter *w)
 {
-	if (static_branch_unlikely(&pvlock_stale_key))
+	if (unlikely(atomic_read(&pvlock_stale_key)))
 		pvlock_stale_turn(w);
 }
 
@@ -804,7 +811,7 @@ int pvlock_stale_kick_check(struct pvlock_stale_res *res)
 
 	vmaccel_pvlock_init(&l);
 	vmaccel_pvlock_init(&x);
-	static_branch_inc(&pvlock_stale_key);
+	atomic_inc(&pvlock_stale_key);
 	local_irq_save(flags);
 	pvlock_lock_acq(&l, NULL);
 	atomic_add(2 * PVLOCK_TAIL_INC, &l.val);
@@ -834,7 +841,7 @@ int pvlock_stale_kick_check(struct pvlock_stale_res *res)
 	res->rounds++;
 out:
 	local_irq_restore(flags);
-	static_branch_dec(&pvlock_stale_key);
+	atomic_dec(&pvlock_stale_key);
 	return err;
 }
 

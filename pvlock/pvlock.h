@@ -13,7 +13,7 @@
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 #include <linux/wait.h>
-#include <linux/jump_label.h>
+#include <linux/atomic.h>
 #include <linux/vmaccel_pvlock.h>
 #include <vmaccel/pvlock.h>
 
@@ -150,7 +150,8 @@ struct pvlock_ticket_note {
 	u16 ticket;
 };
 
-DECLARE_STATIC_KEY_FALSE(pvlock_ticket_note_key);
+/* Torture runs using the ticket note (a counter, not a static key). */
+extern atomic_t pvlock_ticket_note_key;
 DECLARE_PER_CPU(struct pvlock_ticket_note, pvlock_ticket_note);
 u16 pvlock_plain_lock(struct vmaccel_pvlock *lock) __acquires(lock);
 void pvlock_plain_unlock(struct vmaccel_pvlock *lock) __releases(lock);
@@ -171,7 +172,8 @@ struct pvlock_release_wait {
 };
 
 #define PVLOCK_RELEASE_WAIT_MAX_NS	2000000
-DECLARE_STATIC_KEY_FALSE(pvlock_release_wait_key);
+/* Torture runs using the release wait (a counter, not a static key). */
+extern atomic_t pvlock_release_wait_key;
 DECLARE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
 
 /**

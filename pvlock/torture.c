@@ -722,9 +722,9 @@ int pvlock_run_check(const struct vmaccel_pvlock_run *p)
 static void pvlock_run_free(struct pvlock_run *run)
 {
 	if (run->note)
-		static_branch_dec(&pvlock_ticket_note_key);
+		atomic_dec(&pvlock_ticket_note_key);
 	if (run->uaf) {
-		static_branch_dec(&pvlock_release_wait_key);
+		atomic_dec(&pvlock_release_wait_key);
 		kfree(run->uaf_cur);
 	}
 	kvfree(run->threads);
@@ -800,11 +800,11 @@ struct pvlock_run *pvlock_run_start(struct pvlock_file *f,
 		run->uaf_cur->done = 0;
 		run->uaf_gen = 1;
 		run->uaf = true;
-		static_branch_inc(&pvlock_release_wait_key);
+		atomic_inc(&pvlock_release_wait_key);
 	}
 	if (p->flags & VMACCEL_PVLOCK_RUN_API) {
 		run->note = true;
-		static_branch_inc(&pvlock_ticket_note_key);
+		atomic_inc(&pvlock_ticket_note_key);
 	}
 	init_waitqueue_head(&run->go_wq);
 	vmaccel_pvlock_init(&run->pv);
