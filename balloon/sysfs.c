@@ -231,6 +231,9 @@ int balloon_sysfs_init(void)
 {
 	int ret;
 
+	/* NULL only from the 6.6+ compat lookup: never the sysfs root. */
+	if (!mm_kobj)
+		return -ENOENT;
 	balloon_kobj = kobject_create_and_add("vmaccel_balloon", mm_kobj);
 	if (!balloon_kobj)
 		return -ENOMEM;

@@ -194,6 +194,15 @@ static inline void shrinker_register(struct shrinker *shrinker)
 	struct vmaccel_compat_shrinker *c =
 		container_of(shrinker, struct vmaccel_compat_shrinker, shrinker);
 
+	/*
+	 * seeks and batch change on a registered shrinker.  6.1's
+	 * do_shrink_slab() reads seeks only after count_objects() returned
+	 * non-zero, which the forwarder does only once it has seen
+	 * registered (acquire), so the release below orders that store.
+	 * batch is read before the count: one call racing this one may
+	 * still size its batches with the default (SHRINK_BATCH), a hint
+	 * only, and our only user (balloon) keeps the default anyway.
+	 */
 	c->real.seeks = shrinker->seeks;
 	c->real.batch = shrinker->batch;
 	/* Publishes the callbacks to the forwarders above. */
@@ -217,7 +226,8 @@ static inline void shrinker_free(struct shrinker *shrinker)
  * 6.6: mm_kobj (/sys/kernel/mm) is no longer exported.  It is still
  * declared, so the name is kept and resolves to the kobject of the "mm"
  * directory under kernel_kobj (a sysfs directory's node points to its
- * kobject); /sys/kernel/mm lives as long as the kernel does.
+ * kobject); /sys/kernel/mm lives as long as the kernel does.  NULL when
+ * it is missing: the callers then fail, never fall back to the sysfs root.
  */
 static inline struct kobject *vmaccel_compat_mm_kobj(void)
 {

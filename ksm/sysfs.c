@@ -289,6 +289,9 @@ int ksm_sysfs_init(void)
 {
 	int err;
 
+	/* NULL only from the 6.6+ compat lookup: never the sysfs root. */
+	if (!mm_kobj)
+		return -ENOENT;
 	ksm_kobj = kobject_create_and_add("vmaccel_ksm", mm_kobj);
 	if (!ksm_kobj)
 		return -ENOMEM;

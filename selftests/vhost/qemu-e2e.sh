@@ -129,7 +129,16 @@ start=$(date +%s)
 while :; do
 	grep -q '^GET /done' "$dir/http.log" && break
 	grep -q '^GET /failed' "$dir/http.log" && fail "iPXE reported a failed download"
-	kill -0 "$qpid" 2>/dev/null || { cat "$dir/qemu.log"; fail "qemu exited"; }
+	if ! kill -0 "$qpid" 2>/dev/null; then
+		# Why: QEMU's own messages and the end of the guest's console
+		# (a guest panic ends QEMU: -no-reboot, panic=-1).
+		wait "$qpid"
+		echo "# qemu exit status $? after $(($(date +%s) - start))s; qemu.log:"
+		sed 's/^/#   /' "$dir/qemu.log"
+		echo "# guest console, last lines:"
+		tail -n 40 "$dir/serial.log" 2>/dev/null | tr -d '\r' | sed 's/^/#   /'
+		fail "qemu exited"
+	fi
 	[ $(($(date +%s) - start)) -gt "$timeout_s" ] && break
 	sleep 1
 done
