@@ -9,7 +9,8 @@
 #   sudo make install install the modules, uapi headers and the udev rule
 #
 # KDIR defaults to the running kernel's build dir when it exists, else the
-# newest /lib/modules/*/build installed (tools/find-kdir says so on stderr).
+# newest /lib/modules/*/build installed, -rt flavours aside (tools/find-kdir
+# says so on stderr).
 # Found once and exported, so that sub-makes and tools/ use the same one.
 
 ifeq ($(origin KDIR),undefined)
@@ -96,8 +97,12 @@ $(BUILD)/bench/%: bench/%.c $(wildcard bench/*/*.h selftests/*/*.h) $(wildcard i
 # Static gates: a from-scratch build with W=1 and sparse (C=2) that must print
 # no warning, against KDIR (in the tree) and against the newest installed
 # kernel of each supported series (KSERIES, from copies in build/gates/),
-# checkpatch --strict and kernel-doc on every source.
+# checkpatch --strict and kernel-doc on every source.  The modules that
+# support PREEMPT_RT (KRT_MODDIRS) also against the newest installed -rt
+# kernel of each series in KRT_SERIES (Debian's 6.1-rt).
 KSERIES := 6.1 6.12
+KRT_SERIES := 6.1
+KRT_MODDIRS := $(filter vic,$(MODDIRS))
 gate_warnings = grep -E 'warning|error|: note:' $(1) | grep -v 'Skipping BTF generation'
 gates: $(HARNESS)
 	@mkdir -p $(BUILD)/gates
@@ -113,6 +118,15 @@ gates: $(HARNESS)
 		echo "gates: W=1 C=2 build ($$(tools/kernel-release $$kd))"; \
 		log=$(BUILD)/gates/build-$$s.log; \
 		tools/build-copy -w $$kd $(BUILD)/gates/$$s $(MODDIRS) >$$log 2>&1 || \
+			{ cat $$log; exit 1; }; \
+		if $(call gate_warnings,$$log); then \
+			echo "gates: W=1/sparse reported the above (full log: $$log)"; exit 1; fi; \
+	done
+	@for s in $(if $(KRT_MODDIRS),$(KRT_SERIES)); do \
+		kd=$$(tools/find-kdir $$s-rt) || exit 1; \
+		echo "gates: W=1 C=2 build of $(KRT_MODDIRS) ($$(tools/kernel-release $$kd))"; \
+		log=$(BUILD)/gates/build-$$s-rt.log; \
+		tools/build-copy -w $$kd $(BUILD)/gates/$$s-rt $(KRT_MODDIRS) >$$log 2>&1 || \
 			{ cat $$log; exit 1; }; \
 		if $(call gate_warnings,$$log); then \
 			echo "gates: W=1/sparse reported the above (full log: $$log)"; exit 1; fi; \

@@ -38,7 +38,12 @@
 /**
  * struct vmaccel_vic - one coalescer
  * @lock: irq-safe spinlock protecting every field from @params to
- *	@max_delay_ns, the @backstop timer's arming and @armed.
+ *	@max_delay_ns, the @backstop timer's arming and @armed.  A spinlock_t,
+ *	not a raw_spinlock_t, also on PREEMPT_RT (where it sleeps): no
+ *	caller runs in hard interrupt context there (see
+ *	vmaccel_vic_complete()), and the deliver callback, which must be
+ *	callable where the engine is, signals an eventfd, whose wait-queue
+ *	lock sleeps on RT too.
  * @params: current tunables.
  * @pending: completions not yet covered by an interrupt.
  * @first_pending: arrival time of the oldest pending completion.
@@ -54,7 +59,8 @@
  * @deferred: completions that did not raise an interrupt on arrival.
  * @backstops: interrupts delivered by the backstop timer.
  * @max_delay_ns: longest time a completion waited for its interrupt.
- * @backstop: the backstop timer (hard-irq hrtimer, CLOCK_MONOTONIC).
+ * @backstop: the backstop timer (CLOCK_MONOTONIC; expires in hard interrupt
+ *	context, in the softirq thread on PREEMPT_RT).
  * @deliver: delivery callback; constant after allocation.
  * @ctx: argument of @deliver; constant after allocation.
  * @id: identifier for debugfs and tracepoints; constant after allocation.
@@ -89,8 +95,10 @@ struct vmaccel_vic {
 };
 
 /*
- * Module-wide totals.  Each CPU adds to its own copy with preemption and
- * interrupts disabled (under a coalescer's lock); readers sum all copies.
+ * Module-wide totals.  Each CPU adds to its own copy with this_cpu ops
+ * (under a coalescer's lock: interrupts off, or on PREEMPT_RT preemptible
+ * but pinned to the CPU, which this_cpu ops do not need); readers sum all
+ * copies.
  */
 static DEFINE_PER_CPU(struct vic_totals, vic_pcpu_totals);
 
@@ -194,7 +202,9 @@ static u32 vic_compute_ratio(struct vmaccel_vic *v)
  * The backstop runs in hard interrupt context, so that its bound holds when
  * softirqs are deferred to ksoftirqd: everything it calls is irq-safe (our
  * spinlock with interrupts off, eventfd_signal()).  On PREEMPT_RT, where
- * those locks sleep, a timer without _HARD runs in the softirq thread.
+ * those locks sleep, a timer without _HARD expires in the softirq thread
+ * (preemptible task context), which is where it must run there: the bound
+ * then holds as far as that thread's priority lets it run.
  */
 #define VIC_BACKSTOP_MODE	HRTIMER_MODE_REL
 
@@ -378,8 +388,16 @@ EXPORT_SYMBOL_GPL(vmaccel_vic_free);
  * interrupt for everything pending (calling the deliver callback before
  * returning) or defers the completions under the backstop timer.
  *
- * Context: any context, including hard interrupts (not on PREEMPT_RT,
- * where the engine's spinlock sleeps).
+ * Context: without PREEMPT_RT, any context, hard interrupts included (the
+ * engine's lock is a spinlock taken with interrupts off).  On PREEMPT_RT,
+ * where that spinlock sleeps, any context that may take a spinlock_t:
+ * process context, softirqs and threaded interrupt handlers (threads
+ * there), an hrtimer without HRTIMER_MODE_*_HARD or an irq_work without
+ * IRQ_WORK_HARD_IRQ (threads there too), under other spinlock_t locks
+ * (an eventfd's wait-queue lock); not a hard interrupt and not with a
+ * raw spinlock held or interrupts disabled.  The deliver callback runs in
+ * the caller's context, and from the backstop in hard interrupt context
+ * (in the softirq thread on PREEMPT_RT).
  */
 void vmaccel_vic_complete(struct vmaccel_vic *v, u64 n, int cif)
 {
@@ -429,7 +447,7 @@ EXPORT_SYMBOL_GPL(vmaccel_vic_complete);
  * estimate.  Delivers at once if the new ratio is covered by what is
  * pending.
  *
- * Context: any context.
+ * Context: as vmaccel_vic_complete().
  */
 void vmaccel_vic_set_cif(struct vmaccel_vic *v, unsigned int cif)
 {
@@ -453,7 +471,7 @@ EXPORT_SYMBOL_GPL(vmaccel_vic_set_cif);
  *
  * Calls the deliver callback once if any completion is pending.
  *
- * Context: any context.
+ * Context: as vmaccel_vic_complete().
  */
 void vmaccel_vic_flush(struct vmaccel_vic *v)
 {
@@ -480,7 +498,7 @@ EXPORT_SYMBOL_GPL(vmaccel_vic_flush);
  * Delivers at once if the new ratio is covered by what is pending; a
  * pending batch's backstop is moved to the new max_delay_us.
  *
- * Context: any context.
+ * Context: as vmaccel_vic_complete().
  * Return: 0, or -EINVAL (nothing changed).
  */
 int vmaccel_vic_set_params(struct vmaccel_vic *v,
@@ -512,7 +530,7 @@ EXPORT_SYMBOL_GPL(vmaccel_vic_set_params);
  * @v: coalescer.
  * @p: filled with the current parameters.
  *
- * Context: any context.
+ * Context: as vmaccel_vic_complete().
  */
 void vmaccel_vic_get_params(struct vmaccel_vic *v,
 			    struct vmaccel_vic_params *p)
@@ -530,7 +548,7 @@ EXPORT_SYMBOL_GPL(vmaccel_vic_get_params);
  * @v: coalescer.
  * @s: filled with a consistent snapshot; flags and reserved are zero.
  *
- * Context: any context.
+ * Context: as vmaccel_vic_complete().
  */
 void vmaccel_vic_get_stats(struct vmaccel_vic *v,
 			   struct vmaccel_vic_stats *s)

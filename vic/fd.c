@@ -46,8 +46,15 @@
  *	signalling is not allowed (inside the source's own wake-up).  An
  *	irq_work runs as soon as the CPU re-enables interrupts, i.e. right
  *	after the source's eventfd_signal() or write() returns, so the
- *	detour costs a self-IPI rather than a scheduler round trip.
- * @unsignalled: deliveries waiting for @signal_work; atomic.
+ *	detour costs a self-IPI rather than a scheduler round trip.  Not
+ *	used on PREEMPT_RT (see @signal_rt_work).
+ * @signal_rt_work: @signal_work's job on PREEMPT_RT, where an irq_work
+ *	without IRQ_WORK_HARD_IRQ runs in a per-CPU thread with interrupts
+ *	and preemption enabled, so that a grace period no longer waits for
+ *	it (see vic_fd_destroy()); a work item never runs on two CPUs at
+ *	once and cancel_work_sync() waits for it.
+ * @unsignalled: deliveries waiting for @signal_work (or @signal_rt_work);
+ *	atomic.
  * @drain_work: keeps draining a semaphore-mode source that still held
  *	units after a bounded drain (see vic_fd_take()), in process context.
  * @stopping: set at release so that @drain_work stops early.
@@ -69,6 +76,7 @@ struct vic_fd {
 	wait_queue_entry_t wait;
 	poll_table pt;
 	struct irq_work signal_work;
+	struct work_struct signal_rt_work;
 	atomic_long_t unsignalled;
 	struct work_struct drain_work;
 	bool stopping;
@@ -283,6 +291,7 @@ static u64 vic_fd_take(struct vic_fd *f, bool *more)
 	u64 cnt, total = 0;
 	int i;
 
+	/* The lock is held with interrupts off (preemptible on RT). */
 	lockdep_assert_held(&f->src_wqh->lock);
 	for (i = 0; i < VIC_FD_DRAIN_BATCH; i++) {
 		eventfd_ctx_do_read(f->src, &cnt);
@@ -313,16 +322,29 @@ static void vic_fd_drain_work(struct work_struct *work)
 	} while (more && !READ_ONCE(f->stopping));
 }
 
-static void vic_fd_signal_work(struct irq_work *work)
+static void vic_fd_signal(struct vic_fd *f)
 {
-	struct vic_fd *f = container_of(work, struct vic_fd, signal_work);
 	long n = atomic_long_xchg(&f->unsignalled, 0);
 
 	for (; n > 0; n--)
 		eventfd_signal(f->dst);
 }
 
-/* Engine deliver callback: atomic context, no engine lock held. */
+static void vic_fd_signal_work(struct irq_work *work)
+{
+	vic_fd_signal(container_of(work, struct vic_fd, signal_work));
+}
+
+static void vic_fd_signal_rt_work(struct work_struct *work)
+{
+	vic_fd_signal(container_of(work, struct vic_fd, signal_rt_work));
+}
+
+/*
+ * Engine deliver callback, no engine lock held: atomic context (hard
+ * interrupt for the backstop) without PREEMPT_RT, preemptible task context
+ * (the softirq thread for the backstop) with it.
+ */
 static void vic_fd_deliver(void *ctx)
 {
 	struct vic_fd *f = ctx;
@@ -333,15 +355,21 @@ static void vic_fd_deliver(void *ctx)
 	}
 	/*
 	 * Called from inside an eventfd wake-up (the source's): signalling
-	 * another eventfd here could recurse or deadlock, so defer.
+	 * another eventfd here could recurse or deadlock, so defer.  On
+	 * PREEMPT_RT the irq_work would run in a thread anyway, and there
+	 * only a work item can be waited for completely at teardown.
 	 */
 	atomic_long_inc(&f->unsignalled);
-	irq_work_queue(&f->signal_work);
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		queue_work(system_highpri_wq, &f->signal_rt_work);
+	else
+		irq_work_queue(&f->signal_work);
 }
 
 /*
  * Wake-up callback on the source eventfd: called with the source's
- * wait-queue lock held and interrupts disabled.
+ * wait-queue lock held, interrupts disabled (on PREEMPT_RT that lock is a
+ * sleeping lock: preemptible task context, interrupts enabled).
  */
 static int vic_fd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 			 int sync, void *key)
@@ -412,9 +440,10 @@ static void vic_fd_destroy(struct vic_fd *f)
 	vic_fd_complete(f, cnt);
 	vmaccel_vic_flush(f->vic);
 	vmaccel_vic_free(f->vic);
-	/* Nothing queues @signal_work from here on. */
+	/* Nothing queues @signal_work or @signal_rt_work from here on. */
 	irq_work_sync(&f->signal_work);
-	vic_fd_signal_work(&f->signal_work);
+	cancel_work_sync(&f->signal_rt_work);
+	vic_fd_signal(f);
 	/*
 	 * irq_work_sync() waits for the last run of @signal_work only.  The
 	 * work is queued on the CPU of the source's wake-up, and a wake-up on
@@ -425,6 +454,9 @@ static void vic_fd_destroy(struct vic_fd *f)
 	 * flags.  Every run has interrupts disabled, so a grace period waits
 	 * for all of them: only then may @f go, and @dst with it (our
 	 * reference may be its last one).  vic_fd_exit() waits at unload.
+	 * (Not so on PREEMPT_RT, where the irq_work would run preemptible in
+	 * a thread: there @signal_rt_work is used instead, and
+	 * cancel_work_sync() above has waited for it.)
 	 */
 	call_rcu(&f->rcu, vic_fd_free_rcu);
 }
@@ -599,6 +631,7 @@ int vic_fd_create(int src_fd, int dst_fd,
 	f->src = src;
 	f->dst = dst;
 	init_irq_work(&f->signal_work, vic_fd_signal_work);
+	INIT_WORK(&f->signal_rt_work, vic_fd_signal_rt_work);
 	INIT_WORK(&f->drain_work, vic_fd_drain_work);
 	atomic_long_set(&f->unsignalled, 0);
 

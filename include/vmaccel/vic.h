@@ -21,11 +21,11 @@ struct vmaccel_vic;
  * typedef vmaccel_vic_deliver_fn - raise one interrupt for a coalescer
  * @ctx: the context pointer given to vmaccel_vic_alloc().
  *
- * Called once per interrupt the coalescer decides to deliver, in atomic
- * context (the caller of the engine function, or the backstop hrtimer's
- * hard interrupt) and without the coalescer's lock held.  It must not
- * sleep, must be irq-safe and must not call vmaccel_vic_free() on its own
- * coalescer.
+ * Called once per interrupt the coalescer decides to deliver, in the
+ * context of the engine function's caller or of the backstop hrtimer (hard
+ * interrupt; the softirq thread on PREEMPT_RT), without the coalescer's
+ * lock held.  It must not sleep (beyond spinlock_t on PREEMPT_RT), must be
+ * irq-safe and must not call vmaccel_vic_free() on its own coalescer.
  */
 typedef void (*vmaccel_vic_deliver_fn)(void *ctx);
 
