@@ -80,6 +80,11 @@ struct vh_q {
 	__u16 avail_idx;	/* next avail index the test publishes */
 	__u16 used_seen;	/* used entries the test consumed */
 	__u16 next_desc;	/* next free descriptor (simple bump) */
+	bool evidx;		/* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool evidx_manual;	/* the test writes used_event itself */
+	__u16 armed;		/* used_event last written by vh_arm_call() */
+	__u16 used_called;	/* used index covered by a call (see vh_wait_used()) */
+	__u64 calls;		/* call signals the wait helpers consumed */
 	int kick, call, err;
 };
 
@@ -241,6 +246,9 @@ static inline int vh_setup_queue(struct vh_vm *vm, unsigned int i)
 	struct vhost_vring_addr a = { .index = i };
 	struct vhost_vring_file f = { .index = i };
 
+	q->evidx = !!(vm->features & (1ull << VIRTIO_RING_F_EVENT_IDX));
+	q->armed = 0;
+	q->used_called = 0;
 	q->desc_gpa = base;
 	q->avail_gpa = base + 0x1000;
 	q->used_gpa = base + 0x2000;
@@ -390,9 +398,62 @@ static inline void vh_kick(struct vh_q *q)
 		abort();
 }
 
-/* Make the chain starting at @head available and kick. */
+static inline __u16 vh_used_idx(struct vh_q *q)
+{
+	return __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+}
+
+/* Has used index @idx reached @target (modulo 2^16)? */
+static inline bool vh_idx_reached(__u16 idx, __u16 target)
+{
+	return (__u16)(idx - target) <= 0x8000u;
+}
+
+/* The guest's used_event field (after the avail ring). */
+static inline __u16 *vh_used_event(struct vh_q *q)
+{
+	return &q->avail->ring[VH_NUM];
+}
+
+/*
+ * Ask for an interrupt on the next used entry, as a guest re-enabling its
+ * callbacks does: with the event index, used_event = the used index seen,
+ * then (full barrier) the index is read again; the device reads used_event
+ * after writing the index, so either it sees the new value and must
+ * signal the push past it, or the re-read sees that push and the guest
+ * arms again.  Without the event index (or when the test writes used_event
+ * itself) every push is signalled unless VRING_AVAIL_F_NO_INTERRUPT.
+ *
+ * Once the push past the previous arming point was signalled (a call
+ * covered it: @q->used_called), the entries pushed after that push owed
+ * no interrupt (used_event was already crossed): a guest sees them when
+ * it re-arms, and so does vh_wait_used() (@q->used_called moves on to
+ * them).  An arming point not yet covered by a call credits nothing.
+ */
+static inline void vh_arm_call(struct vh_q *q)
+{
+	__u16 seen;
+
+	if (!q->evidx || q->evidx_manual)
+		return;
+	do {
+		seen = vh_used_idx(q);
+		__atomic_store_n(vh_used_event(q), seen, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	} while (vh_used_idx(q) != seen);
+	if (vh_idx_reached(q->used_called, (__u16)(q->armed + 1)))
+		q->used_called = seen;
+	q->armed = seen;
+}
+
+/*
+ * Make the chain starting at @head available and kick.  The interrupt for
+ * its used entry is armed first (vh_arm_call()), so that vh_wait_used()
+ * can insist on it.
+ */
 static inline void vh_publish(struct vh_q *q, __u16 head, bool kick)
 {
+	vh_arm_call(q);
 	q->avail->ring[q->avail_idx % VH_NUM] = head;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	q->avail_idx++;
@@ -461,11 +522,6 @@ static inline void vh_rx_post(struct vh_vm *vm, unsigned int n, __u32 len,
 	}
 }
 
-static inline __u16 vh_used_idx(struct vh_q *q)
-{
-	return __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
-}
-
 /* The device's avail_event field (after the used ring). */
 static inline __u16 vh_avail_event(struct vh_q *q)
 {
@@ -474,18 +530,121 @@ static inline __u16 vh_avail_event(struct vh_q *q)
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-/* Wait until the used index reaches @target; false on timeout. */
+static inline bool vh_used_reached(struct vh_q *q, __u16 target)
+{
+	return vh_idx_reached(vh_used_idx(q), target);
+}
+
+/*
+ * Slack added to every wait for a call: a vic coalescer (vmaccel_vic) may
+ * hold an interrupt back for up to its max_delay_us, at most
+ * VMACCEL_VIC_DELAY_US_MAX (one second), before its backstop delivers it.
+ */
+#define VH_BACKSTOP_MS	(VMACCEL_VIC_DELAY_US_MAX / 1000 + 1000)
+
+/*
+ * vh_wait_used() - wait for the device as a guest does: on the call
+ * eventfd.  Sleeps in poll() on @q->call (timeout_ms + VH_BACKSTOP_MS),
+ * reads the used index after each call (re-arming the event index while
+ * it is short of @target) and succeeds only when a call covered @target:
+ * the index read right after consuming a call (in this wait or an earlier
+ * one: a guest handles every entry it sees after an interrupt, batches
+ * need no call per entry) reached it, or with the event index the entries
+ * owed no call (vh_arm_call()).  A device that advances used->idx without
+ * signalling fails here after the timeout; a slow one does not (the
+ * timeout only bounds a missing signal).  Nothing else may read @q->call;
+ * each queue has its own call eventfd.
+ *
+ * For waits where no interrupt is due (VRING_AVAIL_F_NO_INTERRUPT, a
+ * used_event the entries do not cross) use vh_wait_used_no_call(); where
+ * only the index matters (a hostile guest, a device that must not make
+ * progress) vh_poll_used().
+ *
+ * Return: true on success; false (reason printed as a TAP comment).
+ */
 static inline bool vh_wait_used(struct vh_q *q, __u16 target,
+				unsigned int timeout_ms)
+{
+	__u64 end = vh_now_ms() + timeout_ms + VH_BACKSTOP_MS, now;
+	unsigned int calls = 0;
+	__u64 v;
+
+	for (;;) {
+		struct pollfd p = { .fd = q->call, .events = POLLIN };
+
+		if (!vh_used_reached(q, target))
+			vh_arm_call(q);
+		if (vh_idx_reached(q->used_called, target))
+			return true;
+		now = vh_now_ms();
+		if (now >= end)
+			break;
+		if (poll(&p, 1, (int)(end - now)) == 1 &&
+		    read(q->call, &v, sizeof(v)) == sizeof(v)) {
+			calls++;
+			q->calls += v;
+			q->used_called = vh_used_idx(q);
+		}
+	}
+	fprintf(stderr, "# vh_wait_used: used %u (%u at a call) target %u, %u call(s), %u ms%s\n",
+		vh_used_idx(q), q->used_called, target, calls,
+		timeout_ms + VH_BACKSTOP_MS,
+		vh_used_reached(q, target) ? ": no interrupt for these entries" : "");
+	return false;
+}
+
+/*
+ * vh_poll_used() - poll the used index until it reaches @target, ignoring
+ * the call eventfd: for hostile-guest code and for waits that are not
+ * about the interrupt.  Return: false on timeout.
+ */
+static inline bool vh_poll_used(struct vh_q *q, __u16 target,
 				unsigned int timeout_ms)
 {
 	__u64 end = vh_now_ms() + timeout_ms;
 
-	while ((__u16)(vh_used_idx(q) - target) > 0x8000u) {
+	while (!vh_used_reached(q, target)) {
 		if (vh_now_ms() > end)
 			return false;
 		vh_sleep_ms(1);
 	}
 	return true;
+}
+
+/* Consume a pending call; returns its count (0: none pending). */
+static inline __u64 vh_call_drain(struct vh_q *q)
+{
+	__u64 v = 0;
+
+	if (read(q->call, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	q->calls += v;
+	q->used_called = vh_used_idx(q);
+	return v;
+}
+
+/*
+ * vh_wait_used_no_call() - a suppression check: poll the used index until
+ * it reaches @target, then keep watching the call eventfd for
+ * VH_QUIET_MS (more than the longest vic backstop): true only if the index
+ * got there and no call arrived at all during the wait.  Drain calls that
+ * are due before the suppressed entries (vh_call_drain()) first.
+ */
+#define VH_QUIET_MS	(VMACCEL_VIC_DELAY_US_MAX / 1000 + 300)
+static inline bool vh_wait_used_no_call(struct vh_q *q, __u16 target,
+					unsigned int timeout_ms)
+{
+	struct pollfd p = { .fd = q->call, .events = POLLIN };
+	bool reached = vh_poll_used(q, target, timeout_ms);
+	__u64 got = 0;
+
+	if (poll(&p, 1, VH_QUIET_MS) == 1)
+		got = vh_call_drain(q);
+	if (!reached || got)
+		fprintf(stderr, "# vh_wait_used_no_call: used index %u, target %u, %llu %s\n",
+			vh_used_idx(q), target, (unsigned long long)got,
+			"unexpected call(s)");
+	return reached && !got;
 }
 
 /* Wait for an eventfd to fire; returns its count, 0 on timeout. */
