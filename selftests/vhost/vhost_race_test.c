@@ -69,11 +69,14 @@ struct race_scale {
 	unsigned int close_rounds, close_min_rounds, close_secs;
 	unsigned int kill_iters, kill_min, kill_secs;
 	unsigned int window_us;	/* bound of a watched switch window */
+	bool light;		/* the switch test: one tap checked at the end,
+				 * fewer frames, no quiet unload of its own
+				 */
 };
 
 static const struct race_scale scales[] = {
-	{ "debug", 1000, 30, 5, 8, 1, 6, 24, 4, 5, 50000 },
-	{ "debian", 3000, 300, 5, 60, 6, 8, 80, 12, 8, 2000 },
+	{ "debug", 1000, 30, 5, 8, 1, 6, 24, 4, 5, 50000, true },
+	{ "debian", 3000, 300, 5, 60, 6, 8, 80, 12, 8, 2000, false },
 };
 
 static const struct race_scale *race_scale(void)
@@ -268,6 +271,7 @@ struct sw {
 	unsigned long rewinds;	/* used index beyond what was published */
 	__u16 bad_used, bad_avail;
 	unsigned long kicks, frames;
+	unsigned int inject_every;	/* guest loops per frame sent */
 };
 
 FIXTURE(sw) {
@@ -369,7 +373,7 @@ static void *sw_guest(void *p)
 			vh_kick(vq);
 			self->kicks++;
 		}
-		if (!(++i % 2)) {
+		if (!(++i % self->inject_every)) {
 			inject_frame(self->inject, self->tap[i / 2 % 2].ifindex,
 				     SEED_GUEST);
 			self->frames++;
@@ -508,6 +512,7 @@ TEST_F_TIMEOUT(sw, switch_under_traffic, 240)
 	ASSERT_EQ(0, sw_attach(vm, self->s.tap[cur].tap));
 	for (q = 0; q < 2; q++)
 		at_attach[q] = vh_used_idx(&vm->q[q]);
+	self->s.inject_every = sc->light ? 8 : 2;
 	ASSERT_EQ(0, hammer_start(&self->s.h));
 	ASSERT_EQ(0, pthread_create(&th, NULL, sw_guest, &self->s));
 	for (i = 0; i < sc->sw_iters; i++) {
@@ -609,12 +614,14 @@ TEST_F_TIMEOUT(sw, switch_under_traffic, 240)
 		ASSERT_EQ(0, sw_attach(vm, self->s.tap[cur].tap));
 	sw_tx_check(_metadata, &self->s, cur);
 	sw_rx_check(_metadata, &self->s, cur);
-	cur = !cur;
-	close(vm->pkt);
-	vm->pkt = -1;
-	ASSERT_EQ(0, sw_attach(vm, self->s.tap[cur].tap));
-	sw_tx_check(_metadata, &self->s, cur);
-	sw_rx_check(_metadata, &self->s, cur);
+	if (!sc->light) {
+		cur = !cur;
+		close(vm->pkt);
+		vm->pkt = -1;
+		ASSERT_EQ(0, sw_attach(vm, self->s.tap[cur].tap));
+		sw_tx_check(_metadata, &self->s, cur);
+		sw_rx_check(_metadata, &self->s, cur);
+	}
 
 	/* rmmod was refused throughout; with everything closed it works. */
 	hammer_check(_metadata, &self->s.h);
@@ -625,7 +632,9 @@ TEST_F_TIMEOUT(sw, switch_under_traffic, 240)
 	}
 	close(self->s.pin);
 	self->s.pin = -1;
-	quiet_unload(_metadata);
+	/* Reloads are slow under KASAN: the other tests do theirs. */
+	if (!sc->light)
+		quiet_unload(_metadata);
 }
 
 /* ---- close_orders: tap, device, kicks, calls closed in every order ---- */
