@@ -71,77 +71,6 @@ FIXTURE_VARIANT_ADD(race, tx_traffic) { .tx = true, .traffic = true };
 FIXTURE_VARIANT_ADD(race, both_idle) { .rx = true, .tx = true };
 FIXTURE_VARIANT_ADD(race, both_traffic) { .rx = true, .tx = true, .traffic = true };
 
-/* A new file on the persistent tap, or -1. */
-static int tap_attach(const char *ifname)
-{
-	struct ifreq ifr;
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(fd, TUNSETIFF, &ifr)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void tap_persist_delete(const char *ifname)
-{
-	int fd = tap_attach(ifname);
-
-	if (fd < 0)
-		return;
-	ioctl(fd, TUNSETPERSIST, 0);
-	close(fd);
-}
-
-/*
- * The persistent tap interface, up, IPv6 off; its index, or -1 with no
- * interface left behind.
- */
-static int tap_persist_create(char *ifname)
-{
-	struct ifreq ifr;
-	int hsz = VH_HLEN, fd, s, ret = -1;
-	char path[128];
-
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, IFNAMSIZ, "vhr%d", getpid() % 100000);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(fd, TUNSETIFF, &ifr)) {
-		close(fd);
-		return -1;
-	}
-	if (ioctl(fd, TUNSETPERSIST, 1) || ioctl(fd, TUNSETVNETHDRSZ, &hsz)) {
-		ioctl(fd, TUNSETPERSIST, 0);
-		close(fd);
-		return -1;
-	}
-	snprintf(ifname, IFNAMSIZ, "%s", ifr.ifr_name);
-	close(fd);
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
-		 ifname);
-	vh_write_file(path, "1");
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s >= 0 && !ioctl(s, SIOCGIFFLAGS, &ifr)) {
-		ifr.ifr_flags |= IFF_UP;
-		if (!ioctl(s, SIOCSIFFLAGS, &ifr) && !ioctl(s, SIOCGIFINDEX, &ifr))
-			ret = ifr.ifr_ifindex;
-	}
-	if (s >= 0)
-		close(s);
-	if (ret < 0)
-		tap_persist_delete(ifname);
-	return ret;
-}
-
 static void inject(struct race *r, unsigned int seed)
 {
 	struct sockaddr_ll to = {
@@ -237,7 +166,7 @@ FIXTURE_SETUP(race)
 	}
 	r->inject = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, r->inject);
-	r->ifindex = tap_persist_create(r->ifname);
+	r->ifindex = vh_tap_persist_create(r->ifname, "vhr");
 	ASSERT_LT(0, r->ifindex) {
 		TH_LOG("persistent tap: %s", strerror(errno));
 	}
@@ -251,7 +180,7 @@ FIXTURE_TEARDOWN(race)
 	if (self->r.inject >= 0)
 		close(self->r.inject);
 	if (self->persist)
-		tap_persist_delete(self->r.ifname);
+		vh_tap_persist_delete(self->r.ifname);
 }
 
 static unsigned int iterations(void)
@@ -303,7 +232,7 @@ TEST_F_TIMEOUT(race, detach_while_kicked, 3 * RACE_SECONDS)
 		if (i >= RACE_MIN_ITERS &&
 		    vh_now_ms() - t0 > RACE_SECONDS * 1000ull)
 			break;
-		fd = tap_attach(r->ifname);
+		fd = vh_tap_attach(r->ifname, 0);
 		if (fd < 0) {
 			failed = "attach a tap file";
 			break;
@@ -365,7 +294,7 @@ TEST_F_TIMEOUT(race, detach_while_kicked, 3 * RACE_SECONDS)
 	 * handler idle, a frame sent into the tap reaches the guest with no
 	 * kick after it.
 	 */
-	fd = tap_attach(r->ifname);
+	fd = vh_tap_attach(r->ifname, 0);
 	ASSERT_LE(0, fd);
 	err = vh_set_backend(&r->vm, 0, fd);
 	close(fd);	/* the device holds it */

@@ -238,6 +238,92 @@ static inline int vh_tap_create(struct vh_vm *vm)
 	return vh_tap_create_ex(vm, false);
 }
 
+/*
+ * A new file on tap @ifname, with a virtio-net header and @flags (e.g.
+ * IFF_MULTI_QUEUE) on top: TUNSETIFF creates the interface if it does not
+ * exist, attaches the file as a queue otherwise.  The fd, or -1.
+ */
+static inline int vh_tap_attach(const char *ifname, int flags)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | flags;
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Interface @ifname up with IPv6 off (no stray frames): its index, or -1. */
+static inline int vh_link_up(const char *ifname)
+{
+	struct ifreq ifr;
+	char path[128];
+	int s, ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 ifname);
+	vh_write_file(path, "1");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	if (!ioctl(s, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (!ioctl(s, SIOCSIFFLAGS, &ifr) && !ioctl(s, SIOCGIFINDEX, &ifr))
+			ret = ifr.ifr_ifindex;
+	}
+	close(s);
+	return ret;
+}
+
+static inline void vh_tap_persist_delete(const char *ifname)
+{
+	int fd = vh_tap_attach(ifname, 0);
+
+	if (fd < 0)
+		return;
+	ioctl(fd, TUNSETPERSIST, 0);
+	close(fd);
+}
+
+/*
+ * A persistent tap interface named @prefix and our pid, up, IPv6 off, with
+ * a 12-byte virtio-net header and no file attached: tests attach a new file
+ * per iteration (vh_tap_attach()), so that the file, its socket and its
+ * wait queue are freed at every detach without the cost of registering a
+ * network device.  Its name goes to @ifname; its index, or -1 with no
+ * interface left behind.
+ */
+static inline int vh_tap_persist_create(char *ifname, const char *prefix)
+{
+	char name[IFNAMSIZ];
+	int hsz = VH_HLEN, fd, ret;
+
+	snprintf(name, sizeof(name), "%s%d", prefix, getpid() % 100000);
+	fd = vh_tap_attach(name, 0);
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, TUNSETPERSIST, 1) || ioctl(fd, TUNSETVNETHDRSZ, &hsz)) {
+		ioctl(fd, TUNSETPERSIST, 0);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	snprintf(ifname, IFNAMSIZ, "%s", name);
+	ret = vh_link_up(ifname);
+	if (ret < 0)
+		vh_tap_persist_delete(ifname);
+	return ret;
+}
+
 static inline int vh_setup_queue(struct vh_vm *vm, unsigned int i)
 {
 	struct vh_q *q = &vm->q[i];
