@@ -182,8 +182,9 @@ const struct xattr_handler *vk_xattr_handlers[] = {
  * @buffer: where the NUL-terminated names go; NULL: only the size.
  * @size: bytes at @buffer.
  *
- * trusted.* names are listed only to a %CAP_SYS_ADMIN caller, as the
- * kernel's filesystems do.
+ * trusted.* names are listed only to a caller with %CAP_SYS_ADMIN in the
+ * initial user namespace, as tmpfs does (not audited: leaving them out is
+ * not a denial).
  *
  * Context: process context.
  * Return: bytes of the names, -ERANGE if @size is too small.
@@ -191,7 +192,7 @@ const struct xattr_handler *vk_xattr_handlers[] = {
 ssize_t vk_listxattr(struct dentry *dentry, char *buffer, size_t size)
 {
 	struct vk_inode *vi = VK_I(d_inode(dentry));
-	bool trusted = capable(CAP_SYS_ADMIN);
+	bool trusted = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 	struct vk_xattr *x;
 	ssize_t done = 0;
 
