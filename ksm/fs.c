@@ -8,7 +8,9 @@
  * of an index, ->page_mkwrite gives a merged page's index a private copy
  * (copy-on-write break) and asks for a retry.  Pages are allocated with
  * __GFP_ACCOUNT, so they count in the memory cgroup of the task that faults
- * them in.  Directory operations come from libfs.
+ * them in.  Directory operations come from libfs.  security.* and trusted.*
+ * extended attributes live in memory (xattr.c), so that an LSM can label
+ * each domain's files.
  *
  * Merge groups are chosen by the admin, never by whoever writes a file: the
  * mount's group=, one group per directory at depth dirgroups= (one per
@@ -569,6 +571,7 @@ static int vk_getattr(struct mnt_idmap *idmap,
 static const struct inode_operations vk_file_iops = {
 	.setattr = vk_setattr,
 	.getattr = vk_getattr,
+	.listxattr = vk_listxattr,
 };
 
 /* A new group number of the kernel's range, or a negative errno. */
@@ -647,12 +650,19 @@ static struct inode *vk_get_inode(struct super_block *sb, struct inode *dir,
 static int vk_mknod(struct inode *dir, struct dentry *dentry, umode_t mode)
 {
 	struct inode *inode;
+	int err;
 
 	if (!S_ISREG(mode) && !S_ISDIR(mode))
 		return -EINVAL;
 	inode = vk_get_inode(dir->i_sb, dir, mode);
 	if (!inode)
 		return -ENOMEM;
+	/* The LSMs' initial labels (sVirt: the domain's category). */
+	err = vk_init_security(inode, dir, &dentry->d_name);
+	if (err) {
+		iput(inode);
+		return err;
+	}
 	d_instantiate(dentry, inode);
 	dget(dentry);	/* pinned in the dcache, like ramfs */
 	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
@@ -722,6 +732,7 @@ static const struct inode_operations vk_dir_iops = {
 	.rmdir = simple_rmdir,
 	.rename = vk_rename,
 	.getattr = simple_getattr,
+	.listxattr = vk_listxattr,
 };
 
 static struct inode *vk_alloc_inode(struct super_block *sb)
@@ -741,6 +752,9 @@ static struct inode *vk_alloc_inode(struct super_block *sb)
 	vi->group_dir = NULL;
 	vi->nr_pages = 0;
 	vi->cow_breaks = 0;
+	spin_lock_init(&vi->xattr_lock);
+	INIT_LIST_HEAD(&vi->xattrs);
+	vi->xattr_bytes = 0;
 	return &vi->vfs_inode;
 }
 
@@ -760,6 +774,7 @@ static void vk_evict_inode(struct inode *inode)
 		xa_destroy(&vi->pages);
 		mtree_destroy(&vi->mergeable);
 	}
+	vk_xattrs_free(vi);
 	clear_inode(inode);
 	/* Nothing of the group is left in this inode: its number may go. */
 	if (vi->group_dir)
@@ -871,6 +886,7 @@ static int vk_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_blocksize_bits = PAGE_SHIFT;
 	sb->s_magic = VMACCEL_KSM_MAGIC;
 	sb->s_op = &vk_sops;
+	sb->s_xattr = vk_xattr_handlers;
 	sb->s_time_gran = 1;
 	root = vk_get_inode(sb, NULL, S_IFDIR | sbi->mode);
 	sb->s_root = d_make_root(root);

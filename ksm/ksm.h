@@ -70,6 +70,9 @@ struct vk_sb {
  *	this inode lives; NULL: none.
  * @nr_pages: entries in @pages (@lock).
  * @cow_breaks: copy-on-write breaks of merged pages of this file.
+ * @xattr_lock: protects @xattrs and @xattr_bytes.
+ * @xattrs: the extended attributes (struct vk_xattr, xattr.c).
+ * @xattr_bytes: what @xattrs take, bounded per inode (xattr.c).
  * @vfs_inode: the VFS inode.
  */
 struct vk_inode {
@@ -84,6 +87,9 @@ struct vk_inode {
 	struct inode *group_dir;
 	unsigned long nr_pages;
 	u64 cow_breaks;
+	spinlock_t xattr_lock;	/* see above */
+	struct list_head xattrs;
+	size_t xattr_bytes;
 	struct inode vfs_inode;
 };
 
@@ -185,6 +191,13 @@ struct file *vk_create_file(u64 size, bool has_group, u32 group);
 bool vk_is_file(struct file *file);
 void vk_unmap_index(struct vk_inode *vi, pgoff_t index);
 int vk_break_range(struct vk_inode *vi, pgoff_t start, pgoff_t end);
+
+/* xattr.c */
+extern const struct xattr_handler *vk_xattr_handlers[];
+ssize_t vk_listxattr(struct dentry *dentry, char *buffer, size_t size);
+int vk_init_security(struct inode *inode, struct inode *dir,
+		     const struct qstr *qstr);
+void vk_xattrs_free(struct vk_inode *vi);
 
 /* scan.c */
 int ksm_scan_init(void);
