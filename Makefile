@@ -60,7 +60,7 @@ VM_TIMEOUT ?= 1500
 HOST_CPUS := $(shell nproc)
 DEMO_OVERCOMMIT_CPUS ?= $(shell echo $$(( 2 * $(HOST_CPUS) )))
 
-.PHONY: all modules clean deps check demo install gates selftests bench ktools
+.PHONY: all modules clean deps check demo install gates selftests bench ktools FORCE
 
 all modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -94,6 +94,15 @@ $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*/*.h) $(wildcard inclu
 $(BUILD)/selftests/%: selftests/%.py
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
+
+# vmaccel-stat as installed: its version filled in (tools/version), so that
+# it does not run git every time (slow on the test VM's 9p root).  Always
+# made again: the version changes with every commit.  Its test runs this.
+selftests: $(BUILD)/sbin/vmaccel-stat
+$(BUILD)/sbin/vmaccel-stat: tools/vmaccel-stat FORCE
+	@mkdir -p $(dir $@)
+	@sed 's/@VERSION@/$(shell tools/version)/' $< >$@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
+FORCE:
 # The libvirt test of module <mod>: the shared source, told its part.
 $(BUILD)/selftests/%_libvirt_qemu_test: selftests/lib/libvirt_qemu_test.c $(wildcard selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
 	@mkdir -p $(dir $@)
@@ -160,15 +169,14 @@ ifneq ($(filter pvlock,$(MODDIRS)),)
 	@sed -n '/^=== vmaccel demo/,/^=== end of demo/{/^\[ *[0-9.]*\] /d;p}' $(BUILD)/demo-overcommit-console.log
 endif
 
-install:
+install: $(BUILD)/sbin/vmaccel-stat
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $$(tools/kernel-release $(KDIR))
 	install -D -m 0644 udev/60-vmaccel.rules $(DESTDIR)/etc/udev/rules.d/60-vmaccel.rules
 	install -d $(DESTDIR)/usr/include/linux
 	install -m 0644 include/uapi/linux/vmaccel_*.h $(DESTDIR)/usr/include/linux/
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
-	sed 's/@VERSION@/$(shell tools/version)/' tools/vmaccel-stat >$(DESTDIR)$(PREFIX)/sbin/vmaccel-stat
-	chmod 0755 $(DESTDIR)$(PREFIX)/sbin/vmaccel-stat
+	install -m 0755 $(BUILD)/sbin/vmaccel-stat $(DESTDIR)$(PREFIX)/sbin/vmaccel-stat
 	install -m 0755 tools/vmaccel-balloond $(DESTDIR)$(PREFIX)/sbin/vmaccel-balloond
 	install -m 0644 Documentation/man/vmaccel-stat.8 Documentation/man/vmaccel-balloond.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/
