@@ -6,7 +6,8 @@
 #   make check        deps, build, static gates, selftests in a test VM
 #   make demo         deps, build, show each module at work in a test VM
 #   make deps         install build and test dependencies (Debian)
-#   sudo make install install the modules, uapi headers and the udev rule
+#   sudo make install install the modules, uapi headers, udev rule, tools
+#                     (vmaccel-stat, vmaccel-balloond) and their man pages
 #
 # KDIR defaults to the running kernel's build dir when it exists, else the
 # newest /lib/modules/*/build installed, -rt flavours aside (tools/find-kdir
@@ -36,6 +37,11 @@ SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
 # for each of these modules (see its rule below).
 LIBVIRT_TEST_MODS := $(foreach d,vhost ksm balloon,$(if $(wildcard selftests/$(d)),$(d)))
 SELFTESTS += $(foreach d,$(LIBVIRT_TEST_MODS),$(BUILD)/selftests/$(d)/$(d)_libvirt_qemu_test)
+# Tests of the Python tools are Python too (selftests/<mod>/*_test.py),
+# installed next to the others without the suffix, so that tools/run-tests
+# runs them.
+SELFTEST_PY_SRCS := $(wildcard selftests/*/*_test.py)
+SELFTESTS += $(patsubst selftests/%.py,$(BUILD)/selftests/%,$(SELFTEST_PY_SRCS))
 BENCH_SRCS := $(wildcard bench/*/*.c)
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Our C sources, for the style gates.
@@ -47,13 +53,15 @@ KDOC_SOURCES = $(filter-out %.mod.c,$(wildcard $(addsuffix /*.c,$(MODDIRS)) \
 # versions are tested.
 COMPAT_SOURCES = $(wildcard compat/*.h)
 
+# make install puts the tools and man pages under PREFIX.
+PREFIX ?= /usr/local
 VM_CPUS ?= 2
 VM_MEM ?= 2048
 VM_TIMEOUT ?= 1500
 HOST_CPUS := $(shell nproc)
 DEMO_OVERCOMMIT_CPUS ?= $(shell echo $$(( 2 * $(HOST_CPUS) )))
 
-.PHONY: all modules clean deps check demo install gates selftests bench ktools
+.PHONY: all modules clean deps check demo install gates selftests bench ktools FORCE
 
 all modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -84,6 +92,18 @@ selftests: $(SELFTESTS)
 $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -static -o $@ $< -lm
+$(BUILD)/selftests/%: selftests/%.py
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
+
+# vmaccel-stat as installed: its version filled in (tools/version), so that
+# it does not run git every time (slow on the test VM's 9p root).  Always
+# made again: the version changes with every commit.  Its test runs this.
+selftests: $(BUILD)/sbin/vmaccel-stat
+$(BUILD)/sbin/vmaccel-stat: tools/vmaccel-stat FORCE
+	@mkdir -p $(dir $@)
+	@sed 's/@VERSION@/$(shell tools/version)/' $< >$@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
+FORCE:
 # The libvirt test of module <mod>: the shared source, told its part.
 $(BUILD)/selftests/%_libvirt_qemu_test: selftests/lib/libvirt_qemu_test.c $(wildcard selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
 	@mkdir -p $(dir $@)
@@ -163,9 +183,14 @@ ifneq ($(filter pvlock,$(MODDIRS)),)
 	@sed -n '/^=== vmaccel demo/,/^=== end of demo/{/^\[ *[0-9.]*\] /d;p}' $(BUILD)/demo-overcommit-console.log
 endif
 
-install:
+install: $(BUILD)/sbin/vmaccel-stat
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $$(tools/kernel-release $(KDIR))
 	install -D -m 0644 udev/60-vmaccel.rules $(DESTDIR)/etc/udev/rules.d/60-vmaccel.rules
 	install -d $(DESTDIR)/usr/include/linux
 	install -m 0644 include/uapi/linux/vmaccel_*.h $(DESTDIR)/usr/include/linux/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BUILD)/sbin/vmaccel-stat $(DESTDIR)$(PREFIX)/sbin/vmaccel-stat
+	install -m 0755 tools/vmaccel-balloond $(DESTDIR)$(PREFIX)/sbin/vmaccel-balloond
+	install -m 0644 Documentation/man/vmaccel-stat.8 Documentation/man/vmaccel-balloond.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/

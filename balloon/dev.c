@@ -93,3 +93,4 @@ module_exit(balloon_exit);
 MODULE_DESCRIPTION("vmaccel: host-side balloon policy, targets and accounting");
 MODULE_AUTHOR("vmaccel developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VMACCEL_VERSION);

@@ -135,6 +135,7 @@ module_init(ksm_init);
 module_exit(ksm_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VMACCEL_VERSION);
 MODULE_AUTHOR("vmaccel developers");
 MODULE_DESCRIPTION("vmaccelfs: guest RAM files with KSM-style page deduplication");
 MODULE_ALIAS_FS("vmaccelfs");

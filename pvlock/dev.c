@@ -219,5 +219,6 @@ module_init(pvlock_init);
 module_exit(pvlock_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VMACCEL_VERSION);
 MODULE_AUTHOR("vmaccel developers");
 MODULE_DESCRIPTION("Paravirtual ticket spinlocks that survive vCPU overcommit, with a torture and benchmark");

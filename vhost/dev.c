@@ -1039,5 +1039,6 @@ module_init(vh_init);
 module_exit(vh_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VMACCEL_VERSION);
 MODULE_DESCRIPTION("vmaccel vhost-net device with zero-copy TX");
 MODULE_AUTHOR("vmaccel");

@@ -108,5 +108,6 @@ module_init(vic_init);
 module_exit(vic_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VMACCEL_VERSION);
 MODULE_AUTHOR("vmaccel developers");
 MODULE_DESCRIPTION("Adaptive virtual interrupt coalescing (vIC) for virtual devices");
