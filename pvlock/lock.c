@@ -540,13 +540,8 @@ static unsigned int pvlock_kick_next(const struct vmaccel_pvlock *lock,
 	w = pvlock_find(lock, next, &cpu, &seq);
 	if (!w)
 		return 0;
-	/*
-	 * Only that registration: the slot may hold a later one by now.  If
-	 * so, the waiter we found has its lock and the slot's new waiter is
-	 * not ours: no kick, no wake-up, nothing counted.
-	 */
-	if (cmpxchg(&w->kick, seq, seq | PVLOCK_KICKED) != seq)
-		return 0;
+	/* Only that registration: the slot may hold a later one by now. */
+	cmpxchg(&w->kick, seq, seq | PVLOCK_KICKED);
 	pvlock_count(PVLOCK_STAT_RELEASED_SLOW_KICKED);
 	ret = PVLOCK_UNLOCK_KICKED;
 	if (pvlock_wake(lock, w, next, cpu))
