@@ -34,12 +34,6 @@ FIXTURE_TEARDOWN(bad)
 	ksm_quiet();
 }
 
-#define EXPECT_ERRNO(err, call) do {			\
-		errno = 0;				\
-		EXPECT_EQ(-1, (long)(call));		\
-		EXPECT_EQ(err, errno);			\
-	} while (0)
-
 TEST_F(bad, create)
 {
 	struct vmaccel_ksm_create c = { .size = KSM_PAGE };

@@ -31,12 +31,6 @@
 
 #include "ksm_util.h"
 
-#define EXPECT_ERRNO(err, call) do {			\
-		errno = 0;				\
-		EXPECT_EQ(-1, (long)(call));		\
-		EXPECT_EQ(err, errno);			\
-	} while (0)
-
 /* How the child loses CAP_SYS_ADMIN. */
 enum { DROP_CAP, DROP_UID };
 

@@ -32,6 +32,13 @@
 #define KSM_SYSFS	"/sys/kernel/mm/vmaccel_ksm/"
 #define KSM_PAGE	4096UL
 
+/* @call fails with -1 and errno @err. */
+#define EXPECT_ERRNO(err, call) do {			\
+		errno = 0;				\
+		EXPECT_EQ(-1, (long)(call));		\
+		EXPECT_EQ(err, errno);			\
+	} while (0)
+
 static inline long ksm_sys_get(const char *name)
 {
 	char path[128], buf[64];

@@ -29,12 +29,6 @@
 
 #include "ksm_util.h"
 
-#define EXPECT_ERRNO(err, call) do {			\
-		errno = 0;				\
-		EXPECT_EQ(-1, (long)(call));		\
-		EXPECT_EQ(err, errno);			\
-	} while (0)
-
 /* The bound of ksm/xattr.c: header + full name + value, per inode. */
 #define XATTR_BOUND	4096
 
