@@ -127,35 +127,32 @@ TEST_F(vm, tx_straddles_regions)
 	ASSERT_EQ(d, q->used->ring[0].id);
 }
 
-TEST_F(vm, tx_indirect)
+/*
+ * One indirect table holding @order[0..3]: the header, then the frame in
+ * three pieces; entry order[k] links to order[k + 1] through next.
+ */
+static void tx_indirect_frame(struct __test_metadata *_metadata,
+			      struct vh_vm *vm, const unsigned int order[4])
 {
-	struct vh_vm *vm = &self->vm;
 	struct vh_q *q = &vm->q[1];
 	__u64 tbl = vh_alloc(vm, 4 * sizeof(struct vring_desc), 16);
 	struct vring_desc *t = vh_hva(vm, tbl);
 	__u64 buf = vh_alloc(vm, 2048, 64);
+	static const __u32 off[4] = { 0, VH_HLEN, VH_HLEN + 100, VH_HLEN + 500 };
 	size_t flen = 1000;
 	__u16 d = vh_desc_alloc(q);
 	unsigned int i;
 
 	memset(vh_hva(vm, buf), 0, VH_HLEN);
 	vh_frame(vh_hva(vm, buf + VH_HLEN), flen, 9);
-	/* Header, then the frame in three pieces, linked out of order. */
-	t[0].addr = buf;
-	t[0].len = VH_HLEN;
-	t[0].flags = VRING_DESC_F_NEXT;
-	t[0].next = 2;
-	t[2].addr = buf + VH_HLEN;
-	t[2].len = 100;
-	t[2].flags = VRING_DESC_F_NEXT;
-	t[2].next = 1;
-	t[1].addr = buf + VH_HLEN + 100;
-	t[1].len = 400;
-	t[1].flags = VRING_DESC_F_NEXT;
-	t[1].next = 3;
-	t[3].addr = buf + VH_HLEN + 500;
-	t[3].len = flen - 500;
-	t[3].flags = 0;
+	for (i = 0; i < 4; i++) {
+		struct vring_desc *e = &t[order[i]];
+
+		e->addr = buf + off[i];
+		e->len = (i < 3 ? off[i + 1] : VH_HLEN + flen) - off[i];
+		e->flags = i < 3 ? VRING_DESC_F_NEXT : 0;
+		e->next = i < 3 ? order[i + 1] : 0;
+	}
 	q->desc[d].addr = tbl;
 	q->desc[d].len = 4 * sizeof(struct vring_desc);
 	q->desc[d].flags = VRING_DESC_F_INDIRECT;
@@ -164,6 +161,30 @@ TEST_F(vm, tx_indirect)
 	for (i = 0; i < flen; i++)
 		ASSERT_EQ(((__u8 *)vh_hva(vm, buf + VH_HLEN))[i], got[i]);
 	ASSERT_TRUE(vh_wait_used(q, q->avail_idx, WAIT_MS));
+}
+
+/* An indirect table in order, as every driver writes one. */
+TEST_F(vm, tx_indirect)
+{
+	static const unsigned int order[4] = { 0, 1, 2, 3 };
+
+	tx_indirect_frame(_metadata, &self->vm, order);
+}
+
+/*
+ * A split ring's indirect descriptors are chained by next (virtio 1.2,
+ * 2.7.5.3), so a table may link its entries out of order.  Upstream reads
+ * the table in order and ignores next (get_indirect() in
+ * drivers/vhost/vhost.c); no driver writes such a table, and the admin
+ * guide lists the difference.
+ */
+TEST_F(vm, tx_indirect_linked_out_of_order)
+{
+	static const unsigned int order[4] = { 0, 2, 1, 3 };
+
+	if (!vh_is_ours())
+		SKIP(return, "upstream reads an indirect table in order, ignoring next");
+	tx_indirect_frame(_metadata, &self->vm, order);
 }
 
 TEST_F(vm, tx_batch)

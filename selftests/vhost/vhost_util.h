@@ -532,13 +532,28 @@ static inline void vh_arm_call(struct vh_q *q)
 	q->armed = seen;
 }
 
+/* Consume a pending call; returns its count (0: none pending). */
+static inline __u64 vh_call_drain(struct vh_q *q)
+{
+	__u64 v = 0;
+
+	if (read(q->call, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	q->calls += v;
+	q->used_called = vh_used_idx(q);
+	return v;
+}
+
 /*
- * Make the chain starting at @head available and kick.  The interrupt for
- * its used entry is armed first (vh_arm_call()), so that vh_wait_used()
- * can insist on it.
+ * Make the chain starting at @head available and kick.  A call already
+ * pending is consumed first (it covers only entries pushed before this
+ * one), so that a call vh_wait_used() credits to the new entry came
+ * after it was offered; the interrupt for its used entry is then armed
+ * (vh_arm_call()), so that vh_wait_used() can insist on it.
  */
 static inline void vh_publish(struct vh_q *q, __u16 head, bool kick)
 {
+	vh_call_drain(q);
 	vh_arm_call(q);
 	q->avail->ring[q->avail_idx % VH_NUM] = head;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -695,18 +710,6 @@ static inline bool vh_poll_used(struct vh_q *q, __u16 target,
 		vh_sleep_ms(1);
 	}
 	return true;
-}
-
-/* Consume a pending call; returns its count (0: none pending). */
-static inline __u64 vh_call_drain(struct vh_q *q)
-{
-	__u64 v = 0;
-
-	if (read(q->call, &v, sizeof(v)) != sizeof(v))
-		return 0;
-	q->calls += v;
-	q->used_called = vh_used_idx(q);
-	return v;
 }
 
 /*
