@@ -324,7 +324,7 @@ static bool run_case(int dev, int w, double secs, struct result *r)
 		q->desc[i].addr = bufs[i];
 		q->desc[i].len = buflen;
 		q->desc[i].flags = rx ? VRING_DESC_F_WRITE : 0;
-		vh_publish(q, i, false);
+		vh_offer(q, i, false);
 	}
 	vh_kick(q);
 	worker = find_worker();
@@ -345,7 +345,7 @@ static bool run_case(int dev, int w, double secs, struct result *r)
 			/* The n-th frame sent goes slow when n % HOL_EVERY is 0. */
 			if (w == W_TXHOL)
 				hol_dest(&vm, bufs[id], seq++);
-			vh_publish(q, id, false);
+			vh_offer(q, id, false);
 			last_used++;
 			done++;
 		}
