@@ -353,6 +353,9 @@ static void vh_vq_reset(struct vh_vq *vq)
 	vq->last_used_idx = 0;
 	vq->signalled_valid = false;
 	vq->busyloop_timeout = 0;
+	/* As after open(): the next owner negotiates its features again. */
+	vq->vhost_hlen = 0;
+	vq->sock_hlen = 0;
 	vq->nheads = 0;
 	vq->unnotified = 0;
 	mutex_unlock(&vq->mutex);

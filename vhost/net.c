@@ -58,14 +58,19 @@ struct socket *vh_get_socket(int fd, struct file **filep)
 	return sock;
 }
 
-static bool vh_busy_wait(struct vh_vq *vq, bool (*ready)(struct vh_vq *))
+/*
+ * Busy-poll until @ready() or until @end, the deadline of the handler's
+ * pass: the first wait of a pass sets it (@end 0), so busyloop_timeout
+ * bounds the polling of a whole pass, not of each wait.
+ */
+static bool vh_busy_wait(struct vh_vq *vq, bool (*ready)(struct vh_vq *),
+			 u64 *end)
 {
-	u64 end;
-
 	if (!vq->busyloop_timeout)
 		return false;
-	end = local_clock() + (u64)vq->busyloop_timeout * NSEC_PER_USEC;
-	while (local_clock() < end && !need_resched()) {
+	if (!*end)
+		*end = local_clock() + (u64)vq->busyloop_timeout * NSEC_PER_USEC;
+	while (local_clock() < *end && !need_resched()) {
 		if (ready(vq))
 			return true;
 		cpu_relax();
@@ -99,6 +104,7 @@ void vh_handle_tx(struct vh_vq *vq)
 	struct tun_msg_ctl ctl;
 	struct vh_zslot *zs;
 	struct socket *sock;
+	u64 poll_end = 0;
 	bool zc;
 	u16 head;
 	int ret;
@@ -122,11 +128,16 @@ void vh_handle_tx(struct vh_vq *vq)
 				vh_vq_error(vq, -EFAULT);
 				break;
 			}
-			if (vh_busy_wait(vq, vh_tx_ready))
-				continue;
+			/*
+			 * A retry costs a turn of the weight like a packet
+			 * does: a guest that moves its avail index to and fro
+			 * must not keep the handler (and vq->mutex) here.
+			 */
+			if (vh_busy_wait(vq, vh_tx_ready, &poll_end))
+				goto turn;
 			if (unlikely(vh_enable_notify(vq))) {
 				vh_disable_notify(vq);
-				continue;
+				goto turn;
 			}
 			break;
 		}
@@ -224,6 +235,7 @@ void vh_handle_tx(struct vh_vq *vq)
 		}
 next:
 		bytes += len;
+turn:
 		if (++pkts >= vh_tx_weight || bytes >= VH_WEIGHT_BYTES) {
 			vh_queue_work(vq->dev, VH_WORK_TX);
 			break;
@@ -452,7 +464,7 @@ void vh_handle_rx(struct vh_vq *vq)
 	struct vring_used_elem *heads;
 	struct iov_iter it;
 	struct socket *sock;
-	u64 room;
+	u64 room, poll_end = 0;
 	int count, ret, plen;
 
 	mutex_lock(&vq->mutex);
@@ -466,8 +478,12 @@ void vh_handle_rx(struct vh_vq *vq)
 	for (;;) {
 		plen = vh_rx_peek(vq);
 		if (plen <= 0) {
-			if (vh_busy_wait(vq, vh_rx_ready))
+			/* Retries cost a turn of the weight (see TX). */
+			if (vh_busy_wait(vq, vh_rx_ready, &poll_end)) {
+				if (vh_rx_weighed(vq, &pkts, bytes))
+					break;
 				continue;
+			}
 			drained = true;
 			break;
 		}
@@ -481,6 +497,8 @@ void vh_handle_rx(struct vh_vq *vq)
 			/* No room: wait for the guest's next kick. */
 			if (unlikely(vh_enable_notify(vq))) {
 				vh_disable_notify(vq);
+				if (vh_rx_weighed(vq, &pkts, bytes))
+					break;
 				continue;
 			}
 			break;
@@ -492,7 +510,7 @@ void vh_handle_rx(struct vh_vq *vq)
 			continue;
 		}
 		if (count == -ENOSPC) {
-			if (!vh_rx_publish(vq))
+			if (!vh_rx_publish(vq) || vh_rx_weighed(vq, &pkts, bytes))
 				break;
 			continue;
 		}
@@ -539,6 +557,8 @@ void vh_handle_rx(struct vh_vq *vq)
 			iov_iter_advance(&it, offsetof(struct virtio_net_hdr_mrg_rxbuf,
 						       num_buffers));
 			if (copy_to_iter(&nb, sizeof(nb), &it) != sizeof(nb)) {
+				/* The packet is lost; its buffers are not. */
+				vh_ring_discard(vq, count);
 				vh_vq_error(vq, -EFAULT);
 				break;
 			}
