@@ -872,9 +872,9 @@ TEST_F_TIMEOUT(co, close_orders, 240)
 /* ---- kill_with_held_zcopy: SIGKILL with skbs held in netem ---- */
 
 FIXTURE(kz) {
-	char br[IFNAMSIZ], d1[IFNAMSIZ], d2[IFNAMSIZ], tap[IFNAMSIZ];
+	struct vh_holdnet hn;
+	char tap[IFNAMSIZ];
 	int tapfd;	/* keeps the multi-queue tap (and its carrier) up */
-	bool topo;
 	bool netem;	/* skbs held: bridge, dummy and netem are there */
 	bool ready;
 };
@@ -882,55 +882,34 @@ FIXTURE(kz) {
 FIXTURE_SETUP(kz)
 {
 	const char *why = race_unready();
-	int id = getpid() % 10000, hsz = VH_HLEN;
+	int id = getpid() % 10000, hsz = VH_HLEN, ret;
 
 	self->tapfd = -1;
 	if (why)
 		SKIP(return, "%s", why);
-	snprintf(self->br, IFNAMSIZ, "vkb%d", id);
-	snprintf(self->d1, IFNAMSIZ, "vks%d", id);
-	snprintf(self->d2, IFNAMSIZ, "vkf%d", id);
 	snprintf(self->tap, IFNAMSIZ, "vkt%d", id);
-	vh_sh("modprobe -q bridge; modprobe -q dummy; modprobe -q sch_netem");
-	self->topo = true;
-	self->netem = !vh_sh("ip link add %s type bridge 2>/dev/null", self->br) &&
-		      !vh_sh("(ip link add %s type dummy && ip link add %s type dummy) 2>/dev/null",
-			     self->d1, self->d2) &&
-		      !vh_sh("tc qdisc add dev %s root netem delay 1s limit 1000 2>/dev/null",
-			     self->d1);
 	/* Multi-queue: each child VMM attaches its own queue to it. */
 	self->tapfd = vh_tap_attach(self->tap, IFF_MULTI_QUEUE);
 	ASSERT_LE(0, self->tapfd);
 	ASSERT_EQ(0, ioctl(self->tapfd, TUNSETVNETHDRSZ, &hsz));
 	ASSERT_LT(0, vh_link_up(self->tap));
-	if (!self->netem) {
-		/*
-		 * The debug kernel has neither dummy nor netem: the tap's
-		 * packets die in the host stack at once, so the kills race
-		 * zero-copy completions but no skb outlives its owner.
-		 */
+	ret = vh_holdnet_make(&self->hn, "vk", self->tap, "1s");
+	ASSERT_LE(0, ret);
+	self->netem = !ret;
+	/*
+	 * Without bridge, dummy or netem the tap's packets die in the host
+	 * stack at once: the kills race zero-copy completions, but no skb
+	 * outlives its owner.
+	 */
+	if (!self->netem)
 		TH_LOG("no bridge, dummy or netem: no skb is held at the kills");
-		self->ready = true;
-		return;
-	}
-	ASSERT_EQ(0, vh_sh("ip link set %s master %s && ip link set %s master %s",
-			   self->tap, self->br, self->d1, self->br));
-	ASSERT_EQ(0, vh_sh("ip link set %s master %s", self->d2, self->br));
-	ASSERT_EQ(0, vh_sh("ip link set %s up && ip link set %s up && ip link set %s up",
-			   self->br, self->d1, self->d2));
-	ASSERT_EQ(0, vh_sh("bridge fdb add 02:00:00:00:00:01 dev %s master static",
-			   self->d1));
-	ASSERT_EQ(0, vh_sh("bridge fdb add 02:00:00:00:00:02 dev %s master static",
-			   self->d2));
 	self->ready = true;
 }
 
 FIXTURE_TEARDOWN(kz)
 {
 	/* Links first: netem frees what it holds, the module is let go. */
-	if (self->topo)
-		vh_sh("for l in %s %s %s; do ip link del $l 2>/dev/null; done",
-		      self->d1, self->d2, self->br);
+	vh_holdnet_del(&self->hn);
 	if (self->tapfd >= 0)
 		close(self->tapfd);
 	race_leave_loaded();
@@ -1006,7 +985,7 @@ TEST_F_TIMEOUT(kz, kill_with_held_zcopy, 240)
 	race_log("tier %s: up to %u kills (at least %u, %u s budget)\n",
 		 sc->tier, sc->kill_iters, sc->kill_min, sc->kill_secs);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_packets",
-		 self->d1);
+		 self->hn.d1);
 	held0 = vh_read_ll(path);
 	for (i = 0; i < sc->kill_iters; i++) {
 		struct pollfd pfd;
@@ -1130,7 +1109,7 @@ TEST_F_TIMEOUT(kz, kill_with_held_zcopy, 240)
 	ASSERT_LT(0ll, held1 - held0);
 
 	/* netem gone: the skbs are freed, the late callbacks let go. */
-	ASSERT_EQ(0, vh_sh("tc qdisc del dev %s root", self->d1));
+	ASSERT_EQ(0, vh_sh("tc qdisc del dev %s root", self->hn.d1));
 	quiet_unload(_metadata);
 }
 

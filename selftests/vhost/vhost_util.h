@@ -150,6 +150,58 @@ static inline int vh_sh(const char *fmt, ...)
 	return system(cmd);
 }
 
+/*
+ * Where a VM's frames leave the host: a bridge with the tap @port and two
+ * dummy NICs, as a tap is bridged to a physical NIC (the local stack would
+ * copy zero-copy pages).  Frames to 02:00:00:00:00:01 leave through @d1,
+ * whose netem qdisc holds each one @hold (their zero-copy buffers complete
+ * late); frames to 02:00:00:00:00:02 leave through @d2 at once.
+ */
+struct vh_holdnet {
+	char br[IFNAMSIZ], d1[IFNAMSIZ], d2[IFNAMSIZ];
+	bool made;	/* links to delete */
+};
+
+/*
+ * vh_holdnet_make() - build it; @tag (2 letters) and the pid name the links.
+ * Return: 0; 1 when the kernel lacks bridge, dummy or netem; -1 when a
+ * later step failed.  vh_holdnet_del() undoes any of them.
+ */
+static inline int vh_holdnet_make(struct vh_holdnet *h, const char *tag,
+				  const char *port, const char *hold)
+{
+	int id = getpid() % 10000;
+
+	snprintf(h->br, IFNAMSIZ, "%sb%d", tag, id);
+	snprintf(h->d1, IFNAMSIZ, "%ss%d", tag, id);
+	snprintf(h->d2, IFNAMSIZ, "%sf%d", tag, id);
+	vh_sh("modprobe -q bridge; modprobe -q dummy; modprobe -q sch_netem");
+	h->made = true;
+	if (vh_sh("ip link add %s type bridge 2>/dev/null", h->br) ||
+	    vh_sh("(ip link add %s type dummy && ip link add %s type dummy) 2>/dev/null",
+		  h->d1, h->d2) ||
+	    vh_sh("tc qdisc add dev %s root netem delay %s limit 1000 2>/dev/null",
+		  h->d1, hold))
+		return 1;
+	if (vh_sh("for l in %s %s %s; do ip link set $l master %s || exit 1; done",
+		  port, h->d1, h->d2, h->br) ||
+	    vh_sh("ip link set %s up && ip link set %s up && ip link set %s up",
+		  h->br, h->d1, h->d2) ||
+	    vh_sh("bridge fdb add 02:00:00:00:00:01 dev %s master static", h->d1) ||
+	    vh_sh("bridge fdb add 02:00:00:00:00:02 dev %s master static", h->d2))
+		return -1;
+	return 0;
+}
+
+/* Delete the links (first at teardown: netem frees the frames it holds). */
+static inline void vh_holdnet_del(struct vh_holdnet *h)
+{
+	if (h->made)
+		vh_sh("for l in %s %s %s; do ip link del $l 2>/dev/null; done",
+		      h->d1, h->d2, h->br);
+	h->made = false;
+}
+
 static inline long long vh_read_ll(const char *path)
 {
 	char buf[64];

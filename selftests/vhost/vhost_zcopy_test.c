@@ -32,8 +32,7 @@
 
 FIXTURE(zc) {
 	struct vh_vm vm;
-	char br[IFNAMSIZ], d1[IFNAMSIZ], d2[IFNAMSIZ];
-	bool topo;
+	struct vh_holdnet hn;
 	bool ready;	/* set up completely (the harness runs skipped bodies) */
 };
 
@@ -44,33 +43,17 @@ FIXTURE_SETUP(zc)
 		.max_pending = 256, .fail_pct = 50, .backoff_pkts = 16,
 		.stall_ms = 300,
 	};
-	int id = getpid() % 10000;
+	int ret;
 
 	if (!vh_is_ours() || access(vh_dev_path(), F_OK))
 		SKIP(return, "vmaccel device only");
 	ASSERT_EQ(0, vh_vm_init(&self->vm, VH_BASE_FEATURES));
 	ASSERT_EQ(0, ioctl(self->vm.dev, VMACCEL_VHOST_SET_ZCOPY, &z));
 	ASSERT_EQ(0, vh_tap_create(&self->vm));
-	snprintf(self->br, IFNAMSIZ, "vzb%d", id);
-	snprintf(self->d1, IFNAMSIZ, "vzs%d", id);
-	snprintf(self->d2, IFNAMSIZ, "vzf%d", id);
-	vh_sh("modprobe -q bridge; modprobe -q dummy; modprobe -q sch_netem");
-	if (vh_sh("ip link add %s type bridge 2>/dev/null", self->br) ||
-	    vh_sh("ip link add %s type dummy && ip link add %s type dummy",
-		  self->d1, self->d2) ||
-	    vh_sh("tc qdisc add dev %s root netem delay 1500ms limit 1000 2>/dev/null",
-		  self->d1))
+	ret = vh_holdnet_make(&self->hn, "vz", self->vm.ifname, "1500ms");
+	if (ret > 0)
 		SKIP(return, "no bridge, dummy or netem");
-	self->topo = true;
-	ASSERT_EQ(0, vh_sh("ip link set %s master %s", self->vm.ifname, self->br));
-	ASSERT_EQ(0, vh_sh("ip link set %s master %s", self->d1, self->br));
-	ASSERT_EQ(0, vh_sh("ip link set %s master %s", self->d2, self->br));
-	ASSERT_EQ(0, vh_sh("ip link set %s up && ip link set %s up && ip link set %s up",
-			   self->br, self->d1, self->d2));
-	ASSERT_EQ(0, vh_sh("bridge fdb add 02:00:00:00:00:01 dev %s master static",
-			   self->d1));
-	ASSERT_EQ(0, vh_sh("bridge fdb add 02:00:00:00:00:02 dev %s master static",
-			   self->d2));
+	ASSERT_EQ(0, ret);
 	/* No packet socket on the path: it would copy the pages. */
 	close(self->vm.pkt);
 	self->vm.pkt = -1;
@@ -81,9 +64,7 @@ FIXTURE_SETUP(zc)
 FIXTURE_TEARDOWN(zc)
 {
 	/* Links first: a packet netem holds is freed, so close need not wait. */
-	if (self->topo)
-		vh_sh("ip link del %s; ip link del %s; ip link del %s", self->d1,
-		      self->d2, self->br);
+	vh_holdnet_del(&self->hn);
 	vh_vm_close(&self->vm);
 }
 
@@ -115,7 +96,7 @@ TEST_F(zc, out_of_order_completion)
 	if (getenv("VH_ZC_DEBUG"))
 		vh_sh("sleep 0.5; bridge link; bridge fdb show br %s; tc -s qdisc show dev %s; "
 		      "ip -s link show %s; ip -s link show %s; ip -s link show %s",
-		      self->br, self->d1, self->d1, self->d2, self->vm.ifname);
+		      self->hn.br, self->hn.d1, self->hn.d1, self->hn.d2, self->vm.ifname);
 	for (i = 0; i < 8; i++)
 		fast[i] = send_to(&self->vm, 2, true);
 	/* The eight fast ones come back while the slow one is still held. */
@@ -176,7 +157,7 @@ TEST_F(zc, stalled_buffer_makes_queue_copy)
 
 	/* Held for a minute: far beyond stall_ms (300). */
 	ASSERT_EQ(0, vh_sh("tc qdisc change dev %s root netem delay 60s limit 1000",
-			   self->d1));
+			   self->hn.d1));
 	slow = send_to(&self->vm, 1, true);
 	vh_sleep_ms(700);
 	for (i = 0; i < 8; i++)
@@ -258,7 +239,7 @@ TEST_F(zc, owner_killed_with_held_packet)
 		SKIP(return, "no bridge, dummy or netem");
 
 	ASSERT_EQ(0, vh_sh("tc qdisc change dev %s root netem delay 60s limit 1000",
-			   self->d1));
+			   self->hn.d1));
 	ref0 = vh_read_ll(VH_REFCNT);
 	orph0 = vh_read_ll(VH_ORPHANED);
 	ASSERT_LE(0, ref0);
@@ -266,7 +247,7 @@ TEST_F(zc, owner_killed_with_held_packet)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		held_packet_child(self->br, fds[1]);
+		held_packet_child(self->hn.br, fds[1]);
 	p.fd = fds[0];
 	p.events = POLLIN;
 	ASSERT_EQ(1, poll(&p, 1, 20000));
@@ -283,7 +264,7 @@ TEST_F(zc, owner_killed_with_held_packet)
 	ASSERT_EQ(orph0 + 1, vh_read_ll(VH_ORPHANED));
 	ASSERT_EQ(ref0 + 1, vh_read_ll(VH_REFCNT));
 	/* netem gone: the skb is freed, the late callback lets go. */
-	ASSERT_EQ(0, vh_sh("tc qdisc del dev %s root", self->d1));
+	ASSERT_EQ(0, vh_sh("tc qdisc del dev %s root", self->hn.d1));
 	for (t0 = vh_now_ms(); vh_now_ms() - t0 < WAIT_MS; vh_sleep_ms(10)) {
 		ref = vh_read_ll(VH_REFCNT);
 		if (ref == ref0)
