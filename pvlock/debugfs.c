@@ -8,6 +8,7 @@
  *   waiters             the waiters registered to be kicked right now
  *   runs                the torture runs of all open files
  *   stale_kick          read: run pvlock_stale_kick_check() a few times
+ *   stale_mark          the same, the slot turned over before the mark
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -66,14 +67,14 @@ DEFINE_SHOW_ATTRIBUTE(runs);
 /* Rounds of the stale-kicker check per read of stale_kick. */
 #define PVLOCK_STALE_ROUNDS	8
 
-static int stale_kick_show(struct seq_file *m, void *unused)
+static int stale_show(struct seq_file *m, bool at_mark)
 {
 	struct pvlock_stale_res res = { 0 };
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < PVLOCK_STALE_ROUNDS; i++) {
-		ret = pvlock_stale_kick_check(&res);
+		ret = pvlock_stale_kick_check(&res, at_mark);
 		if (ret)
 			return ret;
 	}
@@ -81,7 +82,18 @@ static int stale_kick_show(struct seq_file *m, void *unused)
 		   res.rounds, res.turned, res.marked, res.kicked);
 	return 0;
 }
+
+static int stale_kick_show(struct seq_file *m, void *unused)
+{
+	return stale_show(m, false);
+}
 DEFINE_SHOW_ATTRIBUTE(stale_kick);
+
+static int stale_mark_show(struct seq_file *m, void *unused)
+{
+	return stale_show(m, true);
+}
+DEFINE_SHOW_ATTRIBUTE(stale_mark);
 
 static ssize_t zero_stats_write(struct file *file, const char __user *ubuf,
 				size_t count, loff_t *ppos)
@@ -123,6 +135,8 @@ void pvlock_debugfs_init(void)
 			    &runs_fops);
 	debugfs_create_file("stale_kick", 0400, pvlock_debugfs_dir, NULL,
 			    &stale_kick_fops);
+	debugfs_create_file("stale_mark", 0400, pvlock_debugfs_dir, NULL,
+			    &stale_mark_fops);
 }
 
 /**

@@ -272,8 +272,11 @@ static void pvlock_unregister(struct vmaccel_pvlock *lock,
 /**
  * struct pvlock_stale - torture hook: turn a slot over under a kicker
  * @slot: the slot; when the key is on and an unlocker on this CPU checks
- *	it, between its read of the lock and its read of the ticket, the
- *	registration in it ends and one for (@to, @ticket) takes its place.
+ *	it, the registration in it ends and one for (@to, @ticket) takes its
+ *	place: between the unlocker's read of the lock and its read of the
+ *	ticket, or with @at_mark after it found the slot and before it marks
+ *	it kicked.
+ * @at_mark: where the slot turns over (above).
  * @to: the lock of the new registration.
  * @ticket: its ticket.
  * @now: the new registration, once made.
@@ -282,6 +285,7 @@ static void pvlock_unregister(struct vmaccel_pvlock *lock,
  */
 struct pvlock_stale {
 	struct pvlock_waiter *slot;
+	bool at_mark;
 	struct vmaccel_pvlock *to;
 	u16 ticket;
 	struct pvlock_waiter *now;
@@ -290,13 +294,14 @@ struct pvlock_stale {
 static atomic_t pvlock_stale_key = ATOMIC_INIT(0);
 static DEFINE_PER_CPU(struct pvlock_stale, pvlock_stale);
 
-static void pvlock_stale_turn(struct pvlock_waiter *w);
+static void pvlock_stale_turn(struct pvlock_waiter *w, bool at_mark);
 
 /* The torture's slot turn-over in the middle of a check; a no-op otherwise. */
-static __always_inline void pvlock_find_hold(struct pvlock_waiter *w)
+static __always_inline void pvlock_find_hold(struct pvlock_waiter *w,
+					     bool at_mark)
 {
 	if (unlikely(atomic_read(&pvlock_stale_key)))
-		pvlock_stale_turn(w);
+		pvlock_stale_turn(w, at_mark);
 }
 
 /*
@@ -326,7 +331,7 @@ static struct pvlock_waiter *pvlock_find(const struct vmaccel_pvlock *lock,
 			smp_rmb();
 			if (READ_ONCE(w->lock) != lock)
 				continue;
-			pvlock_find_hold(w);
+			pvlock_find_hold(w, false);
 			if ((u16)READ_ONCE(w->want) != ticket)
 				continue;
 			/* Pairs with the first smp_wmb() in pvlock_register(). */
@@ -532,7 +537,7 @@ static unsigned int pvlock_kick_next(const struct vmaccel_pvlock *lock,
 				     u16 next)
 {
 	struct pvlock_waiter *w;
-	unsigned long seq;
+	unsigned long seq, old;
 	unsigned int ret;
 	int cpu;
 
@@ -540,8 +545,16 @@ static unsigned int pvlock_kick_next(const struct vmaccel_pvlock *lock,
 	w = pvlock_find(lock, next, &cpu, &seq);
 	if (!w)
 		return 0;
-	/* Only that registration: the slot may hold a later one by now. */
-	cmpxchg(&w->kick, seq, seq | PVLOCK_KICKED);
+	pvlock_find_hold(w, true);
+	/*
+	 * Only that registration: the slot may hold a later one by now.  If
+	 * so, the registration found has ended and its waiter has its lock
+	 * (pvlock_find()): nothing to kick.  Marked already (by a stale
+	 * unlocker) is still the registration found: it is woken.
+	 */
+	old = cmpxchg(&w->kick, seq, seq | PVLOCK_KICKED);
+	if ((old & ~PVLOCK_KICKED) != seq)
+		return 0;
 	pvlock_count(PVLOCK_STAT_RELEASED_SLOW_KICKED);
 	ret = PVLOCK_UNLOCK_KICKED;
 	if (pvlock_wake(lock, w, next, cpu))
@@ -771,11 +784,11 @@ void vmaccel_pvlock_unlock_irqrestore(struct vmaccel_pvlock *lock,
 }
 EXPORT_SYMBOL_GPL(vmaccel_pvlock_unlock_irqrestore);
 
-static void pvlock_stale_turn(struct pvlock_waiter *w)
+static void pvlock_stale_turn(struct pvlock_waiter *w, bool at_mark)
 {
 	struct pvlock_stale *s = this_cpu_ptr(&pvlock_stale);
 
-	if (s->slot != w)
+	if (s->slot != w || s->at_mark != at_mark)
 		return;
 	s->slot = NULL;
 	/* The waiter got its lock and left; a waiter of another lock came. */
@@ -787,6 +800,7 @@ static void pvlock_stale_turn(struct pvlock_waiter *w)
  * pvlock_stale_kick_check() - an unlocker whose check of a slot straddles
  *	the reuse of the slot
  * @res: what happened.
+ * @at_mark: where the slot turns over (below).
  *
  * On this CPU, with interrupts off: take lock L (ticket 0), queue tickets 2
  * and 4 behind it, and register this CPU's slot as the waiter of (L, 4).
@@ -797,10 +811,15 @@ static void pvlock_stale_turn(struct pvlock_waiter *w)
  * registrations marks (and would wake) the waiter of X: a kick for L taken
  * for the one X's unlocker owes.  Neither waiter halts, nothing is woken.
  *
- * Context: process context; the debugfs file stale_kick.
+ * With @at_mark the slot is registered for (L, 2), the waiter the unlocker
+ * looks for, and turns over to (X, 2) after the unlocker found it and
+ * before it marks it: the registration found has ended (its waiter would
+ * have its lock), so the unlocker must neither mark nor kick the new one.
+ *
+ * Context: process context; the debugfs files stale_kick and stale_mark.
  * Return: 0, or -EBUSY when this CPU's slots are all in use.
  */
-int pvlock_stale_kick_check(struct pvlock_stale_res *res)
+int pvlock_stale_kick_check(struct pvlock_stale_res *res, bool at_mark)
 {
 	struct vmaccel_pvlock l, x;
 	struct pvlock_waiter *w;
@@ -816,7 +835,8 @@ int pvlock_stale_kick_check(struct pvlock_stale_res *res)
 	pvlock_lock_acq(&l, NULL);
 	atomic_add(2 * PVLOCK_TAIL_INC, &l.val);
 	atomic_add(2 * PVLOCK_TAIL_INC, &x.val);
-	w = pvlock_register(&l, 2 * PVLOCK_TICKET_INC, READ_ONCE(pvlock_backend));
+	w = pvlock_register(&l, (at_mark ? 1 : 2) * PVLOCK_TICKET_INC,
+			    READ_ONCE(pvlock_backend));
 	if (!w) {
 		err = -EBUSY;
 		pvlock_unlock_kick(&l);
@@ -826,9 +846,11 @@ int pvlock_stale_kick_check(struct pvlock_stale_res *res)
 	s->to = &x;
 	s->ticket = PVLOCK_TICKET_INC;
 	s->now = NULL;
+	s->at_mark = at_mark;
 	s->slot = w;
 	ret = pvlock_unlock_kick(&l);
-	res->turned += !!s->now;
+	/* In the same slot, or the check proved nothing. */
+	res->turned += s->now == w;
 	res->kicked += !!(ret & PVLOCK_UNLOCK_KICKED);
 	if (s->now) {
 		res->marked += !!(READ_ONCE(s->now->kick) & PVLOCK_KICKED);

@@ -179,7 +179,8 @@ DECLARE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
 /**
  * struct pvlock_stale_res - results of pvlock_stale_kick_check()
  * @rounds: checks made.
- * @turned: checks in which the slot was turned over under the unlocker.
+ * @turned: checks in which the slot was turned over under the unlocker
+ *	(the new registration in the same slot).
  * @marked: checks in which the unlocker marked the new registration kicked
  *	(a kick for the wrong lock: a bug).
  * @kicked: checks in which the unlocker reported a kick (there was no
@@ -192,7 +193,7 @@ struct pvlock_stale_res {
 	u64 kicked;
 };
 
-int pvlock_stale_kick_check(struct pvlock_stale_res *res);
+int pvlock_stale_kick_check(struct pvlock_stale_res *res, bool at_mark);
 
 /* torture.c */
 struct pvlock_run;
