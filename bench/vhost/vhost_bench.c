@@ -98,21 +98,20 @@ static __u64 sys_busy_ns(void)
 }
 
 /* The worker kthread of this process: "vhost-<pid>" or "vhost-vmaccel-<pid>". */
-static int find_worker(void)
+/* The pid of the task in @dir (/proc or a task list) named @want1/@want2. */
+static int find_comm(const char *dir, const char *want1, const char *want2)
 {
-	char want1[64], want2[64], path[300], comm[64];
+	char path[300], comm[64];
 	struct dirent *e;
-	DIR *d = opendir("/proc");
+	DIR *d = opendir(dir);
 	int found = -1;
 
-	snprintf(want1, sizeof(want1), "vhost-%d\n", getpid());
-	snprintf(want2, sizeof(want2), "vhost-vmaccel-%d\n", getpid());
 	while (d && (e = readdir(d))) {
 		FILE *f;
 
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		snprintf(path, sizeof(path), "%s/%s/comm", dir, e->d_name);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
@@ -124,6 +123,21 @@ static int find_worker(void)
 	if (d)
 		closedir(d);
 	return found;
+}
+
+/*
+ * The device's worker: a kthread (ours; upstream before 6.4) or, upstream
+ * since 6.4, a vhost_task, a thread of this process.
+ */
+static int find_worker(void)
+{
+	char want1[64], want2[64];
+	int pid;
+
+	snprintf(want1, sizeof(want1), "vhost-%d\n", getpid());
+	snprintf(want2, sizeof(want2), "vhost-vmaccel-%d\n", getpid());
+	pid = find_comm("/proc", want1, want2);
+	return pid > 0 ? pid : find_comm("/proc/self/task", want1, want2);
 }
 
 static __u64 task_cpu_ns(int pid)
@@ -425,11 +439,15 @@ static void ratio(const char *what, int a, int b, int w)
 		printf("  %-34s %-14s    n/a\n", what, wname[w]);
 		return;
 	}
-	printf("  %-34s %-14s %6.2fx pps (best %5.2fx)  %6.2fx worker-CPU/pkt  %6.2fx %s\n",
-	       what, wname[w], stat(a, w, 0) / stat(b, w, 0),
-	       stat(a, w, 3) / stat(b, w, 3),
-	       wa > 0 && wb > 0 ? wa / wb : 0,
-	       stat(a, w, 2) / stat(b, w, 2), "system-CPU/pkt");
+	printf("  %-34s %-14s %6.2fx pps (best %5.2fx)  ", what, wname[w],
+	       stat(a, w, 0) / stat(b, w, 0), stat(a, w, 3) / stat(b, w, 3));
+	/* A worker not found (its CPU unknown) gives no ratio. */
+	if (wa > 0 && wb > 0)
+		printf("%6.2fx", wa / wb);
+	else
+		printf("%7s", "n/a");
+	printf(" worker-CPU/pkt  %6.2fx system-CPU/pkt\n",
+	       stat(a, w, 2) / stat(b, w, 2));
 }
 
 /* Is @key in the comma-separated @list (NULL or "all": everything)? */
