@@ -97,7 +97,7 @@ static __u64 sys_busy_ns(void)
 	return busy * (1000000000ull / sysconf(_SC_CLK_TCK));
 }
 
-/* The worker kthread of this process: "vhost-<pid>" or "vhost-vmaccel-<pid>". */
+/* The worker of this process: "vhost-<pid>" or "vhost-vmaccel-<pid>". */
 /* The pid of the task in @dir (/proc or a task list) named @want1/@want2. */
 static int find_comm(const char *dir, const char *want1, const char *want2)
 {
@@ -146,7 +146,8 @@ static __u64 task_cpu_ns(int pid)
 	char path[64], buf[1024], *p;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	/* The thread's own times: /proc/<tid>/stat has its process's. */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, pid);
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
