@@ -9,6 +9,7 @@
  *   runs                the torture runs of all open files
  *   stale_kick          read: run pvlock_stale_kick_check() a few times
  *   stale_mark          the same, the slot turned over before the mark
+ *   stale_premark       the same, the slot marked kicked before the mark
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -67,14 +68,14 @@ DEFINE_SHOW_ATTRIBUTE(runs);
 /* Rounds of the stale-kicker check per read of stale_kick. */
 #define PVLOCK_STALE_ROUNDS	8
 
-static int stale_show(struct seq_file *m, bool at_mark)
+static int stale_show(struct seq_file *m, enum pvlock_stale_how how)
 {
 	struct pvlock_stale_res res = { 0 };
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < PVLOCK_STALE_ROUNDS; i++) {
-		ret = pvlock_stale_kick_check(&res, at_mark);
+		ret = pvlock_stale_kick_check(&res, how);
 		if (ret)
 			return ret;
 	}
@@ -85,15 +86,21 @@ static int stale_show(struct seq_file *m, bool at_mark)
 
 static int stale_kick_show(struct seq_file *m, void *unused)
 {
-	return stale_show(m, false);
+	return stale_show(m, PVLOCK_STALE_AT_FIND);
 }
 DEFINE_SHOW_ATTRIBUTE(stale_kick);
 
 static int stale_mark_show(struct seq_file *m, void *unused)
 {
-	return stale_show(m, true);
+	return stale_show(m, PVLOCK_STALE_AT_MARK);
 }
 DEFINE_SHOW_ATTRIBUTE(stale_mark);
+
+static int stale_premark_show(struct seq_file *m, void *unused)
+{
+	return stale_show(m, PVLOCK_STALE_PREMARK);
+}
+DEFINE_SHOW_ATTRIBUTE(stale_premark);
 
 static ssize_t zero_stats_write(struct file *file, const char __user *ubuf,
 				size_t count, loff_t *ppos)
@@ -137,6 +144,8 @@ void pvlock_debugfs_init(void)
 			    &stale_kick_fops);
 	debugfs_create_file("stale_mark", 0400, pvlock_debugfs_dir, NULL,
 			    &stale_mark_fops);
+	debugfs_create_file("stale_premark", 0400, pvlock_debugfs_dir, NULL,
+			    &stale_premark_fops);
 }
 
 /**

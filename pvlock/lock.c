@@ -274,18 +274,20 @@ static void pvlock_unregister(struct vmaccel_pvlock *lock,
  * @slot: the slot; when the key is on and an unlocker on this CPU checks
  *	it, the registration in it ends and one for (@to, @ticket) takes its
  *	place: between the unlocker's read of the lock and its read of the
- *	ticket, or with @at_mark after it found the slot and before it marks
- *	it kicked.
- * @at_mark: where the slot turns over (above).
+ *	ticket (%PVLOCK_STALE_AT_FIND), or after it found the slot and before
+ *	it marks it kicked (%PVLOCK_STALE_AT_MARK).  With
+ *	%PVLOCK_STALE_PREMARK the registration stays, marked kicked at that
+ *	point as a stale unlocker could have marked it.
+ * @how: which of the three.
  * @to: the lock of the new registration.
  * @ticket: its ticket.
- * @now: the new registration, once made.
+ * @now: the registration in the slot after the hook ran.
  *
  * Per CPU, used by pvlock_stale_kick_check() with interrupts off.
  */
 struct pvlock_stale {
 	struct pvlock_waiter *slot;
-	bool at_mark;
+	enum pvlock_stale_how how;
 	struct vmaccel_pvlock *to;
 	u16 ticket;
 	struct pvlock_waiter *now;
@@ -296,7 +298,10 @@ static DEFINE_PER_CPU(struct pvlock_stale, pvlock_stale);
 
 static void pvlock_stale_turn(struct pvlock_waiter *w, bool at_mark);
 
-/* The torture's slot turn-over in the middle of a check; a no-op otherwise. */
+/*
+ * The torture's slot turn-over in the middle of a check (at the ticket
+ * read, or with @at_mark before the mark); a no-op otherwise.
+ */
 static __always_inline void pvlock_find_hold(struct pvlock_waiter *w,
 					     bool at_mark)
 {
@@ -787,10 +792,16 @@ EXPORT_SYMBOL_GPL(vmaccel_pvlock_unlock_irqrestore);
 static void pvlock_stale_turn(struct pvlock_waiter *w, bool at_mark)
 {
 	struct pvlock_stale *s = this_cpu_ptr(&pvlock_stale);
+	bool late = s->how != PVLOCK_STALE_AT_FIND;
 
-	if (s->slot != w || s->at_mark != at_mark)
+	if (s->slot != w || late != at_mark)
 		return;
 	s->slot = NULL;
+	if (s->how == PVLOCK_STALE_PREMARK) {
+		WRITE_ONCE(w->kick, READ_ONCE(w->seq) | PVLOCK_KICKED);
+		s->now = w;
+		return;
+	}
 	/* The waiter got its lock and left; a waiter of another lock came. */
 	pvlock_unregister(NULL, w);
 	s->now = pvlock_register(s->to, s->ticket, READ_ONCE(w->backend));
@@ -800,7 +811,7 @@ static void pvlock_stale_turn(struct pvlock_waiter *w, bool at_mark)
  * pvlock_stale_kick_check() - an unlocker whose check of a slot straddles
  *	the reuse of the slot
  * @res: what happened.
- * @at_mark: where the slot turns over (below).
+ * @how: where the slot turns over, or whether it is marked (below).
  *
  * On this CPU, with interrupts off: take lock L (ticket 0), queue tickets 2
  * and 4 behind it, and register this CPU's slot as the waiter of (L, 4).
@@ -811,15 +822,20 @@ static void pvlock_stale_turn(struct pvlock_waiter *w, bool at_mark)
  * registrations marks (and would wake) the waiter of X: a kick for L taken
  * for the one X's unlocker owes.  Neither waiter halts, nothing is woken.
  *
- * With @at_mark the slot is registered for (L, 2), the waiter the unlocker
- * looks for, and turns over to (X, 2) after the unlocker found it and
- * before it marks it: the registration found has ended (its waiter would
- * have its lock), so the unlocker must neither mark nor kick the new one.
+ * With %PVLOCK_STALE_AT_MARK the slot is registered for (L, 2), the waiter
+ * the unlocker looks for, and turns over to (X, 2) after the unlocker found
+ * it and before it marks it: the registration found has ended (its waiter
+ * would have its lock), so the unlocker must neither mark nor kick the new
+ * one.  With %PVLOCK_STALE_PREMARK the slot keeps its registration for
+ * (L, 2) and is marked kicked there instead, as by a stale unlocker: the
+ * unlocker must still kick it (a waiter that halted would sleep on).
  *
- * Context: process context; the debugfs files stale_kick and stale_mark.
+ * Context: process context; the debugfs files stale_kick, stale_mark and
+ * stale_premark.
  * Return: 0, or -EBUSY when this CPU's slots are all in use.
  */
-int pvlock_stale_kick_check(struct pvlock_stale_res *res, bool at_mark)
+int pvlock_stale_kick_check(struct pvlock_stale_res *res,
+			    enum pvlock_stale_how how)
 {
 	struct vmaccel_pvlock l, x;
 	struct pvlock_waiter *w;
@@ -835,8 +851,8 @@ int pvlock_stale_kick_check(struct pvlock_stale_res *res, bool at_mark)
 	pvlock_lock_acq(&l, NULL);
 	atomic_add(2 * PVLOCK_TAIL_INC, &l.val);
 	atomic_add(2 * PVLOCK_TAIL_INC, &x.val);
-	w = pvlock_register(&l, (at_mark ? 1 : 2) * PVLOCK_TICKET_INC,
-			    READ_ONCE(pvlock_backend));
+	w = pvlock_register(&l, (how == PVLOCK_STALE_AT_FIND ? 2 : 1) *
+			    PVLOCK_TICKET_INC, READ_ONCE(pvlock_backend));
 	if (!w) {
 		err = -EBUSY;
 		pvlock_unlock_kick(&l);
@@ -846,7 +862,7 @@ int pvlock_stale_kick_check(struct pvlock_stale_res *res, bool at_mark)
 	s->to = &x;
 	s->ticket = PVLOCK_TICKET_INC;
 	s->now = NULL;
-	s->at_mark = at_mark;
+	s->how = how;
 	s->slot = w;
 	ret = pvlock_unlock_kick(&l);
 	/* In the same slot, or the check proved nothing. */
@@ -854,7 +870,7 @@ int pvlock_stale_kick_check(struct pvlock_stale_res *res, bool at_mark)
 	res->kicked += !!(ret & PVLOCK_UNLOCK_KICKED);
 	if (s->now) {
 		res->marked += !!(READ_ONCE(s->now->kick) & PVLOCK_KICKED);
-		pvlock_unregister(&x, s->now);
+		pvlock_unregister(how == PVLOCK_STALE_PREMARK ? &l : &x, s->now);
 	} else {
 		/* The unlocker never checked the slot (not online?). */
 		s->slot = NULL;

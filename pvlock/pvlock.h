@@ -177,14 +177,27 @@ extern atomic_t pvlock_release_wait_key;
 DECLARE_PER_CPU(struct pvlock_release_wait, pvlock_release_wait);
 
 /**
+ * enum pvlock_stale_how - what pvlock_stale_kick_check() does to the slot
+ * @PVLOCK_STALE_AT_FIND: turn it over while the unlocker reads it.
+ * @PVLOCK_STALE_AT_MARK: turn it over between the unlocker's find and mark.
+ * @PVLOCK_STALE_PREMARK: mark the registration the unlocker found kicked
+ *	before the unlocker does, as a stale unlocker could.
+ */
+enum pvlock_stale_how {
+	PVLOCK_STALE_AT_FIND,
+	PVLOCK_STALE_AT_MARK,
+	PVLOCK_STALE_PREMARK,
+};
+
+/**
  * struct pvlock_stale_res - results of pvlock_stale_kick_check()
  * @rounds: checks made.
- * @turned: checks in which the slot was turned over under the unlocker
- *	(the new registration in the same slot).
- * @marked: checks in which the unlocker marked the new registration kicked
- *	(a kick for the wrong lock: a bug).
- * @kicked: checks in which the unlocker reported a kick (there was no
- *	waiter of its lock to kick: a bug).
+ * @turned: checks in which the hook ran on the unlocker's slot (the new
+ *	registration, or the marked one, in the same slot).
+ * @marked: checks in which the registration in the slot ended up marked
+ *	kicked (turned over: a kick for the wrong lock, a bug).
+ * @kicked: checks in which the unlocker reported a kick (turned over: there
+ *	was no waiter of its lock left to kick, a bug; premarked: required).
  */
 struct pvlock_stale_res {
 	u64 rounds;
@@ -193,7 +206,8 @@ struct pvlock_stale_res {
 	u64 kicked;
 };
 
-int pvlock_stale_kick_check(struct pvlock_stale_res *res, bool at_mark);
+int pvlock_stale_kick_check(struct pvlock_stale_res *res,
+			    enum pvlock_stale_how how);
 
 /* torture.c */
 struct pvlock_run;

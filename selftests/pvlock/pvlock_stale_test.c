@@ -13,13 +13,18 @@
  * kicked the new registration.  Reading stale_mark turns the slot over
  * later: the unlocker found the waiter of its lock, whose registration
  * then ends (its waiter has the lock) before the unlocker marks it.
+ * Reading stale_premark marks the waiter the unlocker found kicked before
+ * the unlocker does (as a stale unlocker could): it must still be kicked.
  */
 #include "pvlock_util.h"
 
 #define STALE_KICK	PVLOCK_DEBUGFS "stale_kick"
 #define STALE_MARK	PVLOCK_DEBUGFS "stale_mark"
+#define STALE_PREMARK	PVLOCK_DEBUGFS "stale_premark"
 
-static void stale_check(struct __test_metadata *_metadata, const char *file)
+/* Read @file 4 times; every round must report @want marks and kicks. */
+static void stale_check(struct __test_metadata *_metadata, const char *file,
+			bool want)
 {
 	unsigned long long rounds, turned, marked, kicked;
 	char buf[256];
@@ -35,18 +40,21 @@ static void stale_check(struct __test_metadata *_metadata, const char *file)
 			TH_LOG("%s: %s", file, buf);
 		}
 		TH_LOG("%s", buf);
-		/* The hook did turn the slot over under the unlocker... */
+		/* The hook did run on the unlocker's slot... */
 		ASSERT_GT(rounds, 0ULL);
 		EXPECT_EQ(rounds, turned);
-		/* ...which kicked nothing: no waiter of its lock was left. */
-		EXPECT_EQ(0ULL, marked);
-		EXPECT_EQ(0ULL, kicked);
+		/*
+		 * ...which kicked nothing when no waiter of its lock was
+		 * left, and kicked the one that was marked already.
+		 */
+		EXPECT_EQ(want ? rounds : 0ULL, marked);
+		EXPECT_EQ(want ? rounds : 0ULL, kicked);
 	}
 }
 
 TEST_F(pvlock, unlocker_never_kicks_a_slot_turned_over)
 {
-	stale_check(_metadata, STALE_KICK);
+	stale_check(_metadata, STALE_KICK, false);
 }
 
 /*
@@ -55,7 +63,17 @@ TEST_F(pvlock, unlocker_never_kicks_a_slot_turned_over)
  */
 TEST_F(pvlock, unlocker_never_kicks_a_slot_turned_over_before_the_mark)
 {
-	stale_check(_metadata, STALE_MARK);
+	stale_check(_metadata, STALE_MARK, false);
+}
+
+/*
+ * The registration found was marked already (by a stale unlocker): it is
+ * still the waiter this unlock serves, and is kicked.  A version that
+ * skipped it left a halted waiter asleep (reverted in 6210311).
+ */
+TEST_F(pvlock, unlocker_kicks_its_waiter_marked_by_another)
+{
+	stale_check(_metadata, STALE_PREMARK, true);
 }
 
 TEST_HARNESS_MAIN
