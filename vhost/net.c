@@ -559,6 +559,9 @@ void vh_handle_rx(struct vh_vq *vq)
 			if (copy_to_iter(&nb, sizeof(nb), &it) != sizeof(nb)) {
 				/* The packet is lost; its buffers are not. */
 				vh_ring_discard(vq, count);
+				vq->stats.dropped++;
+				atomic64_inc(&vh_totals.dropped);
+				trace_vh_rx(vq->dev->id, plen, count, -EFAULT);
 				vh_vq_error(vq, -EFAULT);
 				break;
 			}

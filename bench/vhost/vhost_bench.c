@@ -97,7 +97,6 @@ static __u64 sys_busy_ns(void)
 	return busy * (1000000000ull / sysconf(_SC_CLK_TCK));
 }
 
-/* The worker of this process: "vhost-<pid>" or "vhost-vmaccel-<pid>". */
 /* The pid of the task in @dir (/proc or a task list) named @want1/@want2. */
 static int find_comm(const char *dir, const char *want1, const char *want2)
 {

@@ -896,6 +896,9 @@ FIXTURE_SETUP(kz)
 	ret = vh_holdnet_make(&self->hn, "vk", self->tap, "1s");
 	ASSERT_LE(0, ret);
 	self->netem = !ret;
+	/* The debug kernel has them: the kills under KASAN must hold skbs. */
+	if (race_scale() == &scales[0])
+		ASSERT_TRUE(self->netem);
 	/*
 	 * Without bridge, dummy or netem the tap's packets die in the host
 	 * stack at once: the kills race zero-copy completions, but no skb
