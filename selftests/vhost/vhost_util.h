@@ -638,6 +638,25 @@ static inline void vh_publish(struct vh_q *q, __u16 head, bool kick)
 }
 
 /*
+ * One direct TX descriptor holding @data (@len bytes: virtio-net header +
+ * frame), not offered; returns its index.
+ */
+static inline __u16 vh_tx_desc(struct vh_vm *vm, const void *data,
+			       size_t len)
+{
+	struct vh_q *q = &vm->q[1];
+	__u64 gpa = vh_alloc(vm, len, 64);
+	__u16 d = vh_desc_alloc(q);
+
+	memcpy(vh_hva(vm, gpa), data, len);
+	q->desc[d].addr = gpa;
+	q->desc[d].len = len;
+	q->desc[d].flags = 0;
+	q->desc[d].next = 0;
+	return d;
+}
+
+/*
  * Queue one TX packet (@data, @len bytes: virtio-net header + frame) split
  * into @nseg direct descriptors; returns the head.
  */
