@@ -6,10 +6,11 @@
  * Close the device with traffic in flight; close the tap before the
  * device; detach the backend (fd -1), read the ring base, re-attach and go
  * on where the guest left off (QEMU's stop/cont and migration); reset the
- * owner and set the device up again on the same fd; exit the owner without
- * closing anything; unmap guest RAM under a running device.  The kernel log
- * check of the runner catches any report; each test also checks that the
- * device still moves packets where that is expected.
+ * owner and set the device up again on the same fd (also without setting
+ * the features again); exit the owner without closing anything; unmap
+ * guest RAM under a running device.  The kernel log check of the runner
+ * catches any report; each test also checks that the device still moves
+ * packets where that is expected.
  */
 #include "vhost_util.h"
 
@@ -138,6 +139,49 @@ TEST_F(vm, reset_owner_and_reuse)
 	ASSERT_EQ(0, vh_set_backend(vm, 0, vm->tap));
 	ASSERT_EQ(0, vh_set_backend(vm, 1, vm->tap));
 	tx_works(_metadata, vm);
+}
+
+/*
+ * RESET_OWNER forgets the negotiated header lengths with the features: a
+ * VMM that negotiated VHOST_NET_F_VIRTIO_NET_HDR (the device strips the
+ * header) and then hands the fd on without SET_FEATURES gets the device
+ * of a fresh open(), with no header on either side: the guest's buffer is
+ * the frame, as on upstream's /dev/vhost-net.  The lengths used to
+ * survive, and the device went on stripping 12 bytes of the frame.
+ */
+TEST_F(vm, reset_owner_forgets_header_length)
+{
+	struct vh_vm *vm = &self->vm;
+	__u64 f = VH_BASE_FEATURES | (1ull << VHOST_NET_F_VIRTIO_NET_HDR);
+	__u8 frame[100], got[200];
+
+	ASSERT_EQ(0, ioctl(vm->dev, VHOST_RESET_OWNER));
+	ASSERT_EQ(0, ioctl(vm->dev, VHOST_SET_OWNER));
+	ASSERT_EQ(0, ioctl(vm->dev, VHOST_SET_FEATURES, &f));
+	ASSERT_EQ(0, ioctl(vm->dev, VHOST_RESET_OWNER));
+	/* The next owner sets everything up again but the features. */
+	ASSERT_EQ(0, ioctl(vm->dev, VHOST_SET_OWNER));
+	ASSERT_EQ(0, vh_set_mem(vm));
+	memset(vm->ram + VH_RING_OFF(0), 0, 0x20000);
+	memset(&vm->q[0], 0, sizeof(vm->q[0]));
+	memset(&vm->q[1], 0, sizeof(vm->q[1]));
+	ASSERT_EQ(0, vh_setup_queue(vm, 0));
+	ASSERT_EQ(0, vh_setup_queue(vm, 1));
+	ASSERT_EQ(0, vh_set_backend(vm, 0, vm->tap));
+	ASSERT_EQ(0, vh_set_backend(vm, 1, vm->tap));
+	/* No header on either side: the buffer is the frame. */
+	vh_frame(frame, sizeof(frame), 0x66);
+	vh_tx_queue(vm, frame, sizeof(frame), 1, true);
+	for (;;) {
+		ssize_t n = vh_capture(vm, got, sizeof(got), WAIT_MS);
+
+		ASSERT_GT(n, 0) {
+			TH_LOG("the frame never reached the tap whole");
+		}
+		if (n == sizeof(frame) && !memcmp(got, frame, n))
+			break;
+	}
+	ASSERT_TRUE(vh_wait_used(&vm->q[1], 1, WAIT_MS));
 }
 
 TEST_F(vm, owner_exits_without_closing)
