@@ -6,8 +6,9 @@
 #   make check        deps, build, static gates, selftests in a test VM
 #   make demo         deps, build, show each module at work in a test VM
 #   make deps         install build and test dependencies (Debian)
-#   sudo make install install the modules, uapi headers, udev rule, tools
-#                     (vmaccel-stat, vmaccel-balloond) and their man pages
+#   sudo make install install the modules (to /lib/modules/<release>/updates),
+#                     uapi headers, udev rule, tools (vmaccel-stat,
+#                     vmaccel-balloond) and their man pages
 #
 # KDIR defaults to the running kernel's build dir when it exists, else the
 # newest /lib/modules/*/build installed, -rt flavours aside (tools/find-kdir
@@ -186,7 +187,7 @@ ifneq ($(filter pvlock,$(MODDIRS)),)
 endif
 
 install: $(BUILD)/sbin/vmaccel-stat
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $$(tools/kernel-release $(KDIR))
 	install -D -m 0644 udev/60-vmaccel.rules $(DESTDIR)/etc/udev/rules.d/60-vmaccel.rules
 	install -d $(DESTDIR)/usr/include/linux
