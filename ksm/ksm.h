@@ -179,6 +179,7 @@ extern unsigned long ksm_pages_unshared;	/* ksm_scan_mutex */
 extern unsigned long ksm_full_scans;		/* ksm_scan_mutex */
 extern atomic_long_t ksm_pages_scanned;
 extern atomic_long_t ksm_cow_breaks;
+extern atomic_long_t ksm_pages_pinned;
 
 extern struct mutex ksm_scan_mutex;
 extern spinlock_t ksm_stable_lock;

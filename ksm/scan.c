@@ -17,6 +17,7 @@
  *      unmap_mapping_range() per run of consecutive indices: write
  *      protection (every later write faults into ->page_mkwrite) with one
  *      TLB flush per run instead of one per page.
+ *      A page pinned for DMA is skipped in phase 1, before it is unmapped.
  *   3. merge each candidate under its file's lock, once nothing but the
  *      index and the scanner holds it (so nobody maps, pins or writes it):
  *      a zero page is checked with memchr_inv() and joins its group's zero
@@ -58,6 +59,7 @@ unsigned long ksm_pages_unshared;
 unsigned long ksm_full_scans;
 atomic_long_t ksm_pages_scanned;
 atomic_long_t ksm_cow_breaks;
+atomic_long_t ksm_pages_pinned;
 
 /* Serializes the scanner, the file list and the unstable tree. */
 DEFINE_MUTEX(ksm_scan_mutex);
@@ -751,6 +753,18 @@ static unsigned int scan_chunk(struct vk_inode *vi, unsigned int budget,
 		}
 		pass_pages++;
 		atomic_long_inc(&ksm_pages_scanned);
+		/*
+		 * A page pinned for DMA (FOLL_PIN: io_uring fixed buffers,
+		 * VFIO, O_DIRECT) cannot merge; it is left out before the
+		 * second phase would unmap it, and out of the unstable tree,
+		 * where it would be unmapped as a partner.
+		 */
+		if (!ksm_page_merged(page) &&
+		    folio_maybe_dma_pinned(page_folio(page))) {
+			atomic_long_inc(&ksm_pages_pinned);
+			put_page(page);
+			continue;
+		}
 		if (ksm_page_merged(page) ||
 		    !classify(vi, index, page, group, &cands[nc])) {
 			put_page(page);

@@ -231,6 +231,12 @@ static ssize_t cow_breaks_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ksm_cow_breaks));
 }
 
+static ssize_t pages_pinned_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ksm_pages_pinned));
+}
+
 static ssize_t scanner_pid_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
 {
@@ -254,6 +260,7 @@ static struct kobj_attribute general_profit_attr = __ATTR_RO(general_profit);
 static struct kobj_attribute zero_pages_sharing_attr =
 	__ATTR_RO(zero_pages_sharing);
 static struct kobj_attribute cow_breaks_attr = __ATTR_RO(cow_breaks);
+static struct kobj_attribute pages_pinned_attr = __ATTR_RO(pages_pinned);
 static struct kobj_attribute scanner_pid_attr = __ATTR_RO(scanner_pid);
 
 static struct attribute *ksm_attrs[] = {
@@ -272,6 +279,7 @@ static struct attribute *ksm_attrs[] = {
 	&general_profit_attr.attr,
 	&zero_pages_sharing_attr.attr,
 	&cow_breaks_attr.attr,
+	&pages_pinned_attr.attr,
 	&scanner_pid_attr.attr,
 	NULL,
 };

@@ -7,7 +7,7 @@
  * to a merged page gets a private copy and leaves the other files alone;
  * punching holes frees pages; the counters add up; run=2 unmerges
  * everything; a page changed between passes (volatile) waits; a pinned page
- * is not merged; max_page_sharing caps a merged page; a page written while
+ * is not merged, and one pinned for DMA is not even unmapped; max_page_sharing caps a merged page; a page written while
  * the scanner decides, unmaps and merges is never merged with stale content;
  * the scanner thread merges on its own; a mounted vmaccelfs with size= and
  * group=.
@@ -23,6 +23,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/utsname.h>
 
 #include "ksm_util.h"
 
@@ -427,6 +428,112 @@ TEST_F(ksm, pinned_page_not_merged)
 	EXPECT_EQ(1, ksm_scan(self->fd[0], 1));
 	close(p[0]);
 	close(p[1]);
+}
+
+/* Whether the page at @addr is present in this process's page tables. */
+static int page_present(void *addr)
+{
+	__u64 e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	off_t off = (uintptr_t)addr / KSM_PAGE * sizeof(e);
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &e, sizeof(e), off) != sizeof(e))
+		e = 0;
+	close(fd);
+	return !!(e & (1ull << 63));
+}
+
+struct dio_read {
+	int fd;
+	void *buf;
+	ssize_t ret;
+};
+
+static void *dio_read_thread(void *arg)
+{
+	struct dio_read *r = arg;
+
+	r->ret = pread(r->fd, r->buf, KSM_PAGE, 0);
+	return NULL;
+}
+
+#define DELAY_DEV "vmaccel_ksm_pin_test"
+
+/*
+ * A page pinned for DMA is left out before the scanner unmaps its
+ * candidates: it stays mapped pass after pass (the process never refaults
+ * it) and is counted in pages_pinned; unpinned, it merges.  The pin: an
+ * O_DIRECT read into the page from a dm-delay device, which holds the bio
+ * (and the pin) for two seconds.  Long-term pins cannot be had here:
+ * io_uring fixed buffers take only anonymous, shmem and hugetlbfs memory
+ * on 6.1 (EOPNOTSUPP), and 6.12 refuses writable long-term pins of a
+ * mapping with ->page_mkwrite (EFAULT), as VFIO's would be.
+ */
+TEST_F(ksm, dma_pinned_page_skipped_before_unmap)
+{
+	char backing[] = "/tmp/ksm_pin_XXXXXX", cmd[256], loop[64] = "";
+	struct dio_read r = { .buf = self->map[1] };
+	struct utsname u;
+	pthread_t t;
+	int bfd, maj, min;
+	long pinned;
+	FILE *f;
+
+	/* 6.5 (BIO_PAGE_PINNED): block O_DIRECT pins; before, it gets refs. */
+	ASSERT_EQ(0, uname(&u));
+	ASSERT_EQ(2, sscanf(u.release, "%d.%d", &maj, &min));
+	if (maj < 6 || (maj == 6 && min < 5))
+		SKIP(return, "%s: O_DIRECT takes page references, not pins",
+		     u.release);
+	ksm_fill(self->map[0], 37, 0);
+	bfd = mkstemp(backing);
+	ASSERT_LE(0, bfd);
+	ASSERT_EQ((ssize_t)KSM_PAGE, write(bfd, self->map[0], KSM_PAGE));
+	close(bfd);
+	snprintf(cmd, sizeof(cmd),
+		 "modprobe -q loop; modprobe -q dm_delay; losetup -f --show %s",
+		 backing);
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	if (!fgets(loop, sizeof(loop), f))
+		loop[0] = 0;
+	pclose(f);
+	loop[strcspn(loop, "\n")] = 0;
+	unlink(backing);
+	if (!loop[0])
+		SKIP(return, "no loop device");
+	snprintf(cmd, sizeof(cmd),
+		 "dmsetup create --noudevsync %s --table '0 8 delay %s 0 2000' && dmsetup mknodes %s",
+		 DELAY_DEV, loop, DELAY_DEV);
+	if (system(cmd)) {
+		snprintf(cmd, sizeof(cmd), "losetup -d %s", loop);
+		system(cmd);
+		SKIP(return, "dm-delay unavailable");
+	}
+	r.fd = open("/dev/mapper/" DELAY_DEV, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, r.fd);
+	ASSERT_EQ(0, pthread_create(&t, NULL, dio_read_thread, &r));
+	/* The read faults the page in and pins it, then waits in dm-delay. */
+	usleep(500 * 1000);
+	pinned = ksm_sys_get("pages_pinned");
+	EXPECT_EQ(1, page_present(self->map[1]));
+	EXPECT_EQ(0, ksm_scan(self->fd[0], 3));
+	EXPECT_EQ(1, page_present(self->map[1])) {
+		TH_LOG("the pinned page was unmapped");
+	}
+	EXPECT_LE(pinned + 3, ksm_sys_get("pages_pinned"));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ((ssize_t)KSM_PAGE, r.ret);
+	close(r.fd);
+	snprintf(cmd, sizeof(cmd),
+		 "dmsetup remove --noudevsync %s && losetup -d %s",
+		 DELAY_DEV, loop);
+	EXPECT_EQ(0, system(cmd));
+	/* The read is done: the page is unpinned and merges. */
+	EXPECT_EQ(1, ksm_scan(self->fd[0], 1));
+	EXPECT_EQ(0, memcmp(self->map[0], self->map[1], KSM_PAGE));
 }
 
 TEST_F(ksm, max_page_sharing)
