@@ -7,9 +7,10 @@
  * to a merged page gets a private copy and leaves the other files alone;
  * punching holes frees pages; the counters add up; run=2 unmerges
  * everything; a page changed between passes (volatile) waits; a pinned page
- * is not merged, and one pinned for DMA is not even unmapped; max_page_sharing caps a merged page; a page written while
- * the scanner decides, unmaps and merges is never merged with stale content;
- * the scanner thread merges on its own; a mounted vmaccelfs with size= and
+ * is not merged, and one pinned for DMA is not even unmapped;
+ * max_page_sharing caps a merged page; a page written while the scanner
+ * decides, unmaps and merges is never merged with stale content; the
+ * scanner thread merges on its own; a mounted vmaccelfs with size= and
  * group=.
  *
  * The scanner thread is stopped (run=0) during the tests, which merge with
@@ -477,13 +478,16 @@ TEST_F(ksm, dma_pinned_page_skipped_before_unmap)
 	struct dio_read r = { .buf = self->map[1] };
 	struct utsname u;
 	pthread_t t;
-	int bfd, maj, min;
+	long maj, min;
+	char *end;
+	int bfd;
 	long pinned;
 	FILE *f;
 
 	/* 6.5 (BIO_PAGE_PINNED): block O_DIRECT pins; before, it gets refs. */
 	ASSERT_EQ(0, uname(&u));
-	ASSERT_EQ(2, sscanf(u.release, "%d.%d", &maj, &min));
+	maj = strtol(u.release, &end, 10);
+	min = *end == '.' ? strtol(end + 1, NULL, 10) : 0;
 	if (maj < 6 || (maj == 6 && min < 5))
 		SKIP(return, "%s: O_DIRECT takes page references, not pins",
 		     u.release);
