@@ -9,6 +9,7 @@
 #   sudo make install install the modules (to /lib/modules/<release>/updates),
 #                     uapi headers, udev rule, tools (vmaccel-stat,
 #                     vmaccel-balloond) and their man pages
+#   make deb          Debian packages vmaccel-dkms and vmaccel-tools in build/
 #
 # KDIR defaults to the running kernel's build dir when it exists, else the
 # newest /lib/modules/*/build installed, -rt flavours aside (tools/find-kdir
@@ -64,7 +65,7 @@ VM_TIMEOUT ?= 2400
 HOST_CPUS := $(shell nproc)
 DEMO_OVERCOMMIT_CPUS ?= $(shell echo $$(( 2 * $(HOST_CPUS) )))
 
-.PHONY: all modules clean deps check demo install gates selftests bench ktools FORCE
+.PHONY: all modules clean deps check demo install deb gates selftests bench ktools FORCE
 
 all modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -197,3 +198,8 @@ install: $(BUILD)/sbin/vmaccel-stat
 	install -m 0755 tools/vmaccel-balloond $(DESTDIR)$(PREFIX)/sbin/vmaccel-balloond
 	install -m 0644 Documentation/man/vmaccel-stat.8 Documentation/man/vmaccel-balloond.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/
+
+# The Debian packages (debian/), built in a copy of the tree under
+# build/deb/ by tools/mkdeb; the .debs land in build/.
+deb:
+	@tools/mkdeb
