@@ -109,7 +109,9 @@ static int vk_add_page(struct vk_inode *vi, pgoff_t index, struct page **pagep)
 
 /*
  * Give @index, which holds the merged page @old, a private copy.  The slot's
- * reference on @old is dropped; the caller unmaps @index afterwards.
+ * reference on @old is dropped; the caller unmaps @index afterwards.  A
+ * page with a memory error is not copied (-EHWPOISON): the copy reads it
+ * with machine-check recovery, and one known bad is not read at all.
  */
 static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
 		  bool count, struct page **newp)
@@ -118,10 +120,15 @@ static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
 	int err;
 
 	lockdep_assert_held(&vi->lock);
+	if (PageHWPoison(old))
+		return -EHWPOISON;
 	page = alloc_page(VK_GFP);
 	if (!page)
 		return -ENOMEM;
-	copy_highpage(page, old);
+	if (copy_mc_user_highpage(page, old, 0, NULL)) {
+		put_page(page);
+		return -EHWPOISON;
+	}
 	/* Wait for a fault that mapped @old and still holds its lock. */
 	lock_page(old);
 	err = xa_err(xa_store(&vi->pages, index, page, GFP_KERNEL));
@@ -144,7 +151,8 @@ static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
 /*
  * The private page at @index with a reference for the caller: allocated if
  * the index is empty and @create, copied if it holds a merged page.
- * *pagep is NULL for an empty index without @create.
+ * *pagep is NULL for an empty index without @create.  -EIO for a page with
+ * a memory error, as shmem says.
  */
 static int vk_get_private(struct vk_inode *vi, pgoff_t index, bool create,
 			  struct page **pagep)
@@ -158,9 +166,13 @@ static int vk_get_private(struct vk_inode *vi, pgoff_t index, bool create,
 	if (!page) {
 		if (create)
 			err = vk_add_page(vi, index, &page);
+	} else if (PageHWPoison(page)) {
+		err = -EIO;
 	} else if (ksm_page_merged(page)) {
 		err = vk_cow(vi, index, page, true, &page);
 		cowed = !err;
+		if (err == -EHWPOISON)
+			err = -EIO;
 	}
 	if (!err && page)
 		get_page(page);
@@ -176,6 +188,9 @@ static int vk_get_private(struct vk_inode *vi, pgoff_t index, bool create,
  * @vi: the file.
  * @start: first page index.
  * @end: last page index + 1.
+ *
+ * A merged page with a memory error stays merged: it cannot be copied,
+ * and its users get the error when they touch it.
  *
  * Context: process context, may sleep; vi->lock not held.
  * Return: 0, -ENOMEM, or -EINTR on a fatal signal.
@@ -200,6 +215,8 @@ int vk_break_range(struct vk_inode *vi, pgoff_t start, pgoff_t end)
 		if (ksm_page_merged(page)) {
 			err = vk_cow(vi, index, page, false, NULL);
 			cowed = !err;
+			if (err == -EHWPOISON)
+				err = 0;
 		}
 		mutex_unlock(&vi->lock);
 		if (err)
@@ -294,6 +311,11 @@ static vm_fault_t vk_fault(struct vm_fault *vmf)
 		mutex_unlock(&vi->lock);
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	}
+	/* Not mapped again after a memory error (SIGBUS BUS_MCEERR_AR). */
+	if (PageHWPoison(page)) {
+		mutex_unlock(&vi->lock);
+		return VM_FAULT_HWPOISON;
+	}
 	get_page(page);
 	lock_page(page);
 	mutex_unlock(&vi->lock);
@@ -328,7 +350,7 @@ static vm_fault_t vk_page_mkwrite(struct vm_fault *vmf)
 	err = vk_cow(vi, vmf->pgoff, page, true, NULL);
 	mutex_unlock(&vi->lock);
 	if (err)
-		return VM_FAULT_OOM;
+		return err == -EHWPOISON ? VM_FAULT_HWPOISON : VM_FAULT_OOM;
 	vk_unmap_index(vi, vmf->pgoff);
 	return VM_FAULT_NOPAGE;
 }
@@ -371,6 +393,13 @@ static ssize_t vk_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		if (page)
 			get_page(page);
 		mutex_unlock(&vi->lock);
+		if (page && PageHWPoison(page)) {
+			/* As shmem: a memory error reads as -EIO. */
+			put_page(page);
+			if (!done)
+				done = -EIO;
+			break;
+		}
 		if (page) {
 			copied = copy_page_to_iter(page, off, n, to);
 			put_page(page);

@@ -163,11 +163,20 @@ static int cmp_key(u32 group, u64 csum, const struct vk_stable_key *key)
 	return 0;
 }
 
+/*
+ * A merged page with a memory error is never read: it sorts before every
+ * content of its key, so a search for that content goes on to the right
+ * and a new merged page of it is linked there.
+ */
 static int cmp_content(const void *a, struct page *page)
 {
-	void *b = kmap_local_page(page);
-	int ret = memcmp(a, b, PAGE_SIZE);
+	void *b;
+	int ret;
 
+	if (PageHWPoison(page))
+		return 1;
+	b = kmap_local_page(page);
+	ret = memcmp(a, b, PAGE_SIZE);
 	kunmap_local(b);
 	return ret;
 }
@@ -232,7 +241,7 @@ static bool stable_has(u32 group, u64 csum)
  * Check under vi->lock that @page at @index is ours to merge: still there,
  * not merged, referenced by the index and the scanner only (so neither
  * mapped nor pinned: its content cannot change while vi->lock is held), the
- * file still in @group.
+ * file still in @group, and no memory error reported for it.
  */
 static bool mergeable_now(struct vk_inode *vi, pgoff_t index,
 			  struct page *page, u32 group)
@@ -240,7 +249,7 @@ static bool mergeable_now(struct vk_inode *vi, pgoff_t index,
 	lockdep_assert_held(&vi->lock);
 	return xa_load(&vi->pages, index) == page && !ksm_page_merged(page) &&
 	       page_count(page) == 2 && !page_mapped(page) &&
-	       key_group(vi->group) == group;
+	       !PageHWPoison(page) && key_group(vi->group) == group;
 }
 
 /* Make @page a merged page of @key with @sharing users. */
@@ -262,14 +271,18 @@ static struct vk_spage *spage_add(struct vk_stable_key *key,
 	return sp;
 }
 
-/* A merged page of @key with room for one more sharer, or NULL. */
+/*
+ * A merged page of @key with room for one more sharer, or NULL.  One with a
+ * memory error takes no more sharers.
+ */
 static struct vk_spage *key_room(struct vk_stable_key *key)
 {
 	struct vk_spage *s;
 
 	lockdep_assert_held(&ksm_stable_lock);
 	list_for_each_entry(s, &key->pages, link)
-		if (s->sharing < READ_ONCE(ksm_max_page_sharing))
+		if (s->sharing < READ_ONCE(ksm_max_page_sharing) &&
+		    !PageHWPoison(s->page))
 			return s;
 	return NULL;
 }
@@ -762,6 +775,11 @@ static unsigned int scan_chunk(struct vk_inode *vi, unsigned int budget,
 		if (!ksm_page_merged(page) &&
 		    folio_maybe_dma_pinned(page_folio(page))) {
 			atomic_long_inc(&ksm_pages_pinned);
+			put_page(page);
+			continue;
+		}
+		/* A page with a memory error is never read again. */
+		if (PageHWPoison(page)) {
 			put_page(page);
 			continue;
 		}

@@ -7,7 +7,8 @@
  * to a merged page gets a private copy and leaves the other files alone;
  * punching holes frees pages; the counters add up; run=2 unmerges
  * everything; a page changed between passes (volatile) waits; a pinned page
- * is not merged, and one pinned for DMA is not even unmapped;
+ * is not merged, and one pinned for DMA is not even unmapped; a page with a
+ * memory error is not used again;
  * max_page_sharing caps a merged page; a page written while the scanner
  * decides, unmaps and merges is never merged with stale content; the
  * scanner thread merges on its own; a mounted vmaccelfs with size= and
@@ -538,6 +539,77 @@ TEST_F(ksm, dma_pinned_page_skipped_before_unmap)
 	/* The read is done: the page is unpinned and merges. */
 	EXPECT_EQ(1, ksm_scan(self->fd[0], 1));
 	EXPECT_EQ(0, memcmp(self->map[0], self->map[1], KSM_PAGE));
+}
+
+/* Whether touching @addr (a write if @write) in a child ends in SIGBUS. */
+static bool sigbus_on_touch(char *addr, bool write)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return false;
+	if (!pid) {
+		if (write)
+			__atomic_store_n(addr, 1, __ATOMIC_RELAXED);
+		_exit(__atomic_load_n(addr, __ATOMIC_RELAXED) & 1);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return false;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
+
+/*
+ * A page with a memory error (MADV_HWPOISON: the kernel's memory-failure
+ * path, which cannot take a vmaccelfs page out of use and leaves it
+ * marked) is not used again: read(2) and write(2) get EIO and a new
+ * mapping SIGBUS, as on shmem; the scanner neither reads nor merges it; a
+ * write to a merged page with an error gets SIGBUS instead of a copy of
+ * it; unmerging leaves it merged; new duplicates of its content merge
+ * into a new page.
+ */
+TEST_F(ksm, memory_error_page_not_used)
+{
+	struct vmaccel_ksm_range r = { .offset = 0, .length = KSM_PAGE };
+	struct vmaccel_ksm_file_stats st;
+	char page[KSM_PAGE], *p;
+
+	/* A private page, and a healthy one after it. */
+	ksm_fill(self->map[0] + 2 * KSM_PAGE, 43, 2);
+	ksm_fill(self->map[0] + 3 * KSM_PAGE, 53, 3);
+	if (madvise(self->map[0] + 2 * KSM_PAGE, KSM_PAGE, MADV_HWPOISON) &&
+	    errno != EBUSY)
+		SKIP(return, "MADV_HWPOISON: %s", strerror(errno));
+	EXPECT_EQ(-1, pread(self->fd[0], page, KSM_PAGE, 2 * KSM_PAGE));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(-1, pwrite(self->fd[0], page, 16, 2 * KSM_PAGE));
+	EXPECT_EQ(EIO, errno);
+	ksm_fill(self->map[2] + 2 * KSM_PAGE, 43, 2);
+	EXPECT_EQ(0, ksm_scan(self->fd[0], 2));
+	p = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fd[0], 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(sigbus_on_touch(p + 2 * KSM_PAGE, false));
+	EXPECT_FALSE(sigbus_on_touch(p + 3 * KSM_PAGE, false));
+	munmap(p, self->len);
+
+	/* A merged page. */
+	ksm_fill(self->map[0], 47, 0);
+	ksm_fill(self->map[1], 47, 0);
+	ASSERT_EQ(1, ksm_scan(self->fd[0], 1));
+	ASSERT_EQ(-1, madvise(self->map[1], KSM_PAGE, MADV_HWPOISON));
+	EXPECT_TRUE(sigbus_on_touch(self->map[1], true));
+	ASSERT_EQ(0, ioctl(self->fd[1], VMACCEL_KSM_UNMERGE_RANGE, &r));
+	ASSERT_EQ(0, ksm_stats(self->fd[1], &st));
+	EXPECT_EQ(1, st.merged);
+	/* Two new copies of the content merge with each other only. */
+	ksm_fill(self->map[2], 47, 0);
+	ksm_fill(self->map[3], 47, 0);
+	EXPECT_EQ(1, ksm_scan(self->fd[0], 2));
+	ASSERT_EQ(0, ksm_stats(self->fd[2], &st));
+	EXPECT_EQ(1, st.merged);
+	EXPECT_EQ(2, ksm_sys_get("pages_shared"));
+	EXPECT_EQ(0, memcmp(self->map[2], self->map[3], KSM_PAGE));
 }
 
 TEST_F(ksm, max_page_sharing)
