@@ -126,6 +126,12 @@ static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
 	if (!page)
 		return -ENOMEM;
 	if (copy_mc_user_highpage(page, old, 0, NULL)) {
+		/*
+		 * A machine check the copy survived: have the page marked
+		 * (6.1's copy does not queue it, 6.12's does; a second report
+		 * is harmless), so that nothing reads it again.
+		 */
+		memory_failure_queue(page_to_pfn(old), 0);
 		put_page(page);
 		return -EHWPOISON;
 	}
@@ -190,14 +196,16 @@ static int vk_get_private(struct vk_inode *vi, pgoff_t index, bool create,
  * @end: last page index + 1.
  *
  * A merged page with a memory error stays merged: it cannot be copied,
- * and its users get the error when they touch it.
+ * and its users get the error when they touch it.  The rest of the range
+ * is done; -EHWPOISON then says that such a page is left.
  *
  * Context: process context, may sleep; vi->lock not held.
- * Return: 0, -ENOMEM, or -EINTR on a fatal signal.
+ * Return: 0, -ENOMEM, -EINTR on a fatal signal, or -EHWPOISON.
  */
 int vk_break_range(struct vk_inode *vi, pgoff_t start, pgoff_t end)
 {
 	unsigned long index = start;
+	bool poisoned = false;
 	struct page *page;
 	int err = 0;
 
@@ -215,8 +223,10 @@ int vk_break_range(struct vk_inode *vi, pgoff_t start, pgoff_t end)
 		if (ksm_page_merged(page)) {
 			err = vk_cow(vi, index, page, false, NULL);
 			cowed = !err;
-			if (err == -EHWPOISON)
+			if (err == -EHWPOISON) {
+				poisoned = true;
 				err = 0;
+			}
 		}
 		mutex_unlock(&vi->lock);
 		if (err)
@@ -228,7 +238,7 @@ int vk_break_range(struct vk_inode *vi, pgoff_t start, pgoff_t end)
 		index++;
 		cond_resched();
 	}
-	return 0;
+	return poisoned ? -EHWPOISON : 0;
 }
 
 /*
@@ -286,6 +296,9 @@ static int vk_zero_partial(struct vk_inode *vi, loff_t pos, unsigned int len)
 	if (!len)
 		return 0;
 	err = vk_get_private(vi, pos >> PAGE_SHIFT, false, &page);
+	/* As shmem: a page with a memory error is left, not zeroed. */
+	if (err == -EIO)
+		return 0;
 	if (err || !page)
 		return err;
 	zero_user(page, offset_in_page(pos), len);
@@ -311,14 +324,22 @@ static vm_fault_t vk_fault(struct vm_fault *vmf)
 		mutex_unlock(&vi->lock);
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	}
-	/* Not mapped again after a memory error (SIGBUS BUS_MCEERR_AR). */
-	if (PageHWPoison(page)) {
-		mutex_unlock(&vi->lock);
-		return VM_FAULT_HWPOISON;
-	}
 	get_page(page);
 	lock_page(page);
 	mutex_unlock(&vi->lock);
+	/*
+	 * Not mapped again after a memory error (SIGBUS BUS_MCEERR_AR): the
+	 * core would try to unmap a marked page from a mapping it does not
+	 * have.  Checked under the page lock, right before the core checks:
+	 * memory_failure() marks without that lock, so a mark that lands
+	 * in between still reaches the core (a window of a few
+	 * instructions; closing it needs page->mapping, see the admin guide).
+	 */
+	if (PageHWPoison(page)) {
+		unlock_page(page);
+		put_page(page);
+		return VM_FAULT_HWPOISON;
+	}
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
 }
@@ -340,6 +361,10 @@ static vm_fault_t vk_page_mkwrite(struct vm_fault *vmf)
 		mutex_unlock(&vi->lock);
 		vk_unmap_index(vi, vmf->pgoff);
 		return VM_FAULT_NOPAGE;
+	}
+	if (PageHWPoison(page)) {
+		mutex_unlock(&vi->lock);
+		return VM_FAULT_HWPOISON;
 	}
 	if (!ksm_page_merged(page)) {
 		lock_page(page);

@@ -756,6 +756,17 @@ static unsigned int scan_chunk(struct vk_inode *vi, unsigned int budget,
 		if (index > next)
 			free_gap_items(vi, next, index - 1);
 		next = index + 1;
+		/*
+		 * A page with a memory error is never read again, and its
+		 * mappings go (merged or not), so that every later touch
+		 * faults and gets the error instead of the memory.
+		 */
+		if (PageHWPoison(page)) {
+			if (page_mapped(page))
+				unmap_run(vi, index, index);
+			put_page(page);
+			continue;
+		}
 		if (!index_mergeable(vi, index, &mfirst, &mlast, &on)) {
 			struct vk_item *item = xa_load(&vi->items, index);
 
@@ -775,11 +786,6 @@ static unsigned int scan_chunk(struct vk_inode *vi, unsigned int budget,
 		if (!ksm_page_merged(page) &&
 		    folio_maybe_dma_pinned(page_folio(page))) {
 			atomic_long_inc(&ksm_pages_pinned);
-			put_page(page);
-			continue;
-		}
-		/* A page with a memory error is never read again. */
-		if (PageHWPoison(page)) {
 			put_page(page);
 			continue;
 		}
@@ -976,9 +982,11 @@ void ksm_inode_remove(struct vk_inode *vi)
  * private copies (they were merged under the old group); only then, with
  * no merged page left (the scanner waits for ksm_scan_mutex), does the
  * file join @group.  On failure it stays in its old group, so no page
- * merged under one group is ever used by a file of another.
+ * merged under one group is ever used by a file of another.  A merged
+ * page with a memory error cannot be copied: the file then stays in its
+ * group (-EHWPOISON).
  *
- * Return: 0, -ENOMEM or -EINTR.
+ * Return: 0, -ENOMEM, -EINTR or -EHWPOISON.
  */
 int ksm_set_group(struct vk_inode *vi, u32 group)
 {
@@ -1023,6 +1031,9 @@ int ksm_set_mergeable(struct vk_inode *vi, pgoff_t start, pgoff_t last,
 			free_items(vi, start, last);
 			err = vk_break_range(vi, start,
 					     last == ULONG_MAX ? ULONG_MAX : last + 1);
+			/* A merged page with a memory error stays merged. */
+			if (err == -EHWPOISON)
+				err = 0;
 		}
 	}
 	mutex_unlock(&ksm_scan_mutex);
@@ -1047,7 +1058,8 @@ int ksm_unmerge_all(void)
 	list_for_each_entry(vi, &ksm_inodes, link) {
 		free_items(vi, 0, ULONG_MAX);
 		err = vk_break_range(vi, 0, ULONG_MAX);
-		if (err)
+		/* A merged page with a memory error stays merged. */
+		if (err && err != -EHWPOISON)
 			return err;
 	}
 	return 0;

@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/statfs.h>
@@ -461,7 +462,16 @@ static void *dio_read_thread(void *arg)
 	return NULL;
 }
 
-#define DELAY_DEV "vmaccel_ksm_pin_test"
+/* Remove the dm-delay device @name and the loop device @loop (if any). */
+static int delay_dev_remove(const char *name, const char *loop)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "dmsetup remove --noudevsync %s 2>/dev/null; [ -z '%s' ] || losetup -d '%s'",
+		 name, loop, loop);
+	return system(cmd);
+}
 
 /*
  * A page pinned for DMA is left out before the scanner unmaps its
@@ -475,7 +485,8 @@ static void *dio_read_thread(void *arg)
  */
 TEST_F(ksm, dma_pinned_page_skipped_before_unmap)
 {
-	char backing[] = "/tmp/ksm_pin_XXXXXX", cmd[256], loop[64] = "";
+	char backing[] = "/tmp/ksm_pin_XXXXXX", cmd[384], loop[64] = "";
+	char name[64];
 	struct dio_read r = { .buf = self->map[1] };
 	struct utsname u;
 	pthread_t t;
@@ -493,6 +504,7 @@ TEST_F(ksm, dma_pinned_page_skipped_before_unmap)
 		SKIP(return, "%s: O_DIRECT takes page references, not pins",
 		     u.release);
 	ksm_fill(self->map[0], 37, 0);
+	snprintf(name, sizeof(name), "vmaccel_ksm_pin_%d", getpid());
 	bfd = mkstemp(backing);
 	ASSERT_LE(0, bfd);
 	ASSERT_EQ((ssize_t)KSM_PAGE, write(bfd, self->map[0], KSM_PAGE));
@@ -511,15 +523,19 @@ TEST_F(ksm, dma_pinned_page_skipped_before_unmap)
 		SKIP(return, "no loop device");
 	snprintf(cmd, sizeof(cmd),
 		 "dmsetup create --noudevsync %s --table '0 8 delay %s 0 2000' && dmsetup mknodes %s",
-		 DELAY_DEV, loop, DELAY_DEV);
+		 name, loop, name);
 	if (system(cmd)) {
-		snprintf(cmd, sizeof(cmd), "losetup -d %s", loop);
-		system(cmd);
+		delay_dev_remove(name, loop);
 		SKIP(return, "dm-delay unavailable");
 	}
-	r.fd = open("/dev/mapper/" DELAY_DEV, O_RDONLY | O_DIRECT);
-	ASSERT_LE(0, r.fd);
-	ASSERT_EQ(0, pthread_create(&t, NULL, dio_read_thread, &r));
+	snprintf(cmd, sizeof(cmd), "/dev/mapper/%s", name);
+	r.fd = open(cmd, O_RDONLY | O_DIRECT);
+	if (r.fd < 0 || pthread_create(&t, NULL, dio_read_thread, &r)) {
+		delay_dev_remove(name, loop);
+		ASSERT_TRUE(false) {
+			TH_LOG("no O_DIRECT read from %s", cmd);
+		}
+	}
 	/* The read faults the page in and pins it, then waits in dm-delay. */
 	usleep(500 * 1000);
 	pinned = ksm_sys_get("pages_pinned");
@@ -532,45 +548,59 @@ TEST_F(ksm, dma_pinned_page_skipped_before_unmap)
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	EXPECT_EQ((ssize_t)KSM_PAGE, r.ret);
 	close(r.fd);
-	snprintf(cmd, sizeof(cmd),
-		 "dmsetup remove --noudevsync %s && losetup -d %s",
-		 DELAY_DEV, loop);
-	EXPECT_EQ(0, system(cmd));
+	EXPECT_EQ(0, delay_dev_remove(name, loop));
 	/* The read is done: the page is unpinned and merges. */
 	EXPECT_EQ(1, ksm_scan(self->fd[0], 1));
 	EXPECT_EQ(0, memcmp(self->map[0], self->map[1], KSM_PAGE));
 }
 
-/* Whether touching @addr (a write if @write) in a child ends in SIGBUS. */
-static bool sigbus_on_touch(char *addr, bool write)
-{
-	int status;
-	pid_t pid = fork();
+static sigjmp_buf touch_jmp;
+static int touch_code;	/* read after siglongjmp(), from memory */
 
-	if (pid < 0)
-		return false;
-	if (!pid) {
+static void touch_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	touch_code = si->si_code;
+	siglongjmp(touch_jmp, 1);
+}
+
+/*
+ * Touch @addr (a write if @write) in this process: the si_code of the
+ * SIGBUS it gets, or 0 without one.
+ */
+static int touch(char *addr, bool write)
+{
+	struct sigaction sa = { .sa_sigaction = touch_sigbus,
+				.sa_flags = SA_SIGINFO }, old;
+	int code = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	touch_code = 0;
+	if (!sigsetjmp(touch_jmp, 1)) {
 		if (write)
 			__atomic_store_n(addr, 1, __ATOMIC_RELAXED);
-		_exit(__atomic_load_n(addr, __ATOMIC_RELAXED) & 1);
+		else
+			(void)__atomic_load_n(addr, __ATOMIC_RELAXED);
+	} else {
+		code = touch_code;
 	}
-	if (waitpid(pid, &status, 0) != pid)
-		return false;
-	return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+	sigaction(SIGBUS, &old, NULL);
+	return code;
 }
 
 /*
  * A page with a memory error (MADV_HWPOISON: the kernel's memory-failure
  * path, which cannot take a vmaccelfs page out of use and leaves it
  * marked) is not used again: read(2) and write(2) get EIO and a new
- * mapping SIGBUS, as on shmem; the scanner neither reads nor merges it; a
- * write to a merged page with an error gets SIGBUS instead of a copy of
- * it; unmerging leaves it merged; new duplicates of its content merge
- * into a new page.
+ * mapping SIGBUS (BUS_MCEERR_AR), as on shmem; the scanner neither reads
+ * nor merges it, and removes the mappings it still has; a write to a
+ * merged page with an error gets SIGBUS instead of a copy of it;
+ * unmerging leaves it merged and a file sharing it cannot change group;
+ * new duplicates of its content merge into a new page.
  */
 TEST_F(ksm, memory_error_page_not_used)
 {
 	struct vmaccel_ksm_range r = { .offset = 0, .length = KSM_PAGE };
+	struct vmaccel_ksm_group g = { .group = 2 };
 	struct vmaccel_ksm_file_stats st;
 	char page[KSM_PAGE], *p;
 
@@ -585,27 +615,39 @@ TEST_F(ksm, memory_error_page_not_used)
 	EXPECT_EQ(-1, pwrite(self->fd[0], page, 16, 2 * KSM_PAGE));
 	EXPECT_EQ(EIO, errno);
 	ksm_fill(self->map[2] + 2 * KSM_PAGE, 43, 2);
+	EXPECT_EQ(1, page_present(self->map[0] + 2 * KSM_PAGE));
 	EXPECT_EQ(0, ksm_scan(self->fd[0], 2));
+	/* The scanner removed the mapping: the next touch faults. */
+	EXPECT_EQ(0, page_present(self->map[0] + 2 * KSM_PAGE));
+	EXPECT_EQ(BUS_MCEERR_AR, touch(self->map[0] + 2 * KSM_PAGE, false));
 	p = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 self->fd[0], 0);
 	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_TRUE(sigbus_on_touch(p + 2 * KSM_PAGE, false));
-	EXPECT_FALSE(sigbus_on_touch(p + 3 * KSM_PAGE, false));
+	EXPECT_EQ(BUS_MCEERR_AR, touch(p + 2 * KSM_PAGE, false));
+	EXPECT_EQ(0, touch(p + 3 * KSM_PAGE, false));
 	munmap(p, self->len);
 
 	/* A merged page. */
 	ksm_fill(self->map[0], 47, 0);
 	ksm_fill(self->map[1], 47, 0);
 	ASSERT_EQ(1, ksm_scan(self->fd[0], 1));
+	EXPECT_EQ(0, touch(self->map[0], false));	/* mapped again */
 	ASSERT_EQ(-1, madvise(self->map[1], KSM_PAGE, MADV_HWPOISON));
-	EXPECT_TRUE(sigbus_on_touch(self->map[1], true));
+	/* The write-protected mapping: page_mkwrite refuses the copy. */
+	EXPECT_EQ(1, page_present(self->map[1]));
+	EXPECT_EQ(BUS_MCEERR_AR, touch(self->map[1], true));
+	EXPECT_EQ(-1, ioctl(self->fd[1], VMACCEL_KSM_SET_GROUP, &g));
+	EXPECT_EQ(EHWPOISON, errno);
 	ASSERT_EQ(0, ioctl(self->fd[1], VMACCEL_KSM_UNMERGE_RANGE, &r));
 	ASSERT_EQ(0, ksm_stats(self->fd[1], &st));
 	EXPECT_EQ(1, st.merged);
 	/* Two new copies of the content merge with each other only. */
 	ksm_fill(self->map[2], 47, 0);
 	ksm_fill(self->map[3], 47, 0);
+	EXPECT_EQ(1, page_present(self->map[0]));
 	EXPECT_EQ(1, ksm_scan(self->fd[0], 2));
+	/* The other file's mapping of the bad page went too. */
+	EXPECT_EQ(0, page_present(self->map[0]));
 	ASSERT_EQ(0, ksm_stats(self->fd[2], &st));
 	EXPECT_EQ(1, st.merged);
 	EXPECT_EQ(2, ksm_sys_get("pages_shared"));

@@ -165,8 +165,9 @@ struct vmaccel_ksm_scan {
  * given private copies (they were merged under the old group).  Returns 0,
  * -EBADF (file not open for writing), -EFAULT, -EINVAL (flags, reserved, a
  * group from %VMACCEL_KSM_GROUP_AUTO up), -EPERM (no %CAP_SYS_ADMIN in the
- * initial user namespace), -ENOMEM, -EINTR (on an error the file stays in
- * its old group).
+ * initial user namespace), -ENOMEM, -EINTR, -EHWPOISON (a merged page of
+ * the file has a memory error and cannot be copied); on an error the file
+ * stays in its old group.
  */
 #define VMACCEL_KSM_SET_GROUP	_IOW(VMACCEL_IOCTL_TYPE, 0x31, struct vmaccel_ksm_group)
 
