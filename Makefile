@@ -10,6 +10,7 @@
 #                     uapi headers, udev rule, tools (vmaccel-stat,
 #                     vmaccel-balloond) and their man pages
 #   make deb          Debian packages vmaccel-dkms and vmaccel-tools in build/
+#   make pkg-check    make deb, lintian, install/use/purge them in a test VM
 #
 # KDIR defaults to the running kernel's build dir when it exists, else the
 # newest /lib/modules/*/build installed, -rt flavours aside (tools/find-kdir
@@ -65,7 +66,7 @@ VM_TIMEOUT ?= 2400
 HOST_CPUS := $(shell nproc)
 DEMO_OVERCOMMIT_CPUS ?= $(shell echo $$(( 2 * $(HOST_CPUS) )))
 
-.PHONY: all modules clean deps check demo install deb gates selftests bench ktools FORCE
+.PHONY: all modules clean deps check demo install deb pkg-check gates selftests bench ktools FORCE
 
 all modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -232,7 +233,16 @@ install-dist:
 boot-check:
 	@tools/boot-check
 
-# The Debian packages (debian/), built in a copy of the tree under
-# build/deb/ by tools/mkdeb; the .debs land in build/.
+# The Debian packages (debian/, built in a copy under build/deb/ by
+# tools/mkdeb; the .debs land in build/).  pkg-check: lintian, then
+# tools/pkg-test in a test VM (install, DKMS builds for every installed
+# kernel with headers, modprobe, udev rule, purge).  Not part of make check:
+# the DKMS builds under TCG take long (see tools/pkg-test's TIME lines).
+PKG_VM_TIMEOUT ?= 3600
+PKG_TEST_KERNELS ?=
 deb:
 	@tools/mkdeb
+pkg-check: deb
+	lintian --fail-on error,warning $(BUILD)/deb/vmaccel_*.changes
+	@tools/vm-run -c $(VM_CPUS) -m $(VM_MEM) -t $(PKG_VM_TIMEOUT) -l $(BUILD)/pkg-console.log \
+		-- env PKG_TEST_KERNELS='$(PKG_TEST_KERNELS)' tools/pkg-test || { echo "pkg-check failed; console log: $(BUILD)/pkg-console.log"; exit 1; }
