@@ -120,16 +120,16 @@ TEST_F(vm, stop_and_restart_like_a_vmm)
 	tx_works(_metadata, &self->vm);
 }
 
-TEST_F(vm, reset_owner_and_reuse)
+/*
+ * After RESET_OWNER: set the device up again on the same fd, as a new
+ * owner does, with the features @f (none if NULL).
+ */
+static void reown(struct __test_metadata *_metadata, struct vh_vm *vm,
+		  const __u64 *f)
 {
-	struct vh_vm *vm = &self->vm;
-	__u64 f = VH_BASE_FEATURES;
-
-	traffic(vm, 10, true);
-	ASSERT_EQ(0, ioctl(vm->dev, VHOST_RESET_OWNER));
-	/* Everything is gone: set it all up again on the same fd. */
 	ASSERT_EQ(0, ioctl(vm->dev, VHOST_SET_OWNER));
-	ASSERT_EQ(0, ioctl(vm->dev, VHOST_SET_FEATURES, &f));
+	if (f)
+		ASSERT_EQ(0, ioctl(vm->dev, VHOST_SET_FEATURES, f));
 	ASSERT_EQ(0, vh_set_mem(vm));
 	memset(vm->ram + VH_RING_OFF(0), 0, 0x20000);
 	memset(&vm->q[0], 0, sizeof(vm->q[0]));
@@ -138,6 +138,17 @@ TEST_F(vm, reset_owner_and_reuse)
 	ASSERT_EQ(0, vh_setup_queue(vm, 1));
 	ASSERT_EQ(0, vh_set_backend(vm, 0, vm->tap));
 	ASSERT_EQ(0, vh_set_backend(vm, 1, vm->tap));
+}
+
+TEST_F(vm, reset_owner_and_reuse)
+{
+	struct vh_vm *vm = &self->vm;
+	__u64 f = VH_BASE_FEATURES;
+
+	traffic(vm, 10, true);
+	ASSERT_EQ(0, ioctl(vm->dev, VHOST_RESET_OWNER));
+	/* Everything is gone: set it all up again on the same fd. */
+	reown(_metadata, vm, &f);
 	tx_works(_metadata, vm);
 }
 
@@ -160,15 +171,7 @@ TEST_F(vm, reset_owner_forgets_header_length)
 	ASSERT_EQ(0, ioctl(vm->dev, VHOST_SET_FEATURES, &f));
 	ASSERT_EQ(0, ioctl(vm->dev, VHOST_RESET_OWNER));
 	/* The next owner sets everything up again but the features. */
-	ASSERT_EQ(0, ioctl(vm->dev, VHOST_SET_OWNER));
-	ASSERT_EQ(0, vh_set_mem(vm));
-	memset(vm->ram + VH_RING_OFF(0), 0, 0x20000);
-	memset(&vm->q[0], 0, sizeof(vm->q[0]));
-	memset(&vm->q[1], 0, sizeof(vm->q[1]));
-	ASSERT_EQ(0, vh_setup_queue(vm, 0));
-	ASSERT_EQ(0, vh_setup_queue(vm, 1));
-	ASSERT_EQ(0, vh_set_backend(vm, 0, vm->tap));
-	ASSERT_EQ(0, vh_set_backend(vm, 1, vm->tap));
+	reown(_metadata, vm, NULL);
 	/* No header on either side: the buffer is the frame. */
 	vh_frame(frame, sizeof(frame), 0x66);
 	vh_tx_queue(vm, frame, sizeof(frame), 1, true);
