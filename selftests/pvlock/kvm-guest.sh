@@ -41,6 +41,24 @@ else
 	result fail "spinlock_t in this KVM guest is pv-qspinlock (kernel says: ${verdict:-nothing})"
 fi
 
+# The module's own choice at load, the same pv_ops test from the inside
+# (a "spinning:" note would mean it found the kernel's PV spinlocks off).
+# Read here, before the selftests switch backends and reload it.
+ko=${VMACCEL_KO_DIR:-$top}/pvlock/vmaccel_pvlock.ko
+if insmod "$ko"; then
+	chosen=$(cat /sys/class/misc/vmaccel-pvlock/backend)
+	load=$(dmesg | grep -o 'vmaccel_pvlock: backend [a-z]* (kvm PV unhalt.*' | tail -n 1)
+	rmmod vmaccel_pvlock || result fail "rmmod vmaccel_pvlock after the first load"
+else
+	chosen='' load=''
+fi
+echo "# ${load:-vmaccel_pvlock printed no backend line at load}"
+if [ "$chosen" = kvm ]; then
+	result ok "vmaccel_pvlock chose the kvm backend at load"
+else
+	result fail "vmaccel_pvlock chose the kvm backend at load (it chose: ${chosen:-no load})"
+fi
+
 out=$(mktemp)
 # pvlock_wakeup_test's ipi and spin variants run in every other tier.
 PVLOCK_BACKENDS=${PVLOCK_BACKENDS-kvm} VMACCEL_ONLY=$tests VMACCEL_TIER=nested-kvm \
@@ -54,15 +72,6 @@ if [ "$1" = x ]; then
 else
 	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
 fi
-
-# The module's own choice at load, the same pv_ops test from the inside
-# (a "spinning:" note would mean it found the kernel's PV spinlocks off).
-load=$(dmesg | grep -o 'vmaccel_pvlock: backend .*' | head -n 1)
-echo "# ${load:-vmaccel_pvlock printed no backend line}"
-case $load in
-*"backend kvm (kvm PV unhalt available)") result ok "vmaccel_pvlock chose the kvm backend at load" ;;
-*) result fail "vmaccel_pvlock chose the kvm backend at load" ;;
-esac
 
 # Here nothing may skip for want of the kvm backend.
 if grep -E '# SKIP.*(not available here|no KVM PV unhalt)' "$out"; then

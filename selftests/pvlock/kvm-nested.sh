@@ -9,11 +9,18 @@
 # When this machine cannot run a KVM guest, it says why as one TAP SKIP
 # line and a summary of 1 skipped; otherwise the guest's TAP and summary
 # are the result (a guest that crashes or hangs counts as a failure).
+# Env: PVLOCK_KVM_CPUS (2), PVLOCK_KVM_MEM (MiB, 1024), PVLOCK_KVM_TIMEOUT
+# (s, 600); PVLOCK_KVM_TESTS and PVLOCK_BACKENDS go to kvm-guest.sh.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# The guest gets no environment but what its command line sets: pass on
+# kvm-guest.sh's knobs when they are set (an empty one means something).
+set --
+[ -n "${PVLOCK_KVM_TESTS+set}" ] && set -- "$@" "PVLOCK_KVM_TESTS=$PVLOCK_KVM_TESTS"
+[ -n "${PVLOCK_BACKENDS+set}" ] && set -- "$@" "PVLOCK_BACKENDS=$PVLOCK_BACKENDS"
 err=$(mktemp)
 "$top/tools/nested-kvm" -c "${PVLOCK_KVM_CPUS:-2}" -m "${PVLOCK_KVM_MEM:-1024}" \
-	-t "${PVLOCK_KVM_TIMEOUT:-600}" -- sh "$top/selftests/pvlock/kvm-guest.sh" 2>"$err"
+	-t "${PVLOCK_KVM_TIMEOUT:-600}" -- env "$@" sh "$top/selftests/pvlock/kvm-guest.sh" 2>"$err"
 rc=$?
 cat "$err" >&2
 why=$(sed -n 's/^nested-kvm: SKIP: //p' "$err" | head -n 1)
