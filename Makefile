@@ -186,6 +186,12 @@ ifneq ($(filter pvlock,$(MODDIRS)),)
 		-l $(BUILD)/demo-overcommit-console.log -- tools/demo pvlock || \
 		{ echo "demo failed; console log: $(BUILD)/demo-overcommit-console.log"; exit 1; }
 	@sed -n '/^=== vmaccel demo/,/^=== end of demo/{/^\[ *[0-9.]*\] /d;p}' $(BUILD)/demo-overcommit-console.log
+# pvlock under real KVM paravirt: KVM guests at 1x and 2x of the test VM's
+# vCPUs, started inside it (tools/nested-kvm), against pv-qspinlock.
+	@tools/vm-run -q -c $(VM_CPUS) -m $(VM_MEM) -t $(VM_TIMEOUT) \
+		-l $(BUILD)/demo-kvm-console.log -- sh bench/pvlock/kvm-demo.sh || \
+		{ echo "demo failed; console log: $(BUILD)/demo-kvm-console.log"; exit 1; }
+	@sed -n '/^=== vmaccel demo/,/^=== end of demo/{/^\[ *[0-9.]*\] /d;p}' $(BUILD)/demo-kvm-console.log
 endif
 
 install: $(BUILD)/sbin/vmaccel-stat
