@@ -19,7 +19,7 @@
 # around the lookup.  Then, per CPU count, one VM (tools/vm-run -c N) runs
 # lookup_cost_vm.sh, which loads the two modules in turn.  The scan walks
 # the online CPUs, so the VMs have that many vCPUs online; under TCG they
-# are threads on the host's cores, which is why the load is light (two
+# are threads on the host's cores, which is why the load is light (three
 # threads): the number is the lookup, not the lock under load.  Times come
 # from local_clock() in the guest (TCG: scaled, compare ratios, not ns).
 set -eu

@@ -11,9 +11,10 @@
 # new one does; lookup_cost.sh builds main's with lookup-ns-main.patch).
 # Each round loads OLD_KO, runs a light load, unloads it, then the same for
 # NEW_KO (interleaved, so that drifts of the VM hit both).  The load is one
-# torture run of the pv kind with 2 threads, spin threshold 0 (so that
-# waiters block and unlocks take the slow path) and the ipi backend: the
-# lookup is measured, not the lock under load.  Prints one line per module
+# torture run of the pv kind with 3 threads holding the lock 20 us and
+# nothing outside, spin threshold 0 (so that waiters block and nearly every
+# unlock takes the slow path) and the ipi backend: three vCPUs busy, the
+# others idle; the lookup is measured, not the lock under load.  Prints one line per module
 # and round:
 #   lookup <old|new> cpus=N round=R lookups=L ns=T ns_per_lookup=X
 # A lookup that an interrupt hits counts the handler's time too; those
@@ -41,7 +42,7 @@ measure() {
 	insmod "$1" || { echo "lookup_cost_vm: insmod $1 failed" >&2; exit 1; }
 	echo ipi >"$sys/backend" && echo 0 >"$sys/spin_threshold" &&
 		echo 1 >"$dbg/zero_stats" || exit 1
-	"$bench" -k pv -t 2 -d "$ms" -r 1 -q >/dev/null || exit 1
+	"$bench" -k pv -t 3 -c 20000 -o 0 -d "$ms" -r 1 -q >/dev/null || exit 1
 	n=$(dstat released_slow)
 	t=$(dstat lookup_ns)
 	rmmod vmaccel_pvlock || exit 1
