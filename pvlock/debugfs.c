@@ -10,6 +10,9 @@
  *   stale_kick          read: run pvlock_stale_kick_check() a few times
  *   stale_mark          the same, the slot turned over before the mark
  *   stale_premark       the same, the slot marked kicked before the mark
+ *   hash                size and use of the waiter hash
+ *   hash_probes         hash entries a registration may try (0: none, so
+ *                       every waiter is found by the scan; for the tests)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -57,6 +60,13 @@ static int waiters_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(waiters);
+
+static int hash_show(struct seq_file *m, void *unused)
+{
+	pvlock_hash_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hash);
 
 static int runs_show(struct seq_file *m, void *unused)
 {
@@ -146,6 +156,10 @@ void pvlock_debugfs_init(void)
 			    &stale_mark_fops);
 	debugfs_create_file("stale_premark", 0400, pvlock_debugfs_dir, NULL,
 			    &stale_premark_fops);
+	debugfs_create_file("hash", 0444, pvlock_debugfs_dir, NULL,
+			    &hash_fops);
+	debugfs_create_u32("hash_probes", 0600, pvlock_debugfs_dir,
+			   &pvlock_hash_probes);
 }
 
 /**

@@ -194,15 +194,21 @@ static int __init pvlock_init(void)
 {
 	int ret;
 
-	ret = pvlock_backend_init();
+	ret = pvlock_hash_init();
 	if (ret)
 		return ret;
+	ret = pvlock_backend_init();
+	if (ret) {
+		pvlock_hash_exit();
+		return ret;
+	}
 	pvlock_debugfs_init();
 	ret = misc_register(&pvlock_misc);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", pvlock_misc.name, ret);
 		pvlock_debugfs_exit();
 		pvlock_backend_exit();
+		pvlock_hash_exit();
 		return ret;
 	}
 	return 0;
@@ -213,6 +219,7 @@ static void __exit pvlock_exit(void)
 	misc_deregister(&pvlock_misc);
 	pvlock_debugfs_exit();
 	pvlock_backend_exit();
+	pvlock_hash_exit();
 }
 
 module_init(pvlock_init);

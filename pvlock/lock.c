@@ -10,8 +10,10 @@
  * The unlocker adds 2 to head in one atomic operation that returns the flag
  * too (x86 xadd, as the 2015 paravirt ticket locks did): after it, the lock
  * may already be freed by its next owner, so the unlocker never reads it
- * again; when the flag was set it scans the slots for the waiter of the new
- * head, comparing the lock's address as a value, and kicks that CPU alone.
+ * again; when the flag was set it looks the waiter of the new head up in a
+ * hash table keyed by (lock address, ticket), comparing the lock's address
+ * as a value, and kicks that CPU alone.  A waiter that found no free entry
+ * is found by a scan of every CPU's slots instead.
  * Documentation/pvlock/design.rst shows why no wake-up is lost.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -21,13 +23,16 @@
 #include <linux/cpumask.h>
 #include <linux/export.h>
 #include <linux/hardirq.h>
+#include <linux/hash.h>
 #include <linux/instrumented.h>
 #include <linux/irqflags.h>
 #include <linux/lockdep.h>
+#include <linux/log2.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/processor.h>
 #include <linux/sched/clock.h>
+#include <linux/slab.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/time64.h>
@@ -50,7 +55,7 @@
  *	names one registration for the life of the module.  Written last when
  *	a waiter registers (after smp_wmb()): a reader that sees it odd, reads
  *	the fields, and then sees it unchanged (smp_rmb() between each) has
- *	read the fields of that one registration (pvlock_find()).
+ *	read the fields of that one registration (pvlock_check()).
  * @lock: the lock waited for (with @seq odd).
  * @want: the ticket the waiter holds.
  * @kick: @seq of the registration; with %PVLOCK_KICKED once the unlocker of
@@ -62,6 +67,9 @@
  *	kicker sends a wake-up only when it sees it set.
  * @backend: the backend the waiter blocks with: the unlocker kicks with it,
  *	so a backend switch cannot strand a waiter.
+ * @hent: the hash entry the registration claimed, NULL if it found none
+ *	free (it is then counted in pvlock_unhashed).  Owning CPU only.
+ * @cpu: the CPU the slot belongs to (set at module load).
  *
  * Written by the owning CPU with interrupts off; read by kickers on any
  * CPU without locking (READ_ONCE), which at worst costs a spurious kick.
@@ -73,6 +81,8 @@ struct pvlock_waiter {
 	u32 halted;
 	unsigned long kick;
 	const struct pvlock_backend *backend;
+	struct pvlock_hash_entry *hent;
+	int cpu;
 };
 
 /**
@@ -89,6 +99,55 @@ struct pvlock_cpu {
 };
 
 static DEFINE_PER_CPU_SHARED_ALIGNED(struct pvlock_cpu, pvlock_cpus);
+
+/**
+ * struct pvlock_hash_entry - where an unlocker finds a waiter
+ * @lock: the lock the registration waits for; NULL while the entry is free.
+ *	A registration claims a free entry with a cmpxchg from NULL, and only
+ *	it frees the entry (a release store of NULL), after its registration
+ *	ended.
+ * @w: the slot of the registration, written after the claim.  It may be a
+ *	previous claimant's slot for a moment: a kicker takes nothing from
+ *	the entry on trust, it checks the slot's registration (seq, lock,
+ *	ticket, seq) as the scan did.
+ *
+ * The table holds 2 * PVLOCK_MAX_NEST entries per possible CPU, at most
+ * half of them in use, in cache-line buckets (&struct pvlock_hash_bucket).
+ * The entry of (lock L, ticket T) is one of the PVLOCK_HASH_WINDOW entries
+ * from bucket pvlock_hash_idx(L, T) on: an unlocker serving T reads those
+ * alone, whatever the number of CPUs.  The ticket is part of the hash, so
+ * the waiters of one lock spread over the table instead of crowding one
+ * bucket, and the entry found leads to the waiter of the wanted ticket.
+ */
+struct pvlock_hash_entry {
+	struct vmaccel_pvlock *lock;
+	struct pvlock_waiter *w;
+};
+
+#define PVLOCK_HASH_PER_BUCKET	(SMP_CACHE_BYTES / sizeof(struct pvlock_hash_entry))
+/* Buckets a lookup reads (and a registration tries): two cache lines. */
+#define PVLOCK_HASH_BUCKETS_PROBED	2
+#define PVLOCK_HASH_WINDOW	(PVLOCK_HASH_BUCKETS_PROBED * PVLOCK_HASH_PER_BUCKET)
+
+/**
+ * struct pvlock_hash_bucket - the entries of one cache line
+ * @e: the entries.
+ */
+struct pvlock_hash_bucket {
+	struct pvlock_hash_entry e[PVLOCK_HASH_PER_BUCKET];
+} ____cacheline_aligned_in_smp;
+
+/* Allocated at module load, before any lock can be used; never resized. */
+static struct pvlock_hash_bucket *pvlock_hash;
+static unsigned int pvlock_hash_bits;
+/*
+ * Registrations without a hash entry (their window was full).  Raised
+ * before the registration sets the slow flag (fully ordered), so an
+ * unlocker that saw the flag and misses in the hash sees it, and scans.
+ */
+static atomic_t pvlock_unhashed = ATOMIC_INIT(0);
+/* Torture knob (debugfs hash_probes): entries a registration may try. */
+u32 pvlock_hash_probes = PVLOCK_HASH_WINDOW;
 static DEFINE_PER_CPU(struct pvlock_stats, pvlock_stats);
 /* Locks held or waited for on this CPU (lock to unlock: same CPU). */
 static DEFINE_PER_CPU(int, pvlock_inflight);
@@ -105,6 +164,9 @@ const char *const pvlock_stat_names[PVLOCK_NR_STATS] = {
 	[PVLOCK_STAT_RELEASED_SLOW_KICKED] = "released_slow_kicked",
 	[PVLOCK_STAT_WAKEUPS] = "wakeups_sent",
 	[PVLOCK_STAT_TIME_BLOCKED_NS] = "time_blocked_ns",
+	[PVLOCK_STAT_HASH_FULL] = "hash_full",
+	[PVLOCK_STAT_LOOKUP_SCANS] = "lookup_scans",
+	[PVLOCK_STAT_LOOKUP_NS] = "lookup_ns",
 };
 
 #define pvlock_count(s)		this_cpu_inc(pvlock_stats.stat[s])
@@ -217,13 +279,69 @@ static void pvlock_spin_forever(struct vmaccel_pvlock *lock, u16 me)
 		cpu_relax();
 }
 
+/* The first bucket of the window of (@lock, @ticket). */
+static unsigned int pvlock_hash_idx(const struct vmaccel_pvlock *lock,
+				    u16 ticket)
+{
+	return hash_long((unsigned long)lock ^ ((unsigned long)ticket << 16),
+			 pvlock_hash_bits);
+}
+
+/* Entry @i (0 .. PVLOCK_HASH_WINDOW - 1) of the window from bucket @idx. */
+static struct pvlock_hash_entry *pvlock_hash_at(unsigned int idx,
+						unsigned int i)
+{
+	idx = (idx + i / PVLOCK_HASH_PER_BUCKET) & ((1U << pvlock_hash_bits) - 1);
+	return &pvlock_hash[idx].e[i % PVLOCK_HASH_PER_BUCKET];
+}
+
 /*
- * Take the slot of this CPU for (@lock, @me); NULL when nested too deep.
- * The waiter stays registered until it has the lock.
+ * Claim an entry of the window of (@lock, @ticket) for @w, or count the
+ * registration unhashed.  Before the slow flag is set.
  */
-static struct pvlock_waiter *pvlock_register(struct vmaccel_pvlock *lock,
-					     u16 me,
-					     const struct pvlock_backend *be)
+static void pvlock_hash_add(struct pvlock_waiter *w,
+			    struct vmaccel_pvlock *lock, u16 ticket)
+{
+	unsigned int n = min_t(u32, READ_ONCE(pvlock_hash_probes),
+			       PVLOCK_HASH_WINDOW);
+	unsigned int idx = pvlock_hash_idx(lock, ticket), i;
+	struct pvlock_hash_entry *e;
+
+	for (i = 0; i < n; i++) {
+		e = pvlock_hash_at(idx, i);
+		if (!READ_ONCE(e->lock) && !cmpxchg_relaxed(&e->lock, NULL, lock)) {
+			WRITE_ONCE(e->w, w);
+			w->hent = e;
+			return;
+		}
+	}
+	w->hent = NULL;
+	atomic_inc(&pvlock_unhashed);
+	pvlock_count(PVLOCK_STAT_HASH_FULL);
+}
+
+/* After the registration ended: free its entry, or its unhashed count. */
+static void pvlock_hash_del(struct pvlock_waiter *w)
+{
+	if (w->hent) {
+		/* The even seq before the entry can be claimed again. */
+		smp_store_release(&w->hent->lock, NULL);
+		w->hent = NULL;
+	} else {
+		atomic_dec(&pvlock_unhashed);
+	}
+}
+
+/*
+ * Take the slot of this CPU for (@lock, @me), with its hash entry in the
+ * window of (@lock, @key); NULL when nested too deep.  @key is @me but for
+ * the stale-kick check, which places an entry where (@lock, @key) is looked
+ * up, as a collision of two tickets of one lock would.  The waiter stays
+ * registered until it has the lock.
+ */
+static struct pvlock_waiter *__pvlock_register(struct vmaccel_pvlock *lock,
+					       u16 me, u16 key,
+					       const struct pvlock_backend *be)
 {
 	struct pvlock_cpu *c = this_cpu_ptr(&pvlock_cpus);
 	struct pvlock_waiter *w;
@@ -237,7 +355,7 @@ static struct pvlock_waiter *pvlock_register(struct vmaccel_pvlock *lock,
 	/*
 	 * The end of the slot's previous registration (its even @seq) before
 	 * the fields of this one: pairs with the second smp_rmb() in
-	 * pvlock_find().
+	 * pvlock_check().
 	 */
 	smp_wmb();
 	WRITE_ONCE(w->lock, lock);
@@ -248,14 +366,22 @@ static struct pvlock_waiter *pvlock_register(struct vmaccel_pvlock *lock,
 	/* The fields before the odd @seq that publishes them. */
 	smp_wmb();
 	WRITE_ONCE(w->seq, seq);
+	pvlock_hash_add(w, lock, key);
 	/*
-	 * The slot before the slow flag that makes unlockers scan the slots
-	 * (atomic_fetch_or() is fully ordered); the flag stays set while a
-	 * ticket after the owner's is held, so it covers us until we own the
-	 * lock.
+	 * The slot, its hash entry (or the unhashed count) before the slow
+	 * flag that makes unlockers look for waiters (atomic_fetch_or() is
+	 * fully ordered); the flag stays set while a ticket after the
+	 * owner's is held, so it covers us until we own the lock.
 	 */
 	atomic_fetch_or(PVLOCK_SLOW, &lock->val);
 	return w;
+}
+
+static struct pvlock_waiter *pvlock_register(struct vmaccel_pvlock *lock,
+					     u16 me,
+					     const struct pvlock_backend *be)
+{
+	return __pvlock_register(lock, me, me, be);
 }
 
 static void pvlock_unregister(struct vmaccel_pvlock *lock,
@@ -265,6 +391,7 @@ static void pvlock_unregister(struct vmaccel_pvlock *lock,
 
 	local_irq_save(flags);
 	WRITE_ONCE(w->seq, w->seq + 1);
+	pvlock_hash_del(w);
 	this_cpu_ptr(&pvlock_cpus)->depth--;
 	local_irq_restore(flags);
 }
@@ -310,45 +437,102 @@ static __always_inline void pvlock_find_hold(struct pvlock_waiter *w,
 }
 
 /*
- * Find the waiter registered for (@lock, @ticket); NULL if none.  *@seq
+ * Whether slot @w holds a registration for (@lock, @ticket); *@seq
  * receives the registration's &pvlock_waiter.seq.  The lock and the ticket
  * are one registration's: @seq is read before and after them.  A slot whose
  * @seq changed in between is skipped: the registration we started reading
  * has ended, so its waiter has its lock, and a waiter we must kick was
  * registered before our release (design.rst), so it is not a later one.
  */
-static struct pvlock_waiter *pvlock_find(const struct vmaccel_pvlock *lock,
-					 u16 ticket, int *cpu,
-					 unsigned long *seq)
+static bool pvlock_check(struct pvlock_waiter *w,
+			 const struct vmaccel_pvlock *lock, u16 ticket,
+			 unsigned long *seq)
+{
+	unsigned long s = READ_ONCE(w->seq);
+
+	if (!(s & 1))
+		return false;
+	/* Pairs with the second smp_wmb() in pvlock_register(). */
+	smp_rmb();
+	if (READ_ONCE(w->lock) != lock)
+		return false;
+	pvlock_find_hold(w, false);
+	if ((u16)READ_ONCE(w->want) != ticket)
+		return false;
+	/* Pairs with the first smp_wmb() in pvlock_register(). */
+	smp_rmb();
+	if (READ_ONCE(w->seq) != s)
+		return false;
+	*seq = s;
+	return true;
+}
+
+/*
+ * Find the waiter registered for (@lock, @ticket) in the hash: the entries
+ * of its window whose lock is @lock, each checked as a slot.  NULL if none.
+ */
+static struct pvlock_waiter *pvlock_hash_find(const struct vmaccel_pvlock *lock,
+					      u16 ticket, unsigned long *seq)
+{
+	unsigned int idx = pvlock_hash_idx(lock, ticket), i;
+	struct pvlock_hash_entry *e;
+	struct pvlock_waiter *w;
+
+	for (i = 0; i < PVLOCK_HASH_WINDOW; i++) {
+		e = pvlock_hash_at(idx, i);
+		if (READ_ONCE(e->lock) != lock)
+			continue;
+		w = READ_ONCE(e->w);
+		if (w && pvlock_check(w, lock, ticket, seq))
+			return w;
+	}
+	return NULL;
+}
+
+/*
+ * Find the waiter registered for (@lock, @ticket) by scanning the slots of
+ * every online CPU; NULL if none.  Only for registrations that found no
+ * free hash entry: O(online CPUs).
+ */
+static struct pvlock_waiter *pvlock_scan(const struct vmaccel_pvlock *lock,
+					 u16 ticket, unsigned long *seq)
 {
 	struct pvlock_waiter *w;
-	unsigned long s;
 	unsigned int i;
 	int c;
 
 	for_each_online_cpu(c) {
 		for (i = 0; i < PVLOCK_MAX_NEST; i++) {
 			w = &per_cpu_ptr(&pvlock_cpus, c)->slot[i];
-			s = READ_ONCE(w->seq);
-			if (!(s & 1))
-				continue;
-			/* Pairs with the second smp_wmb() in pvlock_register(). */
-			smp_rmb();
-			if (READ_ONCE(w->lock) != lock)
-				continue;
-			pvlock_find_hold(w, false);
-			if ((u16)READ_ONCE(w->want) != ticket)
-				continue;
-			/* Pairs with the first smp_wmb() in pvlock_register(). */
-			smp_rmb();
-			if (READ_ONCE(w->seq) != s)
-				continue;
-			*cpu = c;
-			*seq = s;
-			return w;
+			if (pvlock_check(w, lock, ticket, seq))
+				return w;
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Find the waiter of (@lock, @ticket): in the hash, or, while some
+ * registration is unhashed, by the scan.  Timed in lookup_ns.
+ */
+static struct pvlock_waiter *pvlock_find(const struct vmaccel_pvlock *lock,
+					 u16 ticket, unsigned long *seq)
+{
+	u64 t0 = local_clock();
+	struct pvlock_waiter *w;
+
+	w = pvlock_hash_find(lock, ticket, seq);
+	/*
+	 * After the xadd (fully ordered) that saw the slow flag: a waiter
+	 * that set it unhashed has raised the count before.
+	 */
+	if (!w && atomic_read(&pvlock_unhashed)) {
+		pvlock_count(PVLOCK_STAT_LOOKUP_SCANS);
+		w = pvlock_scan(lock, ticket, seq);
+	}
+	this_cpu_add(pvlock_stats.stat[PVLOCK_STAT_LOOKUP_NS],
+		     local_clock() - t0);
+	return w;
 }
 
 /* Wake the waiter in slot @w on @cpu if it is halted; true if sent. */
@@ -544,17 +728,16 @@ static unsigned int pvlock_kick_next(const struct vmaccel_pvlock *lock,
 	struct pvlock_waiter *w;
 	unsigned long seq, old;
 	unsigned int ret;
-	int cpu;
 
 	pvlock_count(PVLOCK_STAT_RELEASED_SLOW);
-	w = pvlock_find(lock, next, &cpu, &seq);
+	w = pvlock_find(lock, next, &seq);
 	if (!w)
 		return 0;
 	pvlock_find_hold(w, true);
 	/*
 	 * Only that registration: the slot may hold a later one by now.  If
 	 * so, the registration found has ended and its waiter has its lock
-	 * (pvlock_find()): nothing to kick.  Marked already (by a stale
+	 * (pvlock_check()): nothing to kick.  Marked already (by a stale
 	 * unlocker) is still the registration found: it is woken.
 	 */
 	old = cmpxchg(&w->kick, seq, seq | PVLOCK_KICKED);
@@ -562,7 +745,7 @@ static unsigned int pvlock_kick_next(const struct vmaccel_pvlock *lock,
 		return 0;
 	pvlock_count(PVLOCK_STAT_RELEASED_SLOW_KICKED);
 	ret = PVLOCK_UNLOCK_KICKED;
-	if (pvlock_wake(lock, w, next, cpu))
+	if (pvlock_wake(lock, w, next, w->cpu))
 		ret |= PVLOCK_UNLOCK_WOKE;
 	return ret;
 }
@@ -815,8 +998,10 @@ static void pvlock_stale_turn(struct pvlock_waiter *w, bool at_mark)
  *
  * On this CPU, with interrupts off: take lock L (ticket 0), queue tickets 2
  * and 4 behind it, and register this CPU's slot as the waiter of (L, 4).
- * Unlock L: the unlocker looks for the waiter of (L, 2), which does not
- * exist.  While it checks the slot, after reading its lock (L) and before
+ * Its hash entry is placed in the window of (L, 2), as a collision of
+ * two tickets of L could place it (when the entry does not fit, the scan
+ * checks the slot instead).  Unlock L: the unlocker looks for the waiter of
+ * (L, 2), which does not exist.  While it checks the slot, after reading its lock (L) and before
  * reading its ticket, the torture hook ends the registration and registers
  * the slot for (X, 2), another lock.  An unlocker that combines the two
  * registrations marks (and would wake) the waiter of X: a kick for L taken
@@ -851,8 +1036,10 @@ int pvlock_stale_kick_check(struct pvlock_stale_res *res,
 	pvlock_lock_acq(&l, NULL);
 	atomic_add(2 * PVLOCK_TAIL_INC, &l.val);
 	atomic_add(2 * PVLOCK_TAIL_INC, &x.val);
-	w = pvlock_register(&l, (how == PVLOCK_STALE_AT_FIND ? 2 : 1) *
-			    PVLOCK_TICKET_INC, READ_ONCE(pvlock_backend));
+	/* Looked up as (L, 2) by the unlocker: see __pvlock_register(). */
+	w = __pvlock_register(&l, (how == PVLOCK_STALE_AT_FIND ? 2 : 1) *
+			      PVLOCK_TICKET_INC, PVLOCK_TICKET_INC,
+			      READ_ONCE(pvlock_backend));
 	if (!w) {
 		err = -EBUSY;
 		pvlock_unlock_kick(&l);
@@ -961,7 +1148,7 @@ void pvlock_waiters_show(struct seq_file *m)
 			s = READ_ONCE(w->seq);
 			if (!(s & 1))
 				continue;
-			/* As in pvlock_find(): one registration's fields. */
+			/* As in pvlock_check(): one registration's fields. */
 			smp_rmb();
 			lock = READ_ONCE(w->lock);
 			want = READ_ONCE(w->want);
@@ -977,4 +1164,63 @@ void pvlock_waiters_show(struct seq_file *m)
 				   !!halted, be->name);
 		}
 	}
+}
+
+/**
+ * pvlock_hash_init() - allocate the waiter hash, number the slots
+ *
+ * Called at module load, before any lock can be used: 2 * PVLOCK_MAX_NEST
+ * entries per possible CPU (twice the registrations that can exist at
+ * once), a power of two of cache-line buckets, at least the window.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int pvlock_hash_init(void)
+{
+	unsigned long n;
+	unsigned int i;
+	int cpu;
+
+	n = 2UL * PVLOCK_MAX_NEST * num_possible_cpus() / PVLOCK_HASH_PER_BUCKET;
+	n = roundup_pow_of_two(max_t(unsigned long, n,
+				     PVLOCK_HASH_BUCKETS_PROBED));
+	pvlock_hash_bits = ilog2(n);
+	pvlock_hash = kvcalloc(n, sizeof(*pvlock_hash), GFP_KERNEL);
+	if (!pvlock_hash)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < PVLOCK_MAX_NEST; i++)
+			per_cpu_ptr(&pvlock_cpus, cpu)->slot[i].cpu = cpu;
+	pr_debug("waiter hash: %lu buckets of %zu entries\n", n,
+		 PVLOCK_HASH_PER_BUCKET);
+	return 0;
+}
+
+/**
+ * pvlock_hash_exit() - free the waiter hash
+ *
+ * At module unload: no lock is in use (users hold a module reference).
+ */
+void pvlock_hash_exit(void)
+{
+	WARN_ON_ONCE(atomic_read(&pvlock_unhashed));
+	kvfree(pvlock_hash);
+	pvlock_hash = NULL;
+}
+
+/**
+ * pvlock_hash_show() - print the size and use of the waiter hash (debugfs)
+ * @m: the seq_file.
+ */
+void pvlock_hash_show(struct seq_file *m)
+{
+	unsigned int i, j, used = 0, n = 1U << pvlock_hash_bits;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < PVLOCK_HASH_PER_BUCKET; j++)
+			used += !!READ_ONCE(pvlock_hash[i].e[j].lock);
+	seq_printf(m, "buckets %u entries_per_bucket %zu window %zu probes %u used %u unhashed %d\n",
+		   n, PVLOCK_HASH_PER_BUCKET, PVLOCK_HASH_WINDOW,
+		   READ_ONCE(pvlock_hash_probes), used,
+		   atomic_read(&pvlock_unhashed));
 }

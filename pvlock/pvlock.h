@@ -77,6 +77,12 @@ enum pvlock_stat {
 	PVLOCK_STAT_RELEASED_SLOW_KICKED,
 	PVLOCK_STAT_WAKEUPS,
 	PVLOCK_STAT_TIME_BLOCKED_NS,
+	/* In debugfs stats only: registrations that found no hash entry... */
+	PVLOCK_STAT_HASH_FULL,
+	/* ...slow unlocks that scanned the slots for one... */
+	PVLOCK_STAT_LOOKUP_SCANS,
+	/* ...and the time slow unlocks spent finding the waiter, in ns. */
+	PVLOCK_STAT_LOOKUP_NS,
 	PVLOCK_NR_STATS,
 };
 
@@ -156,6 +162,11 @@ DECLARE_PER_CPU(struct pvlock_ticket_note, pvlock_ticket_note);
 u16 pvlock_plain_lock(struct vmaccel_pvlock *lock) __acquires(lock);
 void pvlock_plain_unlock(struct vmaccel_pvlock *lock) __releases(lock);
 void pvlock_waiters_show(struct seq_file *m);
+int pvlock_hash_init(void);
+void pvlock_hash_exit(void);
+void pvlock_hash_show(struct seq_file *m);
+/* Torture knob: hash entries a registration may try (debugfs hash_probes). */
+extern u32 pvlock_hash_probes;
 /**
  * struct pvlock_release_wait - torture hook: hold an unlock after release
  * @until: while the key is on and this is set, an unlock on this CPU

@@ -15,12 +15,18 @@
  * then ends (its waiter has the lock) before the unlocker marks it.
  * Reading stale_premark marks the waiter the unlocker found kicked before
  * the unlocker does (as a stale unlocker could): it must still be kicked.
+ *
+ * The unlocker reaches the slot through the waiter hash (the check places
+ * the slot's entry where the unlocker looks); with debugfs hash_probes 0
+ * the slot has no entry and the unlocker's scan of all slots reaches it:
+ * each check is made both ways.
  */
 #include "pvlock_util.h"
 
 #define STALE_KICK	PVLOCK_DEBUGFS "stale_kick"
 #define STALE_MARK	PVLOCK_DEBUGFS "stale_mark"
 #define STALE_PREMARK	PVLOCK_DEBUGFS "stale_premark"
+#define HASH_PROBES	PVLOCK_DEBUGFS "hash_probes"
 
 /* Read @file 4 times; every round must report @want marks and kicks. */
 static void stale_check(struct __test_metadata *_metadata, const char *file,
@@ -74,6 +80,33 @@ TEST_F(pvlock, unlocker_never_kicks_a_slot_turned_over_before_the_mark)
 TEST_F(pvlock, unlocker_kicks_its_waiter_marked_by_another)
 {
 	stale_check(_metadata, STALE_PREMARK, true);
+}
+
+/* The three checks again, the slot reached by the scan (no hash entry). */
+static void stale_check_scan(struct __test_metadata *_metadata,
+			     const char *file, bool want)
+{
+	char probes[32];
+
+	ASSERT_EQ(0, pvlock_sysfs_read(HASH_PROBES, probes, sizeof(probes)));
+	ASSERT_EQ(0, pvlock_sysfs_write(HASH_PROBES, "0"));
+	stale_check(_metadata, file, want);
+	ASSERT_EQ(0, pvlock_sysfs_write(HASH_PROBES, probes));
+}
+
+TEST_F(pvlock, scan_never_kicks_a_slot_turned_over)
+{
+	stale_check_scan(_metadata, STALE_KICK, false);
+}
+
+TEST_F(pvlock, scan_never_kicks_a_slot_turned_over_before_the_mark)
+{
+	stale_check_scan(_metadata, STALE_MARK, false);
+}
+
+TEST_F(pvlock, scan_kicks_its_waiter_marked_by_another)
+{
+	stale_check_scan(_metadata, STALE_PREMARK, true);
 }
 
 TEST_HARNESS_MAIN
