@@ -13,6 +13,8 @@
  *   hash                size and use of the waiter hash
  *   hash_probes         hash entries a registration may try (0: none, so
  *                       every waiter is found by the scan; for the tests)
+ *   lookup_timing       Y: time each waiter lookup into stats' lookup_ns
+ *                       (for bench/pvlock/lookup_cost.sh; default N)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -160,6 +162,8 @@ void pvlock_debugfs_init(void)
 			    &hash_fops);
 	debugfs_create_u32("hash_probes", 0600, pvlock_debugfs_dir,
 			   &pvlock_hash_probes);
+	debugfs_create_bool("lookup_timing", 0600, pvlock_debugfs_dir,
+			    &pvlock_lookup_timing);
 }
 
 /**

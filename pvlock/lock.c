@@ -148,6 +148,12 @@ static unsigned int pvlock_hash_bits;
 static atomic_t pvlock_unhashed = ATOMIC_INIT(0);
 /* Torture knob (debugfs hash_probes): entries a registration may try. */
 u32 pvlock_hash_probes = PVLOCK_HASH_WINDOW;
+/*
+ * Bench knob (debugfs lookup_timing): time each lookup into lookup_ns.
+ * Off by default: two clock reads would sit between the release and the
+ * kick of every contended unlock.
+ */
+bool pvlock_lookup_timing;
 static DEFINE_PER_CPU(struct pvlock_stats, pvlock_stats);
 /* Locks held or waited for on this CPU (lock to unlock: same CPU). */
 static DEFINE_PER_CPU(int, pvlock_inflight);
@@ -491,8 +497,8 @@ static struct pvlock_waiter *pvlock_hash_find(const struct vmaccel_pvlock *lock,
 
 /*
  * Find the waiter registered for (@lock, @ticket) by scanning the slots of
- * every online CPU; NULL if none.  Only for registrations that found no
- * free hash entry: O(online CPUs).
+ * every possible CPU; NULL if none.  Only for registrations that found no
+ * free hash entry: O(possible CPUs).
  */
 static struct pvlock_waiter *pvlock_scan(const struct vmaccel_pvlock *lock,
 					 u16 ticket, unsigned long *seq)
@@ -501,7 +507,11 @@ static struct pvlock_waiter *pvlock_scan(const struct vmaccel_pvlock *lock,
 	unsigned int i;
 	int c;
 
-	for_each_online_cpu(c) {
+	/*
+	 * Every possible CPU: a CPU on its way up or down, no longer or not
+	 * yet in the online mask, may still wait with the kvm backend.
+	 */
+	for_each_possible_cpu(c) {
 		for (i = 0; i < PVLOCK_MAX_NEST; i++) {
 			w = &per_cpu_ptr(&pvlock_cpus, c)->slot[i];
 			if (pvlock_check(w, lock, ticket, seq))
@@ -513,12 +523,14 @@ static struct pvlock_waiter *pvlock_scan(const struct vmaccel_pvlock *lock,
 
 /*
  * Find the waiter of (@lock, @ticket): in the hash, or, while some
- * registration is unhashed, by the scan.  Timed in lookup_ns.
+ * registration is unhashed, by the scan.  Timed in lookup_ns while
+ * lookup_timing is on.
  */
 static struct pvlock_waiter *pvlock_find(const struct vmaccel_pvlock *lock,
 					 u16 ticket, unsigned long *seq)
 {
-	u64 t0 = local_clock();
+	bool timed = READ_ONCE(pvlock_lookup_timing);
+	u64 t0 = timed ? local_clock() : 0;
 	struct pvlock_waiter *w;
 
 	w = pvlock_hash_find(lock, ticket, seq);
@@ -530,8 +542,9 @@ static struct pvlock_waiter *pvlock_find(const struct vmaccel_pvlock *lock,
 		pvlock_count(PVLOCK_STAT_LOOKUP_SCANS);
 		w = pvlock_scan(lock, ticket, seq);
 	}
-	this_cpu_add(pvlock_stats.stat[PVLOCK_STAT_LOOKUP_NS],
-		     local_clock() - t0);
+	if (timed)
+		this_cpu_add(pvlock_stats.stat[PVLOCK_STAT_LOOKUP_NS],
+			     local_clock() - t0);
 	return w;
 }
 
@@ -1142,7 +1155,7 @@ void pvlock_waiters_show(struct seq_file *m)
 	int cpu;
 
 	seq_puts(m, "cpu slot lock want kicked halted backend\n");
-	for_each_online_cpu(cpu) {
+	for_each_possible_cpu(cpu) {
 		for (i = 0; i < PVLOCK_MAX_NEST; i++) {
 			w = &per_cpu_ptr(&pvlock_cpus, cpu)->slot[i];
 			s = READ_ONCE(w->seq);

@@ -82,31 +82,41 @@ TEST_F(pvlock, unlocker_kicks_its_waiter_marked_by_another)
 	stale_check(_metadata, STALE_PREMARK, true);
 }
 
-/* The three checks again, the slot reached by the scan (no hash entry). */
-static void stale_check_scan(struct __test_metadata *_metadata,
-			     const char *file, bool want)
-{
+/*
+ * The three checks again, the slot reached by the scan (no hash entry):
+ * hash_probes 0 for the test, put back by the teardown even when a check
+ * failed, so that later tests use the hash again.
+ */
+FIXTURE(scan) {
 	char probes[32];
+};
 
-	ASSERT_EQ(0, pvlock_sysfs_read(HASH_PROBES, probes, sizeof(probes)));
+FIXTURE_SETUP(scan)
+{
+	ASSERT_EQ(0, pvlock_sysfs_read(HASH_PROBES, self->probes,
+				       sizeof(self->probes)));
 	ASSERT_EQ(0, pvlock_sysfs_write(HASH_PROBES, "0"));
-	stale_check(_metadata, file, want);
-	ASSERT_EQ(0, pvlock_sysfs_write(HASH_PROBES, probes));
 }
 
-TEST_F(pvlock, scan_never_kicks_a_slot_turned_over)
+FIXTURE_TEARDOWN(scan)
 {
-	stale_check_scan(_metadata, STALE_KICK, false);
+	if (self->probes[0] && pvlock_sysfs_write(HASH_PROBES, self->probes))
+		TH_LOG("could not put hash_probes back to %s", self->probes);
 }
 
-TEST_F(pvlock, scan_never_kicks_a_slot_turned_over_before_the_mark)
+TEST_F(scan, scan_never_kicks_a_slot_turned_over)
 {
-	stale_check_scan(_metadata, STALE_MARK, false);
+	stale_check(_metadata, STALE_KICK, false);
 }
 
-TEST_F(pvlock, scan_kicks_its_waiter_marked_by_another)
+TEST_F(scan, scan_never_kicks_a_slot_turned_over_before_the_mark)
 {
-	stale_check_scan(_metadata, STALE_PREMARK, true);
+	stale_check(_metadata, STALE_MARK, false);
+}
+
+TEST_F(scan, scan_kicks_its_waiter_marked_by_another)
+{
+	stale_check(_metadata, STALE_PREMARK, true);
 }
 
 TEST_HARNESS_MAIN
