@@ -170,6 +170,14 @@ gates: $(HARNESS)
 	@perl $(KERNELDOC) -none -v $(KDOC_SOURCES) >$(BUILD)/gates/kdoc.log 2>&1; \
 		if grep -vE ': info: ' $(BUILD)/gates/kdoc.log; then \
 			echo "gates: kernel-doc reported the above"; exit 1; fi
+	@echo "gates: one copy of each udev rule (debian/vmaccel-tools.*.udev -> dist/udev/)"
+	@n=0; for r in dist/udev/*.rules; do n=$$((n + 1)); \
+		l=debian/vmaccel-tools.$$(basename $$r .rules | sed 's/^[0-9]*-//').udev; \
+		[ "$$(readlink $$l)" = "../$$r" ] || { echo "gates: $$l must be a symlink to ../$$r"; exit 1; }; \
+		done; [ "$$(ls debian/*.udev | wc -l)" = $$n ] || { echo "gates: a debian/*.udev without its dist/udev rule"; exit 1; }
+	@echo "gates: vmaccel-knobs on a fake sysfs (tools/knobs-test)"
+	@tools/knobs-test >$(BUILD)/gates/knobs-test.log 2>&1 || \
+		{ cat $(BUILD)/gates/knobs-test.log; echo "gates: knobs-test failed"; exit 1; }
 	@echo "gates: clean"
 
 check: deps
@@ -204,7 +212,9 @@ endif
 # modules-load.d nor vmaccel-knobs reads).  make uninstall removes exactly
 # these files (an /etc file only when it is still as installed, else it says
 # so and keeps it), the directories of our own that are then empty, and runs
-# depmod again.  tools/install-test checks both in a DESTDIR (make gates).
+# depmod again.  make install-check (tools/install-test) checks both in a
+# DESTDIR on this host, no root needed; not in make gates: its two
+# modules_install take 10-20 s.
 # The boot side is dist/ (dist/README lists each file and where it goes);
 # after installing it: systemctl daemon-reload (Documentation/admin-boot.rst).
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
@@ -217,7 +227,9 @@ DIST_GEN := $(BUILD)/dist-$(subst /,_,$(PREFIX))
 KRELEASE = $(shell tools/kernel-release $(KDIR))
 MOD_DIR = $(DESTDIR)/lib/modules/$(KRELEASE)/updates
 MANS := vmaccel-stat.8 vmaccel-balloond.8
-.PHONY: install-dist uninstall boot-check dist-gen
+.PHONY: install-dist uninstall install-check boot-check dist-gen
+install-check:
+	@tools/install-test
 dist-gen:
 	@mkdir -p $(DIST_GEN)
 	@for f in $(DIST_UNITS); do sed '$(DIST_PATHS)' dist/systemd/$$f >$(DIST_GEN)/$$f || exit 1; done
