@@ -273,11 +273,14 @@ uninstall: dist-gen
 	    find $(DESTDIR)/etc/systemd/system -lname '*vmaccel*' | grep .; then \
 		echo "uninstall: the links above enable units just removed: systemctl disable them"; fi
 
-# The boot proof: the test VM boots with systemd as init, with the modules
-# and dist/ installed in its overlay root, and tools/boot-check verify
-# checks modules, mount, knobs and balloond.  About 3 minutes per kernel on
-# 2 cores (the build 1, the VM about 2); KDIR chooses the kernel.  Not part
-# of make check.
+# The boot proof: make deb, then the test VM boots with systemd as init
+# with both packages installed by dpkg -i in its overlay root (the modules
+# built on the host from vmaccel-dkms's sources: DKMS under TCG is
+# pkg-check's), and tools/boot-check verify checks modules, mount, knobs,
+# balloond, the packaged files against dist/, and that a host's fstab,
+# crypttab and enabled units are not waited for.  5-9 minutes per kernel
+# on 2 cores shared with other test VMs; KDIR chooses the kernel.  Not
+# part of make check.
 boot-check:
 	@tools/boot-check
 
