@@ -7,8 +7,10 @@
 #   make demo         deps, build, show each module at work in a test VM
 #   make deps         install build and test dependencies (Debian)
 #   sudo make install install the modules (to /lib/modules/<release>/updates),
-#                     uapi headers, udev rule, tools (vmaccel-stat,
-#                     vmaccel-balloond) and their man pages
+#                     uapi headers, udev rules, tools (vmaccel-stat,
+#                     vmaccel-balloond), man pages and the boot side (dist/);
+#                     DESTDIR honoured, files in /etc never overwritten
+#   sudo make uninstall  remove what make install put
 #   make deb          Debian packages vmaccel-dkms and vmaccel-tools in build/
 #   make pkg-check    make deb, lintian, install/use/purge them in a test VM
 #
@@ -168,6 +170,14 @@ gates: $(HARNESS)
 	@perl $(KERNELDOC) -none -v $(KDOC_SOURCES) >$(BUILD)/gates/kdoc.log 2>&1; \
 		if grep -vE ': info: ' $(BUILD)/gates/kdoc.log; then \
 			echo "gates: kernel-doc reported the above"; exit 1; fi
+	@echo "gates: one copy of each udev rule (debian/vmaccel-tools.*.udev -> dist/udev/)"
+	@n=0; for r in dist/udev/*.rules; do n=$$((n + 1)); \
+		l=debian/vmaccel-tools.$$(basename $$r .rules | sed 's/^[0-9]*-//').udev; \
+		[ "$$(readlink $$l)" = "../$$r" ] || { echo "gates: $$l must be a symlink to ../$$r"; exit 1; }; \
+		done; [ "$$(ls debian/*.udev | wc -l)" = $$n ] || { echo "gates: a debian/*.udev without its dist/udev rule"; exit 1; }
+	@echo "gates: vmaccel-knobs on a fake sysfs (tools/knobs-test)"
+	@tools/knobs-test >$(BUILD)/gates/knobs-test.log 2>&1 || \
+		{ cat $(BUILD)/gates/knobs-test.log; echo "gates: knobs-test failed"; exit 1; }
 	@echo "gates: clean"
 
 check: deps
@@ -194,48 +204,89 @@ ifneq ($(filter pvlock,$(MODDIRS)),)
 	@sed -n '/^=== vmaccel demo/,/^=== end of demo/{/^\[ *[0-9.]*\] /d;p}' $(BUILD)/demo-kvm-console.log
 endif
 
-install: $(BUILD)/sbin/vmaccel-stat
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
-	depmod -a $$(tools/kernel-release $(KDIR))
-	install -D -m 0644 udev/60-vmaccel.rules $(DESTDIR)/etc/udev/rules.d/60-vmaccel.rules
+# make install: every file under DESTDIR (empty: this host).  The modules go
+# to /lib/modules/<release>/updates/<dir>/ (INSTALL_MOD_PATH=DESTDIR;
+# Kbuild's own depmod is turned off, and its signing, for which Debian's
+# headers have no key), then depmod -a for that release when
+# DESTDIR is empty (with a DESTDIR, whoever installs the tree runs it).  The
+# tools, man pages, units and the vmaccel-knobs helper under PREFIX (the
+# paths inside the units and the udev rule follow PREFIX), the uapi headers
+# in /usr/include/linux.  The files in /etc (the two udev rules, the
+# commented config files of dist/) are the admin's: tools/install-conf
+# installs one only when it is missing, leaves it when it is the same, and
+# puts the new one beside an edited one as <file>.dist (which neither udev,
+# modules-load.d nor vmaccel-knobs reads).  make uninstall removes exactly
+# these files (an /etc file only when it is still as installed, else it says
+# so and keeps it), the directories of our own that are then empty, and runs
+# depmod again.  make install-check (tools/install-test) checks both in a
+# DESTDIR on this host, no root needed; not in make gates: its two
+# modules_install take 10-20 s.
+# The boot side is dist/ (dist/README lists each file and where it goes);
+# after installing it: systemctl daemon-reload (Documentation/admin-boot.rst).
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+DIST_PATHS := s|/usr/sbin/|$(PREFIX)/sbin/|g; s|/usr/lib/vmaccel/|$(PREFIX)/lib/vmaccel/|g; s|/usr/share/doc/vmaccel/|$(PREFIX)/share/doc/vmaccel/|g
+DIST_UNITS := run-vmaccel.mount vmaccel-balloond.service vmaccel-knobs.service
+# /etc files: the dist/ source (the udev rules as made for PREFIX, in
+# build/dist/) and the path under /etc.
+DIST_ETC := modules-load.d/vmaccel.conf vmaccel/vmaccel.conf default/vmaccel-balloond
+DIST_GEN := $(BUILD)/dist-$(subst /,_,$(PREFIX))
+KRELEASE = $(shell tools/kernel-release $(KDIR))
+MOD_DIR = $(DESTDIR)/lib/modules/$(KRELEASE)/updates
+MANS := vmaccel-stat.8 vmaccel-balloond.8
+.PHONY: install-dist uninstall install-check boot-check dist-gen
+install-check:
+	@tools/install-test
+dist-gen:
+	@mkdir -p $(DIST_GEN)
+	@for f in $(DIST_UNITS); do sed '$(DIST_PATHS)' dist/systemd/$$f >$(DIST_GEN)/$$f || exit 1; done
+	@sed '$(DIST_PATHS)' dist/udev/80-vmaccel-knobs.rules >$(DIST_GEN)/80-vmaccel-knobs.rules
+install: $(BUILD)/sbin/vmaccel-stat install-dist
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates \
+		DEPMOD=true CONFIG_MODULE_SIG_ALL= modules_install
+	$(if $(DESTDIR),@echo "install: DESTDIR set: depmod -a $(KRELEASE) left to whoever installs it",depmod -a $(KRELEASE))
 	install -d $(DESTDIR)/usr/include/linux
 	install -m 0644 include/uapi/linux/vmaccel_*.h $(DESTDIR)/usr/include/linux/
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(BUILD)/sbin/vmaccel-stat $(DESTDIR)$(PREFIX)/sbin/vmaccel-stat
 	install -m 0755 tools/vmaccel-balloond $(DESTDIR)$(PREFIX)/sbin/vmaccel-balloond
-	install -m 0644 Documentation/man/vmaccel-stat.8 Documentation/man/vmaccel-balloond.8 \
-		$(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(addprefix Documentation/man/,$(MANS)) $(DESTDIR)$(PREFIX)/share/man/man8/
 
-# The boot side (dist/; dist/README lists each file and where it goes):
-# the systemd units and the vmaccel-knobs helper under PREFIX (the paths in
-# them follow PREFIX), its udev rule in /etc/udev/rules.d like the other,
-# and the commented /etc files, which are never overwritten.  Then:
-# systemctl daemon-reload (Documentation/admin-boot.rst).
-SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
-DIST_PATHS := s|/usr/sbin/|$(PREFIX)/sbin/|g; s|/usr/lib/vmaccel/|$(PREFIX)/lib/vmaccel/|g; s|/usr/share/doc/vmaccel/|$(PREFIX)/share/doc/vmaccel/|g
-DIST_ETC := modules-load.d/vmaccel.conf vmaccel/vmaccel.conf default/vmaccel-balloond
-.PHONY: install-dist boot-check
-install: install-dist
-install-dist:
+install-dist: dist-gen
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/lib/vmaccel \
-		$(DESTDIR)$(PREFIX)/share/doc/vmaccel $(DESTDIR)/etc/udev/rules.d
-	for f in run-vmaccel.mount vmaccel-balloond.service vmaccel-knobs.service; do \
-		sed '$(DIST_PATHS)' dist/systemd/$$f >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$f && \
-		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$f || exit 1; done
-	sed '$(DIST_PATHS)' dist/udev/80-vmaccel-knobs.rules >$(DESTDIR)/etc/udev/rules.d/80-vmaccel-knobs.rules
-	chmod 0644 $(DESTDIR)/etc/udev/rules.d/80-vmaccel-knobs.rules
+		$(DESTDIR)$(PREFIX)/share/doc/vmaccel
+	install -m 0644 $(addprefix $(DIST_GEN)/,$(DIST_UNITS)) $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
 	install -m 0755 dist/vmaccel-knobs $(DESTDIR)$(PREFIX)/lib/vmaccel/vmaccel-knobs
 	install -m 0644 Documentation/admin-boot.rst $(DESTDIR)$(PREFIX)/share/doc/vmaccel/
-	@for f in $(DIST_ETC); do \
-		if [ -e $(DESTDIR)/etc/$$f ]; then echo "install-dist: /etc/$$f exists, kept"; \
-		else echo "install -D -m 0644 dist/$$f $(DESTDIR)/etc/$$f"; \
-			install -D -m 0644 dist/$$f $(DESTDIR)/etc/$$f || exit 1; fi; done
+	@tools/install-conf dist/udev/60-vmaccel.rules $(DESTDIR)/etc/udev/rules.d/60-vmaccel.rules
+	@tools/install-conf $(DIST_GEN)/80-vmaccel-knobs.rules $(DESTDIR)/etc/udev/rules.d/80-vmaccel-knobs.rules
+	@for f in $(DIST_ETC); do tools/install-conf dist/$$f $(DESTDIR)/etc/$$f || exit 1; done
 
-# The boot proof: the test VM boots with systemd as init, with the modules
-# and dist/ installed in its overlay root, and tools/boot-check verify
-# checks modules, mount, knobs and balloond.  About 3 minutes per kernel on
-# 2 cores (the build 1, the VM about 2); KDIR chooses the kernel.  Not part
-# of make check.
+uninstall: dist-gen
+	rm -f $(addprefix $(MOD_DIR)/,$(foreach d,$(MODDIRS),$(d)/vmaccel_*.ko $(d)/vmaccel_*.ko.*))
+	-rmdir $(addprefix $(MOD_DIR)/,$(MODDIRS)) 2>/dev/null
+	$(if $(DESTDIR),@echo "uninstall: DESTDIR set: depmod -a $(KRELEASE) left to whoever installs it",depmod -a $(KRELEASE))
+	rm -f $(patsubst include/uapi/%,$(DESTDIR)/usr/include/%,$(wildcard include/uapi/linux/vmaccel_*.h))
+	rm -f $(DESTDIR)$(PREFIX)/sbin/vmaccel-stat $(DESTDIR)$(PREFIX)/sbin/vmaccel-balloond
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(MANS))
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMD_UNIT_DIR)/,$(DIST_UNITS))
+	rm -f $(DESTDIR)$(PREFIX)/lib/vmaccel/vmaccel-knobs $(DESTDIR)$(PREFIX)/share/doc/vmaccel/admin-boot.rst
+	-rmdir $(DESTDIR)$(PREFIX)/lib/vmaccel $(DESTDIR)$(PREFIX)/share/doc/vmaccel 2>/dev/null
+	@tools/install-conf -u dist/udev/60-vmaccel.rules $(DESTDIR)/etc/udev/rules.d/60-vmaccel.rules
+	@tools/install-conf -u $(DIST_GEN)/80-vmaccel-knobs.rules $(DESTDIR)/etc/udev/rules.d/80-vmaccel-knobs.rules
+	@for f in $(DIST_ETC); do tools/install-conf -u dist/$$f $(DESTDIR)/etc/$$f || exit 1; done
+	-@rmdir $(DESTDIR)/etc/vmaccel 2>/dev/null
+	@if [ -d $(DESTDIR)/etc/systemd/system ] && \
+	    find $(DESTDIR)/etc/systemd/system -lname '*vmaccel*' | grep .; then \
+		echo "uninstall: the links above enable units just removed: systemctl disable them"; fi
+
+# The boot proof: make deb, then the test VM boots with systemd as init
+# with both packages installed by dpkg -i in its overlay root (the modules
+# built on the host from vmaccel-dkms's sources: DKMS under TCG is
+# pkg-check's), and tools/boot-check verify checks modules, mount, knobs,
+# balloond, the packaged files against dist/, and that a host's fstab,
+# crypttab and enabled units are not waited for.  5-9 minutes per kernel
+# on 2 cores shared with other test VMs; KDIR chooses the kernel.  Not
+# part of make check.
 boot-check:
 	@tools/boot-check
 
