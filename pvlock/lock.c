@@ -1182,9 +1182,10 @@ void pvlock_waiters_show(struct seq_file *m)
 /**
  * pvlock_hash_init() - allocate the waiter hash, number the slots
  *
- * Called at module load, before any lock can be used: 2 * PVLOCK_MAX_NEST
- * entries per possible CPU (twice the registrations that can exist at
- * once), a power of two of cache-line buckets, at least the window.
+ * Context: module load, before any lock can be used.  The table has
+ * 2 * PVLOCK_MAX_NEST entries per possible CPU (twice the registrations
+ * that can exist at once), a power of two of cache-line buckets, at least
+ * the window.
  *
  * Return: 0 or -ENOMEM.
  */
