@@ -257,6 +257,7 @@ function kv(s, k,    i, f) {
 	return ""
 }
 function add(key, v) {
+	v += 0
 	n[key]++; vals[key, n[key]] = v
 	if (!(key in lo) || v < lo[key]) lo[key] = v
 	if (!(key in hi) || v > hi[key]) hi[key] = v

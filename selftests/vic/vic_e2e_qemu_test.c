@@ -48,7 +48,7 @@ TEST_F_TIMEOUT(e2e, linux_guest_stream_fewer_irqs_rr_none_deferred, 900)
 				      "bench/vic/vic_e2e.sh"));
 	if (access(script, R_OK))
 		SKIP(return, "no bench/vic/vic_e2e.sh (not run from the build tree)");
-	snprintf(cmd, sizeof(cmd), "sh %s -c -r 1 -n 500 -b 2097152 %s 2>&1",
+	snprintf(cmd, sizeof(cmd), "sh %s -c -r 1 -n 300 -b 1048576 %s 2>&1",
 		 script, self->dir);
 	p = popen(cmd, "r");
 	ASSERT_NE(NULL, p);
