@@ -76,11 +76,14 @@ taps="vce0 vce1" nets="10.77.11 10.77.12" modes="off adaptive"
 skip() { echo "E2E-RESULT: skip $*"; exit 4; }
 pids=
 saved_mode=
+saved_knobs=
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	for p in $pids; do wait "$p" 2>/dev/null; done
 	pids=
 	for t in $taps; do ip link del "$t" 2>/dev/null; done
+	for kv in $saved_knobs; do echo "${kv#*=}" >"$knob/${kv%%=*}"; done
+	saved_knobs=
 	[ -n "$saved_mode" ] && echo "$saved_mode" >"$knob/default_mode"
 	saved_mode=
 }
@@ -192,7 +195,6 @@ saved_mode=$(cat "$knob/default_mode")
 echo off >"$knob/default_mode" || fail "default_mode off"
 exec 8<>"$node"
 echo adaptive >"$knob/default_mode" || fail "default_mode adaptive"
-saved_knobs=
 for kv in ${VIC_E2E_KNOBS:-}; do
 	k=${kv%%=*}
 	saved_knobs="$saved_knobs $k=$(cat "$knob/$k")" || fail "no $knob/$k"
@@ -200,6 +202,7 @@ for kv in ${VIC_E2E_KNOBS:-}; do
 done
 exec 9<>"$node"
 for kv in $saved_knobs; do echo "${kv#*=}" >"$knob/${kv%%=*}"; done
+saved_knobs=
 echo "$saved_mode" >"$knob/default_mode"
 saved_mode=
 
