@@ -120,6 +120,10 @@ bench: $(BENCHES)
 $(BUILD)/bench/%: bench/%.c $(wildcard bench/*/*.h selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $< -lm
+# The client of bench/vic/vic_e2e.sh also runs in a busybox guest: static.
+$(BUILD)/bench/vic/vic_e2e_net: bench/vic/vic_e2e_net.c | $(HARNESS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
 # Static gates: a from-scratch build with W=1 and sparse (C=2) that must print
 # no warning, against KDIR (in the tree) and against the newest installed
