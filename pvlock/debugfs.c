@@ -15,6 +15,8 @@
  *                       every waiter is found by the scan; for the tests)
  *   lookup_timing       Y: time each waiter lookup into stats' lookup_ns
  *                       (for bench/pvlock/lookup_cost.sh; default N)
+ *   hash_broken_fallback  Y: registrations without a hash entry are not
+ *                       counted for the scan (negative control, tests only)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -164,6 +166,8 @@ void pvlock_debugfs_init(void)
 			   &pvlock_hash_probes);
 	debugfs_create_bool("lookup_timing", 0600, pvlock_debugfs_dir,
 			    &pvlock_lookup_timing);
+	debugfs_create_bool("hash_broken_fallback", 0600, pvlock_debugfs_dir,
+			    &pvlock_hash_broken_fallback);
 }
 
 /**

@@ -69,6 +69,8 @@
  *	so a backend switch cannot strand a waiter.
  * @hent: the hash entry the registration claimed, NULL if it found none
  *	free (it is then counted in pvlock_unhashed).  Owning CPU only.
+ * @uncounted: with @hent NULL, the registration was left out of
+ *	pvlock_unhashed (the torture's broken fallback).  Owning CPU only.
  * @cpu: the CPU the slot belongs to (set at module load).
  *
  * Written by the owning CPU with interrupts off; read by kickers on any
@@ -82,6 +84,7 @@ struct pvlock_waiter {
 	unsigned long kick;
 	const struct pvlock_backend *backend;
 	struct pvlock_hash_entry *hent;
+	bool uncounted;
 	int cpu;
 };
 
@@ -154,6 +157,13 @@ u32 pvlock_hash_probes = PVLOCK_HASH_WINDOW;
  * kick of every contended unlock.
  */
 bool pvlock_lookup_timing;
+/*
+ * Torture knob (debugfs hash_broken_fallback): a registration without an
+ * entry is not counted in pvlock_unhashed, so its unlocker never scans for
+ * it: the negative control of the fallback, which the lost wake-up check
+ * must report.
+ */
+bool pvlock_hash_broken_fallback;
 static DEFINE_PER_CPU(struct pvlock_stats, pvlock_stats);
 /* Locks held or waited for on this CPU (lock to unlock: same CPU). */
 static DEFINE_PER_CPU(int, pvlock_inflight);
@@ -322,7 +332,9 @@ static void pvlock_hash_add(struct pvlock_waiter *w,
 		}
 	}
 	w->hent = NULL;
-	atomic_inc(&pvlock_unhashed);
+	w->uncounted = unlikely(READ_ONCE(pvlock_hash_broken_fallback));
+	if (!w->uncounted)
+		atomic_inc(&pvlock_unhashed);
 	pvlock_count(PVLOCK_STAT_HASH_FULL);
 }
 
@@ -333,7 +345,7 @@ static void pvlock_hash_del(struct pvlock_waiter *w)
 		/* The even seq before the entry can be claimed again. */
 		smp_store_release(&w->hent->lock, NULL);
 		w->hent = NULL;
-	} else {
+	} else if (!w->uncounted) {
 		atomic_dec(&pvlock_unhashed);
 	}
 }

@@ -168,6 +168,7 @@ void pvlock_hash_show(struct seq_file *m);
 /* Torture knob: hash entries a registration may try (debugfs hash_probes). */
 extern u32 pvlock_hash_probes;
 extern bool pvlock_lookup_timing;
+extern bool pvlock_hash_broken_fallback;
 /**
  * struct pvlock_release_wait - torture hook: hold an unlock after release
  * @until: while the key is on and this is set, an unlock on this CPU

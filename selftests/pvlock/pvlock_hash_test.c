@@ -13,7 +13,10 @@
  *   acquisition kicked through the hash, no scan, no entry left behind;
  * - hash_probes set to 0 (no registration may take an entry, as if every
  *   window were full): every blocked acquisition still kicked, through the
- *   scan, and each registration counted in hash_full.
+ *   scan, and each registration counted in hash_full;
+ * - the same with debugfs hash_broken_fallback (those registrations are not
+ *   counted for the scan, so their unlockers never look for them): the
+ *   negative control, which the lost wake-up check must report.
  *
  * No timing is asserted.
  */
@@ -21,6 +24,7 @@
 
 #define HASH		PVLOCK_DEBUGFS "hash"
 #define HASH_PROBES	PVLOCK_DEBUGFS "hash_probes"
+#define BROKEN		PVLOCK_DEBUGFS "hash_broken_fallback"
 #define STATS		PVLOCK_DEBUGFS "stats"
 #define BACKEND		PVLOCK_SYSFS "backend"
 
@@ -82,6 +86,7 @@ FIXTURE_TEARDOWN(hash)
 		return;
 	pvlock_sysfs_write(BACKEND, self->backend);
 	pvlock_sysfs_write(HASH_PROBES, self->probes);
+	pvlock_sysfs_write(BROKEN, "N");
 }
 
 /*
@@ -184,6 +189,37 @@ TEST_F_TIMEOUT(hash, full_window_falls_back_to_the_scan, 120)
 	EXPECT_GE(full, (long long)blocked);
 	/* ...and its unlocker scanned for it (and marked it, above). */
 	EXPECT_GE(scans, (long long)blocked);
+	expect_hash_empty(_metadata);
+}
+
+TEST_F_TIMEOUT(hash, broken_fallback_is_reported, 120)
+{
+	struct vmaccel_pvlock_result r;
+	struct vmaccel_pvlock_run p;
+	int attempt, fd;
+
+	ASSERT_EQ(0, pvlock_sysfs_write(HASH_PROBES, "0"));
+	ASSERT_EQ(0, pvlock_sysfs_write(BROKEN, "Y"));
+	p = pvlock_params(VMACCEL_PVLOCK_KIND_PV, pvlock_crowd(), RUN_MS, CS_NS,
+			  0, VMACCEL_PVLOCK_RUN_SPIN_THRESHOLD |
+			  VMACCEL_PVLOCK_RUN_VERIFY_KICKS);
+	p.spin_threshold = 0;
+	memset(&r, 0, sizeof(r));
+	for (attempt = 1; attempt <= TRIES && !r.blocked; attempt++) {
+		fd = pvlock_open();
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, pvlock_start(fd, &p));
+		ASSERT_EQ(0, pvlock_result(fd, &r, 0));
+		close(fd);
+	}
+	ASSERT_GT(r.blocked, PVLOCK_U64(0));
+	TH_LOG("%llu blocked, %llu kicks, %llu lost wake-ups",
+	       (unsigned long long)r.blocked, (unsigned long long)r.kicks,
+	       (unsigned long long)r.lost_wakeups);
+	/* Mutual exclusion holds; the missed kicks are what must show. */
+	EXPECT_EQ(PVLOCK_U64(0), r.violations);
+	EXPECT_GT(r.lost_wakeups, PVLOCK_U64(0));
+	ASSERT_EQ(0, pvlock_sysfs_write(BROKEN, "N"));
 	expect_hash_empty(_metadata);
 }
 
