@@ -7,8 +7,10 @@
  * files).  Files are mapped with MAP_SHARED only; ->fault hands out the page
  * of an index, ->page_mkwrite gives a merged page's index a private copy
  * (copy-on-write break) and asks for a retry.  Pages are allocated with
- * __GFP_ACCOUNT, so they count in the memory cgroup of the task that faults
- * them in.  Directory operations come from libfs.  security.* and trusted.*
+ * __GFP_ACCOUNT and charged to the memory cgroup of the file's creator (the
+ * VMM of the guest whose RAM it is), whoever causes the allocation: a
+ * fault from another process, a copy-on-write break, the unmerge of run=2.
+ * Directory operations come from libfs.  security.* and trusted.*
  * extended attributes live in memory (xattr.c), so that an LSM can label
  * each domain's files.
  *
@@ -30,6 +32,7 @@
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pagemap.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -75,6 +78,19 @@ void vk_unmap_index(struct vk_inode *vi, pgoff_t index)
 			    PAGE_SIZE, 0);
 }
 
+/*
+ * A page for @vi, charged to @vi's memory cgroup (not to the current task's,
+ * which may be another VMM, the scanner or an admin writing run=2).
+ */
+static struct page *vk_alloc_page(struct vk_inode *vi)
+{
+	struct mem_cgroup *old = set_active_memcg(vi->memcg);
+	struct page *page = alloc_page(VK_GFP);
+
+	set_active_memcg(old);
+	return page;
+}
+
 /* A new zeroed page at @index, which must be empty. */
 static int vk_add_page(struct vk_inode *vi, pgoff_t index, struct page **pagep)
 {
@@ -88,7 +104,7 @@ static int vk_add_page(struct vk_inode *vi, pgoff_t index, struct page **pagep)
 		atomic_long_dec(&sbi->used_pages);
 		return -ENOSPC;
 	}
-	page = alloc_page(VK_GFP);
+	page = vk_alloc_page(vi);
 	if (!page) {
 		atomic_long_dec(&sbi->used_pages);
 		return -ENOMEM;
@@ -122,7 +138,7 @@ static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
 	lockdep_assert_held(&vi->lock);
 	if (PageHWPoison(old))
 		return -EHWPOISON;
-	page = alloc_page(VK_GFP);
+	page = vk_alloc_page(vi);
 	if (!page)
 		return -ENOMEM;
 	if (copy_mc_user_highpage(page, old, 0, NULL)) {
@@ -696,6 +712,8 @@ static struct inode *vk_get_inode(struct super_block *sb, struct inode *dir,
 			iput(inode);
 			return NULL;
 		}
+		/* Guest RAM is the creator's: its cgroup pays for it. */
+		vi->memcg = get_mem_cgroup_from_mm(current->mm);
 		ksm_inode_add(vi);
 	}
 	return inode;
@@ -806,6 +824,7 @@ static struct inode *vk_alloc_inode(struct super_block *sb)
 	vi->group_dir = NULL;
 	vi->nr_pages = 0;
 	vi->cow_breaks = 0;
+	vi->memcg = NULL;
 	spin_lock_init(&vi->xattr_lock);
 	INIT_LIST_HEAD(&vi->xattrs);
 	vi->xattr_bytes = 0;
@@ -830,6 +849,8 @@ static void vk_evict_inode(struct inode *inode)
 	}
 	vk_xattrs_free(vi);
 	clear_inode(inode);
+	/* After vk_remove_range(): no page of the file is charged through it. */
+	mem_cgroup_put(vi->memcg);
 	/* Nothing of the group is left in this inode: its number may go. */
 	if (vi->group_dir)
 		iput(vi->group_dir);

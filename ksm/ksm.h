@@ -15,6 +15,7 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/maple_tree.h>
+#include <linux/memcontrol.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
@@ -70,6 +71,10 @@ struct vk_sb {
  *	this inode lives; NULL: none.
  * @nr_pages: entries in @pages (@lock).
  * @cow_breaks: copy-on-write breaks of merged pages of this file.
+ * @memcg: the memory cgroup every page this file allocates is charged to:
+ *	that of the task that created the file (a reference, dropped at
+ *	eviction), whoever makes the allocation happen; NULL without memcg.
+ *	Set before the inode is visible, never changed.
  * @xattr_lock: protects @xattrs and @xattr_bytes.
  * @xattrs: the extended attributes (struct vk_xattr, xattr.c).
  * @xattr_bytes: what @xattrs take, bounded per inode (xattr.c).
@@ -87,6 +92,7 @@ struct vk_inode {
 	struct inode *group_dir;
 	unsigned long nr_pages;
 	u64 cow_breaks;
+	struct mem_cgroup *memcg;
 	spinlock_t xattr_lock;	/* see above */
 	struct list_head xattrs;
 	size_t xattr_bytes;
