@@ -7,9 +7,10 @@
  * files).  Files are mapped with MAP_SHARED only; ->fault hands out the page
  * of an index, ->page_mkwrite gives a merged page's index a private copy
  * (copy-on-write break) and asks for a retry.  Pages are allocated with
- * __GFP_ACCOUNT and charged to the memory cgroup of the file's creator (the
- * VMM of the guest whose RAM it is), whoever causes the allocation: a
- * fault from another process, a copy-on-write break, the unmerge of run=2.
+ * __GFP_ACCOUNT and, when a writer of the file causes the allocation (a
+ * fault through a writable file, write(), a copy-on-write break, the
+ * unmerge of run=2), charged to the memory cgroup of the file's creator,
+ * the VMM of the guest whose RAM it is (vk_alloc_page()).
  * Directory operations come from libfs.  security.* and trusted.*
  * extended attributes live in memory (xattr.c), so that an LSM can label
  * each domain's files.
@@ -79,20 +80,78 @@ void vk_unmap_index(struct vk_inode *vi, pgoff_t index)
 }
 
 /*
- * A page for @vi, charged to @vi's memory cgroup (not to the current task's,
- * which may be another VMM, the scanner or an admin writing run=2).
+ * The memory cgroup a new file's pages are charged to: the creating task's,
+ * with a reference; NULL (each allocating task pays) for the root cgroup,
+ * which is never charged and whose set_active_memcg() would turn the
+ * allocating task's charge off.
  */
-static struct page *vk_alloc_page(struct vk_inode *vi)
+static struct mem_cgroup *vk_creator_memcg(void)
 {
-	struct mem_cgroup *old = set_active_memcg(vi->memcg);
-	struct page *page = alloc_page(VK_GFP);
+#ifdef CONFIG_MEMCG
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(current->mm);
 
+	if (memcg && !memcg->css.parent) {
+		mem_cgroup_put(memcg);
+		memcg = NULL;
+	}
+	return memcg;
+#else
+	return NULL;
+#endif
+}
+
+/* Whether the current task is in @memcg or below it. */
+static bool vk_current_in(struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *cur;
+	bool in;
+
+	rcu_read_lock();
+	cur = mem_cgroup_from_task(current);
+	in = cur && mem_cgroup_is_descendant(cur, memcg);
+	rcu_read_unlock();
+	return in;
+}
+
+/*
+ * A page for @vi.  On behalf of a writer of the file (@owner_pays) it is
+ * charged to the file's owner (vi->memcg), whoever the current task is:
+ * another VMM, a helper, an admin writing run=2.  A task outside the
+ * owner's cgroup must not set off that cgroup's OOM killer (which cannot
+ * pick it, and would kill the owner's tasks to no avail): its allocation
+ * may fail instead (__GFP_RETRY_MAYFAIL), and then gets -EDQUOT.  A
+ * reader's page (a read fault through a read-only file), a file without
+ * an owner and an owner whose cgroup is gone: the current task pays.
+ * Returns the page or an ERR_PTR().
+ */
+static struct page *vk_alloc_page(struct vk_inode *vi, bool owner_pays)
+{
+	struct mem_cgroup *memcg = owner_pays ? vi->memcg : NULL;
+	struct mem_cgroup *old;
+	gfp_t gfp = VK_GFP;
+	bool foreign = false;
+	struct page *page;
+
+	if (memcg && !mem_cgroup_online(memcg))
+		memcg = NULL;
+	if (memcg && !vk_current_in(memcg)) {
+		foreign = true;
+		gfp |= __GFP_RETRY_MAYFAIL;
+	}
+	old = set_active_memcg(memcg);
+	page = alloc_page(gfp);
 	set_active_memcg(old);
+	if (!page)
+		return ERR_PTR(foreign ? -EDQUOT : -ENOMEM);
 	return page;
 }
 
-/* A new zeroed page at @index, which must be empty. */
-static int vk_add_page(struct vk_inode *vi, pgoff_t index, struct page **pagep)
+/*
+ * A new zeroed page at @index, which must be empty; charged as
+ * vk_alloc_page() says.
+ */
+static int vk_add_page(struct vk_inode *vi, pgoff_t index, bool owner_pays,
+		       struct page **pagep)
 {
 	struct vk_sb *sbi = VK_SB(vi->vfs_inode.i_sb);
 	unsigned long max_pages = READ_ONCE(sbi->max_pages);
@@ -104,10 +163,10 @@ static int vk_add_page(struct vk_inode *vi, pgoff_t index, struct page **pagep)
 		atomic_long_dec(&sbi->used_pages);
 		return -ENOSPC;
 	}
-	page = vk_alloc_page(vi);
-	if (!page) {
+	page = vk_alloc_page(vi, owner_pays);
+	if (IS_ERR(page)) {
 		atomic_long_dec(&sbi->used_pages);
-		return -ENOMEM;
+		return PTR_ERR(page);
 	}
 	clear_highpage(page);
 	err = xa_err(xa_store(&vi->pages, index, page, GFP_KERNEL));
@@ -138,9 +197,10 @@ static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
 	lockdep_assert_held(&vi->lock);
 	if (PageHWPoison(old))
 		return -EHWPOISON;
-	page = vk_alloc_page(vi);
-	if (!page)
-		return -ENOMEM;
+	/* Only a writer of the file breaks copy-on-write: its owner pays. */
+	page = vk_alloc_page(vi, true);
+	if (IS_ERR(page))
+		return PTR_ERR(page);
 	if (copy_mc_user_highpage(page, old, 0, NULL)) {
 		/*
 		 * A machine check the copy survived: have the page marked
@@ -187,7 +247,7 @@ static int vk_get_private(struct vk_inode *vi, pgoff_t index, bool create,
 	page = xa_load(&vi->pages, index);
 	if (!page) {
 		if (create)
-			err = vk_add_page(vi, index, &page);
+			err = vk_add_page(vi, index, true, &page);
 	} else if (PageHWPoison(page)) {
 		err = -EIO;
 	} else if (ksm_page_merged(page)) {
@@ -335,7 +395,9 @@ static vm_fault_t vk_fault(struct vm_fault *vmf)
 	}
 	page = xa_load(&vi->pages, vmf->pgoff);
 	if (!page)
-		err = vk_add_page(vi, vmf->pgoff, &page);
+		err = vk_add_page(vi, vmf->pgoff,
+				  !!(vmf->vma->vm_file->f_mode & FMODE_WRITE),
+				  &page);
 	if (err) {
 		mutex_unlock(&vi->lock);
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
@@ -390,8 +452,10 @@ static vm_fault_t vk_page_mkwrite(struct vm_fault *vmf)
 	/* Copy-on-write break; the retried fault maps the private copy. */
 	err = vk_cow(vi, vmf->pgoff, page, true, NULL);
 	mutex_unlock(&vi->lock);
+	if (err == -EHWPOISON)
+		return VM_FAULT_HWPOISON;
 	if (err)
-		return err == -EHWPOISON ? VM_FAULT_HWPOISON : VM_FAULT_OOM;
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	vk_unmap_index(vi, vmf->pgoff);
 	return VM_FAULT_NOPAGE;
 }
@@ -557,7 +621,7 @@ static long vk_fallocate(struct file *file, int mode, loff_t offset,
 		}
 		mutex_lock(&vi->lock);
 		if (!xa_load(&vi->pages, i))
-			err = vk_add_page(vi, i, &page);
+			err = vk_add_page(vi, i, true, &page);
 		mutex_unlock(&vi->lock);
 		if (err)
 			break;
@@ -713,7 +777,7 @@ static struct inode *vk_get_inode(struct super_block *sb, struct inode *dir,
 			return NULL;
 		}
 		/* Guest RAM is the creator's: its cgroup pays for it. */
-		vi->memcg = get_mem_cgroup_from_mm(current->mm);
+		vi->memcg = vk_creator_memcg();
 		ksm_inode_add(vi);
 	}
 	return inode;
@@ -849,7 +913,7 @@ static void vk_evict_inode(struct inode *inode)
 	}
 	vk_xattrs_free(vi);
 	clear_inode(inode);
-	/* After vk_remove_range(): no page of the file is charged through it. */
+	/* Pages charged through it hold their own reference (an objcg). */
 	mem_cgroup_put(vi->memcg);
 	/* Nothing of the group is left in this inode: its number may go. */
 	if (vi->group_dir)
@@ -1077,6 +1141,13 @@ struct file *vk_create_file(u64 size, bool has_group, u32 group)
 		return ERR_PTR(-ENOMEM);
 	if (has_group) {
 		VK_I(inode)->group = group;
+		/*
+		 * Made by a privileged helper for a VMM (a named group needs
+		 * CAP_SYS_ADMIN): not the helper's RAM.  The tasks that
+		 * allocate its pages pay.
+		 */
+		mem_cgroup_put(VK_I(inode)->memcg);
+		VK_I(inode)->memcg = NULL;
 	} else {
 		err = vk_alloc_group(VK_I(inode));
 		if (err) {

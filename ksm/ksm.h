@@ -71,10 +71,12 @@ struct vk_sb {
  *	this inode lives; NULL: none.
  * @nr_pages: entries in @pages (@lock).
  * @cow_breaks: copy-on-write breaks of merged pages of this file.
- * @memcg: the memory cgroup every page this file allocates is charged to:
- *	that of the task that created the file (a reference, dropped at
- *	eviction), whoever makes the allocation happen; NULL without memcg.
- *	Set before the inode is visible, never changed.
+ * @memcg: the file's owner, the memory cgroup its pages are charged to
+ *	when a writer of the file makes them be allocated (see
+ *	vk_alloc_page()): that of the task that created the file, with a
+ *	reference dropped at eviction; NULL (each allocating task pays) for
+ *	the root cgroup, a %VMACCEL_KSM_CREATE file with a named group, or
+ *	without memcg.  Set before the inode is visible, never changed.
  * @xattr_lock: protects @xattrs and @xattr_bytes.
  * @xattrs: the extended attributes (struct vk_xattr, xattr.c).
  * @xattr_bytes: what @xattrs take, bounded per inode (xattr.c).

@@ -1,26 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vmaccel_ksm selftest: guest RAM is charged to the memory cgroup of the
- * VMM that created the file, whoever makes a page of it be allocated.
+ * VMM that created the file when a writer of the file makes a page of it
+ * be allocated, whoever that writer is.
  *
  * Two cgroups, "owner" and "other" (cgroup v2, memory controller).  The
- * test process creates a file while it is in owner, then moves to other
- * (cgroup v2 leaves charges where they were made) and:
+ * test process creates a file (a group of its own) while it is in owner,
+ * then moves to other (cgroup v2 leaves charges where they were made) and:
  *
- * - faults the file's pages in: owner's memory.current grows by them,
- *   other's does not; closing the file gives them back to owner;
+ * - writes the file's pages (write(2) and stores through a mapping):
+ *   owner's memory.current grows by them, other's does not; closing the
+ *   file gives them back to owner;
  * - after VMACCEL_KSM_SCAN merged identical pages (which uncharges the
  *   duplicates from owner), writes to each of them (a copy-on-write
  *   storm): the copies are charged to owner;
- * - after the merge, has run=2 unmerge everything (the copies are made by
- *   the writer of the knob): charged to owner too.
+ * - after the merge, has run=2 unmerge everything: charged to owner too;
+ * - reads holes through a read-only file: a reader pays for its own pages;
+ * - with owner at its memory.max, writes more: the writer gets SIGBUS, and
+ *   owner's OOM killer (which could only kill owner's tasks, to no avail)
+ *   does not run: a task of owner lives on;
+ * - a file made with a named group (by a privileged helper) and one made
+ *   from the root cgroup have no owner: the writer pays.
  *
- * Bounds are loose (3/4 of the pages to owner, under 1/4 to other): a
- * cgroup's usage also moves by per-CPU charge batches and the test's own
- * stack and page tables.
+ * Bounds are loose (3/4 of the pages to the payer, under 1/4 to the
+ * other): a cgroup's usage also moves by per-CPU charge batches and the
+ * test's own stack and page tables.
  */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "ksm_util.h"
 
@@ -84,17 +94,53 @@ static bool memcg_usable(void)
 	return write_str(CG_ROOT "/cgroup.subtree_control", "+memory") == 0;
 }
 
+/* A file of @size in a group of its own (what a VMM gets), or -1. */
+static int create_own(long size)
+{
+	struct vmaccel_ksm_create c = {
+		.size = size, .flags = VMACCEL_KSM_CREATE_CLOEXEC,
+	};
+	int dev, fd;
+
+	dev = open(KSM_DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -1;
+	fd = ioctl(dev, VMACCEL_KSM_CREATE, &c);
+	close(dev);
+	return fd;
+}
+
+/* Map @fd with @prot and touch every page (a store if writable); 0 or -1. */
+static int touch_all(int fd, int prot)
+{
+	char *map = mmap(NULL, BYTES, prot, MAP_SHARED, fd, 0);
+	long i;
+
+	if (map == MAP_FAILED)
+		return -1;
+	for (i = 0; i < NPAGES; i++) {
+		if (prot & PROT_WRITE)
+			map[i * KSM_PAGE] = 1;
+		else
+			(void)__atomic_load_n(&map[i * KSM_PAGE], __ATOMIC_RELAXED);
+	}
+	munmap(map, BYTES);
+	return 0;
+}
+
 FIXTURE(memcg) {
-	char owner[PATH_MAX];
-	char other[PATH_MAX];
+	char owner[128];
+	char other[128];
 	int fd;
 	char *map;
+	pid_t helper;
 };
 
 FIXTURE_SETUP(memcg)
 {
 	self->fd = -1;
 	self->map = NULL;
+	self->helper = 0;
 	self->owner[0] = '\0';
 	self->other[0] = '\0';
 	if (!ksm_present())
@@ -108,13 +154,17 @@ FIXTURE_SETUP(memcg)
 	ASSERT_EQ(0, mkdir(self->other, 0755));
 	/* The file is created by a task of owner. */
 	ASSERT_EQ(0, cg_enter(self->owner));
-	self->fd = ksm_create(BYTES, 1);
+	self->fd = create_own(BYTES);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, cg_enter(self->other));
 }
 
 FIXTURE_TEARDOWN(memcg)
 {
+	if (self->helper > 0) {
+		kill(self->helper, SIGKILL);
+		waitpid(self->helper, NULL, 0);
+	}
 	if (self->map)
 		munmap(self->map, BYTES);
 	if (self->fd >= 0)
@@ -127,16 +177,25 @@ FIXTURE_TEARDOWN(memcg)
 	ksm_quiet();
 }
 
-/* Map @fd (from other) and give every page the same content; or NULL. */
+/*
+ * Give every page of @fd the same content, the first half with write(2),
+ * the rest through the mapping it returns (or NULL).
+ */
 static char *fill_same(int fd)
 {
-	char *map = ksm_map(fd, BYTES);
+	char page[KSM_PAGE];
+	char *map;
 	long i;
 
+	ksm_fill(page, 7, 0);
+	for (i = 0; i < NPAGES / 2; i++)
+		if (pwrite(fd, page, KSM_PAGE, i * KSM_PAGE) != (ssize_t)KSM_PAGE)
+			return NULL;
+	map = ksm_map(fd, BYTES);
 	if (!map)
 		return NULL;
-	for (i = 0; i < NPAGES; i++)
-		ksm_fill(map + i * KSM_PAGE, 7, 0);
+	for (; i < NPAGES; i++)
+		memcpy(map + i * KSM_PAGE, page, KSM_PAGE);
 	return map;
 }
 
@@ -160,12 +219,12 @@ TEST_F(memcg, faults_charged_to_creator)
 
 	ASSERT_LE(0, own0);
 	ASSERT_LE(0, oth0);
-	/* Allocated by faults of a task of other. */
+	/* Allocated by write(2) and faults of a task of other. */
 	self->map = fill_same(self->fd);
 	ASSERT_NE(NULL, self->map);
 	own1 = cg_current(self->owner);
 	oth1 = cg_current(self->other);
-	TH_LOG("owner %+ld KiB, other %+ld KiB for %ld KiB faulted in by other",
+	TH_LOG("owner %+ld KiB, other %+ld KiB for %ld KiB written by other",
 	       (own1 - own0) / 1024, (oth1 - oth0) / 1024, BYTES / 1024);
 	EXPECT_LE(BYTES * 3 / 4, own1 - own0);
 	EXPECT_GT(BYTES / 4, oth1 - oth0);
@@ -225,6 +284,125 @@ TEST_F(memcg, unmerge_charged_to_creator)
 	       (own1 - own0) / 1024, (oth1 - oth0) / 1024, merged);
 	EXPECT_LE(merged * (long)KSM_PAGE * 3 / 4, own1 - own0);
 	EXPECT_GT(merged * (long)KSM_PAGE / 4, oth1 - oth0);
+}
+
+TEST_F(memcg, reader_pays)
+{
+	long own0 = cg_current(self->owner), oth0 = cg_current(self->other);
+	long own1, oth1;
+	char path[64];
+	int ro;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(0, touch_all(ro, PROT_READ));
+	close(ro);
+	own1 = cg_current(self->owner);
+	oth1 = cg_current(self->other);
+	TH_LOG("owner %+ld KiB, other %+ld KiB for %ld KiB of holes read by other",
+	       (own1 - own0) / 1024, (oth1 - oth0) / 1024, BYTES / 1024);
+	EXPECT_LE(BYTES * 3 / 4, oth1 - oth0);
+	EXPECT_GT(BYTES / 4, own1 - own0);
+}
+
+TEST_F_TIMEOUT(memcg, owner_full_no_foreign_oom_kill, 120)
+{
+	char path[PATH_MAX], buf[32];
+	int go[2], status = 0, waited;
+	pid_t writer;
+
+	/* A task of owner, which its OOM killer would pick. */
+	ASSERT_EQ(0, pipe(go));
+	self->helper = fork();
+	ASSERT_LE(0, self->helper);
+	if (self->helper == 0) {
+		close(go[0]);
+		if (cg_enter(self->owner))
+			_exit(1);
+		if (write(go[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(go[1]);
+	ASSERT_EQ(1, read(go[0], buf, 1));
+	close(go[0]);
+	/* Room in owner for a quarter of the file. */
+	snprintf(path, sizeof(path), "%s/memory.max", self->owner);
+	snprintf(buf, sizeof(buf), "%ld", cg_current(self->owner) + BYTES / 4);
+	ASSERT_EQ(0, write_str(path, buf));
+	/* A writer of other fills the file. */
+	writer = fork();
+	ASSERT_LE(0, writer);
+	if (writer == 0)
+		_exit(touch_all(self->fd, PROT_READ | PROT_WRITE) ? 2 : 0);
+	for (waited = 0; waited < 600; waited++) {
+		if (waitpid(writer, &status, WNOHANG) == writer)
+			break;
+		usleep(50000);
+	}
+	if (waited == 600) {
+		TH_LOG("the writer still runs after 30 s (faults retried forever?)");
+		kill(writer, SIGKILL);
+		waitpid(writer, &status, 0);
+	}
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS) {
+		TH_LOG("writer status 0x%x: want SIGBUS", status);
+	}
+	EXPECT_EQ(0, waitpid(self->helper, &status, WNOHANG)) {
+		TH_LOG("owner's task is gone (status 0x%x): OOM-killed", status);
+	}
+}
+
+/* The cgroup that pays for a file written by a task of other. */
+static const char *payer(const char *owner, const char *other, int fd,
+			 long *own, long *oth)
+{
+	long own0 = cg_current(owner), oth0 = cg_current(other);
+
+	if (touch_all(fd, PROT_READ | PROT_WRITE))
+		return "error";
+	*own = cg_current(owner) - own0;
+	*oth = cg_current(other) - oth0;
+	if (*oth >= BYTES * 3 / 4 && *own < BYTES / 4)
+		return "other";
+	if (*own >= BYTES * 3 / 4 && *oth < BYTES / 4)
+		return "owner";
+	return "unclear";
+}
+
+TEST_F(memcg, named_group_file_writer_pays)
+{
+	const char *who;
+	long own, oth;
+	int fd;
+
+	/* A named group needs CAP_SYS_ADMIN: a helper's file, for a VMM. */
+	ASSERT_EQ(0, cg_enter(self->owner));
+	fd = ksm_create(BYTES, 1);
+	ASSERT_EQ(0, cg_enter(self->other));
+	ASSERT_LE(0, fd);
+	who = payer(self->owner, self->other, fd, &own, &oth);
+	close(fd);
+	TH_LOG("owner %+ld KiB, other %+ld KiB: %s pays", own / 1024, oth / 1024, who);
+	EXPECT_STREQ("other", who);
+}
+
+TEST_F(memcg, root_cgroup_file_writer_pays)
+{
+	const char *who;
+	long own, oth;
+	int fd;
+
+	ASSERT_EQ(0, cg_enter(CG_ROOT));
+	fd = create_own(BYTES);
+	ASSERT_EQ(0, cg_enter(self->other));
+	ASSERT_LE(0, fd);
+	who = payer(self->owner, self->other, fd, &own, &oth);
+	close(fd);
+	TH_LOG("owner %+ld KiB, other %+ld KiB: %s pays", own / 1024, oth / 1024, who);
+	EXPECT_STREQ("other", who);
 }
 
 TEST_HARNESS_MAIN

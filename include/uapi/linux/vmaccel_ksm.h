@@ -194,8 +194,10 @@ struct vmaccel_ksm_scan {
  * copies and the scanner leaves the range alone.  Only the file's own
  * pages: needs the file open for writing, no capability (as
  * MADV_UNMERGEABLE; the copies are at most what writing every page would
- * make).  Takes a &struct vmaccel_ksm_range.  Returns 0, -EBADF (file not
- * open for writing), -EFAULT, -EINVAL, -ENOMEM, -EINTR.
+ * make).  The copies are charged to the file's owner (its creator's
+ * memory cgroup).  Takes a &struct vmaccel_ksm_range.  Returns 0, -EBADF
+ * (file not open for writing), -EFAULT, -EINVAL, -ENOMEM, -EINTR, -EDQUOT
+ * (the caller is outside the owner's memory cgroup, which is full).
  */
 #define VMACCEL_KSM_UNMERGE_RANGE _IOW(VMACCEL_IOCTL_TYPE, 0x34, struct vmaccel_ksm_range)
 
