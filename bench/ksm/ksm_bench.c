@@ -30,8 +30,23 @@
  *   memory saved              S(vmaccel_ksm) / S(upstream)
  * Each round's ratios are printed, then the median and the best.
  *
+ * Two mixes (-M): "base" is the content above; "written" turns a fifth
+ * of the duplicates (10% of all pages) into pages that are about to be
+ * written: duplicates when the scanner starts, each written once -d
+ * seconds later (which makes it unique).  Merging at first sight merges
+ * them and then pays a copy-on-write break for each; waiting for a page
+ * to stay unchanged does not.  Per run and side the bench counts the
+ * copy-on-write breaks of merged pages (vmaccel_ksm's cow_breaks,
+ * upstream's cow_ksm in /proc/vmstat) and the page faults the writers
+ * took (the process's minor faults: copy-on-write breaks, and refaults
+ * of pages the scanner unmapped or write-protected), and the run does not
+ * end before the writes were made.  The default runs both mixes, so the
+ * ratios come with and without such pages.  use_zero_pages is left as the
+ * admin set it on each side, and printed.
+ *
  * Usage: ksm_bench [-m MiB] [-p pages_to_scan] [-s sleep_millisecs]
  *                  [-r rounds] [-H hold_s] [-t timeout_s]
+ *                  [-M base|written|both] [-d write_after_s]
  * Needs root, vmaccel_ksm loaded and CONFIG_KSM (upstream is skipped, with
  * a note, when /sys/kernel/mm/ksm is missing).
  */
@@ -47,6 +62,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +77,8 @@ struct result {
 	double secs;		/* T: time to converge */
 	double cpu_secs;	/* C: scanner CPU to converge */
 	long sharing;		/* S: pages saved at the end */
+	long cow;		/* copy-on-write breaks of merged pages */
+	long faults;		/* minor faults of the writers */
 };
 
 struct sample {
@@ -75,6 +93,11 @@ static char *mem;
 static size_t npages;
 static long max_sharing = 256;	/* set in both KSMs */
 static atomic_bool stop_writer;
+/* The "written" mix: pages of kinds 8 and 9 are written once, this late. */
+static bool soon_written;
+static double write_after = 1;
+static double run_start;
+static atomic_bool written;
 
 static long sys_get(const char *dir, const char *name)
 {
@@ -107,6 +130,24 @@ static int sys_set(const char *dir, const char *name, long v)
 	r = write(fd, buf, n) == n ? 0 : -1;
 	close(fd);
 	return r;
+}
+
+/* A counter of /proc/vmstat, or -1. */
+static long vmstat_get(const char *name)
+{
+	char line[128];
+	size_t len = strlen(name);
+	long v = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ') {
+			v = atol(line + len + 1);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
 }
 
 static double now(void)
@@ -214,7 +255,9 @@ static void fill_page(char *p, unsigned long seed)
 
 /*
  * Page kinds by index modulo 20: 0-9 duplicates (groups of four copies),
- * 10-12 zero, 13-17 unique, 18-19 volatile.  Returns what merging saves.
+ * 10-12 zero, 13-17 unique, 18-19 volatile; in the "written" mix 8-9 are
+ * duplicates about to be written.  Returns what merging saves once they
+ * were written.
  */
 static long fill_all(void)
 {
@@ -227,7 +270,7 @@ static long fill_all(void)
 
 		if (k < 10) {
 			fill_page(p, 1000000 + (i / 20) / 4 * 10 + k);
-			dups++;
+			dups += !(soon_written && k >= 8);
 		} else if (k < 13) {
 			memset(p, 0, PG);
 			zeros++;
@@ -242,6 +285,18 @@ static long fill_all(void)
 	return dups / 4 * 3 + zeros - (zeros + max_sharing - 1) / max_sharing;
 }
 
+/* The "written" mix: each page of kinds 8 and 9 gets content of its own. */
+static void write_soon_written(void)
+{
+	size_t i;
+
+	for (i = 0; i < npages; i++)
+		if (i % 20 >= 8 && i % 20 < 10)
+			__atomic_store_n((unsigned long *)(mem + i * PG + 64),
+					 i + 1, __ATOMIC_RELAXED);
+	atomic_store(&written, true);
+}
+
 static void *writer(void *unused)
 {
 	unsigned long gen = 1;
@@ -250,6 +305,9 @@ static void *writer(void *unused)
 	while (!atomic_load(&stop_writer)) {
 		size_t i;
 
+		if (soon_written && !atomic_load(&written) &&
+		    now() - run_start >= write_after)
+			write_soon_written();
 		for (i = 18; i < npages; i += 20) {
 			__atomic_store_n((unsigned long *)(mem + i * PG), gen,
 					 __ATOMIC_RELAXED);
@@ -271,22 +329,31 @@ static void *writer(void *unused)
 static struct result run(const char *dir, int pid, long target, double hold,
 			 double timeout)
 {
+	bool ours = !strcmp(dir, OURS);
 	struct result r = { 0 };
 	double t0, cpu0, reached = -1, t;
-	long n = 0, i, conv;
+	long n = 0, i, conv, cow0;
+	struct rusage ru;
+	long flt0;
 	pthread_t th;
 
 	atomic_store(&stop_writer, false);
-	pthread_create(&th, NULL, writer, NULL);
+	atomic_store(&written, !soon_written);
+	cow0 = ours ? sys_get(OURS, "cow_breaks") : vmstat_get("cow_ksm");
+	getrusage(RUSAGE_SELF, &ru);
+	flt0 = ru.ru_minflt;
 	cpu0 = cpu_of(pid);
 	t0 = now();
+	run_start = t0;
+	pthread_create(&th, NULL, writer, NULL);
 	sys_set(dir, "run", 1);
 	for (;;) {
 		t = now() - t0;
 		samples[n].t = t;
 		samples[n].cpu = cpu_of(pid) - cpu0;
 		samples[n].sharing = sys_get(dir, "pages_sharing");
-		if (reached < 0 && samples[n].sharing >= target) {
+		if (reached < 0 && samples[n].sharing >= target &&
+		    atomic_load(&written)) {
 			reached = t;
 			r.ok = true;
 		}
@@ -304,6 +371,9 @@ static struct result run(const char *dir, int pid, long target, double hold,
 		       sys_get(dir, "pages_volatile"), sys_get(dir, "full_scans"));
 	atomic_store(&stop_writer, true);
 	pthread_join(th, NULL);
+	r.cow = (ours ? sys_get(OURS, "cow_breaks") : vmstat_get("cow_ksm")) - cow0;
+	getrusage(RUSAGE_SELF, &ru);
+	r.faults = ru.ru_minflt - flt0;
 	sys_set(dir, "run", 2);
 	r.sharing = samples[n - 1].sharing;
 	conv = n - 1;
@@ -319,10 +389,11 @@ static struct result run(const char *dir, int pid, long target, double hold,
 
 static void print(const char *name, struct result r, long target)
 {
-	printf("  %-12s %s T %6.2f s, C %6.3f s, %6.2f us CPU/saved page, saved %ld/%ld pages\n",
+	printf("  %-12s %s T %6.2f s, C %6.3f s, %6.2f us CPU/saved page, saved %ld/%ld pages,",
 	       name, r.ok ? "converged" : "TIMED OUT", r.secs, r.cpu_secs,
 	       r.sharing > 0 ? r.cpu_secs * 1e6 / r.sharing : 0.0,
 	       r.sharing, target);
+	printf(" %ld COW breaks, %ld faults\n", r.cow, r.faults);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -403,89 +474,74 @@ static struct result run_upstream(int upid, long pages_to_scan, long sleep_ms,
 
 #define MAX_ROUNDS 64
 
-int main(int argc, char **argv)
+struct params {
+	int dev, kpid, upid, rounds;
+	long pages_to_scan, sleep_ms;
+	double hold, timeout;
+	bool upstream;
+};
+
+/* Median of @n longs (sorts @v). */
+static long median_l(long *v, int n)
 {
-	long mib = 64, pages_to_scan = 1000, sleep_ms = 20, target = 0;
-	long old_scan, old_sleep, ours_scan, ours_sleep;
-	double timeout = 600, hold = 1;
-	double rt[MAX_ROUNDS], rc[MAX_ROUNDS], rv[MAX_ROUNDS], rs[MAX_ROUNDS];
-	double best_ours = 1e9, best_up = 1e9;	/* least-disturbed C/S */
-	int opt, dev, kpid, upid, rounds = 5, i, n = 0, met = 0;
-	bool upstream, failed = false;
+	int i, j;
 
-	while ((opt = getopt(argc, argv, "m:p:s:r:H:t:")) != -1) {
-		switch (opt) {
-		case 'm':
-			mib = atol(optarg);
-			break;
-		case 'p':
-			pages_to_scan = atol(optarg);
-			break;
-		case 's':
-			sleep_ms = atol(optarg);
-			break;
-		case 'r':
-			rounds = atoi(optarg);
-			break;
-		case 'H':
-			hold = atof(optarg);
-			break;
-		case 't':
-			timeout = atof(optarg);
-			break;
-		default:
-			fprintf(stderr, "usage: %s [-m MiB] [-p n] [-s ms] [-r n] [-H s] [-t s]\n",
-				argv[0]);
-			return 2;
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			long t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
 		}
-	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || mib < 1) {
-		fprintf(stderr, "ksm_bench: 1 <= rounds <= %d, MiB >= 1\n",
-			MAX_ROUNDS);
-		return 2;
-	}
-	/* Whole groups of four 20-page blocks: the savings are exact. */
-	npages = mib * 1048576 / PG / 80 * 80;
-	printf("ksm_bench: %ld MiB, %zu pages: 50%% dup x4, 15%% 0, 25%% unique, 10%% volatile\n",
-	       mib, npages);
-	printf("ksm_bench: pages_to_scan=%ld sleep_millisecs=%ld max_page_sharing=%ld\n",
-	       pages_to_scan, sleep_ms, max_sharing);
-	printf("ksm_bench: %d rounds; converged: saved >= 99%% of final, and stays\n",
-	       rounds);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
-	kpid = (int)sys_get(OURS, "scanner_pid");
-	dev = open("/dev/vmaccel-ksm", O_RDWR);
-	if (dev < 0 || kpid <= 0) {
-		perror("ksm_bench: /dev/vmaccel-ksm (vmaccel_ksm loaded?)");
-		return 1;
-	}
-	ours_scan = sys_get(OURS, "pages_to_scan");
-	ours_sleep = sys_get(OURS, "sleep_millisecs");
-	upid = pid_of("ksmd");
-	upstream = !access(UPSTREAM "run", W_OK) && upid > 0;
-	if (!upstream)
-		printf("upstream KSM: not available (no /sys/kernel/mm/ksm or ksmd)\n");
-	old_scan = sys_get(UPSTREAM, "pages_to_scan");
-	old_sleep = sys_get(UPSTREAM, "sleep_millisecs");
+/* The rounds of one mix, their ratios and summary; false if ours failed. */
+static bool bench_mix(const struct params *pa)
+{
+	double rt[MAX_ROUNDS], rc[MAX_ROUNDS], rv[MAX_ROUNDS], rs[MAX_ROUNDS];
+	long cow_o[MAX_ROUNDS], cow_u[MAX_ROUNDS];
+	long flt_o[MAX_ROUNDS], flt_u[MAX_ROUNDS];
+	double best_ours = 1e9, best_up = 1e9;	/* least-disturbed C/S */
+	int i, n = 0, nr = 0, met = 0;
+	bool failed = false;
+	long target = 0;
 
-	for (i = 0; i < rounds; i++) {
+	if (soon_written)
+		printf("=== mix written: 40%% dup x4, 10%% dup x4 written once %s\n",
+		       "after the start, 15% 0, 25% unique, 10% volatile");
+	else
+		printf("=== mix base: 50%% dup x4, 15%% 0, 25%% unique, 10%% volatile\n");
+	if (soon_written)
+		printf("ksm_bench: the 10%% are written %.2f s after run=1\n",
+		       write_after);
+	for (i = 0; i < pa->rounds; i++) {
 		struct result ours, up = { 0 };
 
 		/* Alternate the order: drift in host load hits both alike. */
-		if (upstream && i % 2)
-			up = run_upstream(upid, pages_to_scan, sleep_ms, hold,
-					  timeout, &target);
-		ours = run_ours(dev, kpid, pages_to_scan, sleep_ms, hold,
-				timeout, &target);
-		if (upstream && !(i % 2))
-			up = run_upstream(upid, pages_to_scan, sleep_ms, hold,
-					  timeout, &target);
+		if (pa->upstream && i % 2)
+			up = run_upstream(pa->upid, pa->pages_to_scan,
+					  pa->sleep_ms, pa->hold, pa->timeout,
+					  &target);
+		ours = run_ours(pa->dev, pa->kpid, pa->pages_to_scan,
+				pa->sleep_ms, pa->hold, pa->timeout, &target);
+		if (pa->upstream && !(i % 2))
+			up = run_upstream(pa->upid, pa->pages_to_scan,
+					  pa->sleep_ms, pa->hold, pa->timeout,
+					  &target);
 		printf("round %d:\n", i + 1);
 		print("vmaccel_ksm", ours, target);
 		failed |= !ours.ok;
-		if (!upstream)
+		cow_o[nr] = ours.cow;
+		flt_o[nr] = ours.faults;
+		if (!pa->upstream) {
+			nr++;
 			continue;
+		}
 		print("upstream", up, target);
+		cow_u[nr] = up.cow;
+		flt_u[nr] = up.faults;
+		nr++;
 		if (!ours.ok || !up.ok || ours.cpu_secs <= 0 || ours.secs <= 0 ||
 		    up.sharing <= 0 || ours.sharing <= 0) {
 			printf("  ratios: n/a (a run did not converge or used no CPU)\n");
@@ -505,12 +561,13 @@ int main(int argc, char **argv)
 			best_up = up.cpu_secs / up.sharing;
 		n++;
 	}
-	sys_set(OURS, "pages_to_scan", ours_scan);
-	sys_set(OURS, "sleep_millisecs", ours_sleep);
-	if (upstream) {
-		sys_set(UPSTREAM, "pages_to_scan", old_scan);
-		sys_set(UPSTREAM, "sleep_millisecs", old_sleep);
-	}
+	printf("COW breaks per run, median: vmaccel_ksm %ld", median_l(cow_o, nr));
+	if (pa->upstream)
+		printf(", upstream %ld", median_l(cow_u, nr));
+	printf("; writer faults per run, median: vmaccel_ksm %ld", median_l(flt_o, nr));
+	if (pa->upstream)
+		printf(", upstream %ld", median_l(flt_u, nr));
+	printf("\n");
 	if (n) {
 		printf("summary over %d rounds (each ratio > 1: vmaccel_ksm better), sorted:\n", n);
 		summary("ratio time to converge", rt, n);
@@ -522,6 +579,98 @@ int main(int argc, char **argv)
 		       best_up / best_ours, best_up * 1e6, best_ours * 1e6);
 		printf("target (conv/CPU-s >= 2x, saved >= 1.00x): met in %d of %d rounds\n",
 		       met, n);
+	}
+	return !failed;
+}
+
+int main(int argc, char **argv)
+{
+	long mib = 64, old_scan, old_sleep, ours_scan, ours_sleep;
+	struct params pa = {
+		.rounds = 5, .pages_to_scan = 1000, .sleep_ms = 20,
+		.hold = 1, .timeout = 600,
+	};
+	const char *mix = "both";
+	bool failed = false;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "m:p:s:r:H:t:M:d:")) != -1) {
+		switch (opt) {
+		case 'm':
+			mib = atol(optarg);
+			break;
+		case 'p':
+			pa.pages_to_scan = atol(optarg);
+			break;
+		case 's':
+			pa.sleep_ms = atol(optarg);
+			break;
+		case 'r':
+			pa.rounds = atoi(optarg);
+			break;
+		case 'H':
+			pa.hold = atof(optarg);
+			break;
+		case 't':
+			pa.timeout = atof(optarg);
+			break;
+		case 'M':
+			mix = optarg;
+			break;
+		case 'd':
+			write_after = atof(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-m MiB] [-p n] [-s ms] [-r n] %s\n",
+				argv[0], "[-H s] [-t s] [-M base|written|both] [-d s]");
+			return 2;
+		}
+	}
+	if (pa.rounds < 1 || pa.rounds > MAX_ROUNDS || mib < 1 ||
+	    write_after < 0 || (strcmp(mix, "base") && strcmp(mix, "written") &&
+				strcmp(mix, "both"))) {
+		fprintf(stderr, "ksm_bench: 1 <= rounds <= %d, MiB >= 1, -d >= 0, %s\n",
+			MAX_ROUNDS, "-M base|written|both");
+		return 2;
+	}
+	/* Whole groups of four 20-page blocks: the savings are exact. */
+	npages = mib * 1048576 / PG / 80 * 80;
+	printf("ksm_bench: %ld MiB, %zu pages, mix %s\n", mib, npages, mix);
+	printf("ksm_bench: pages_to_scan=%ld sleep_millisecs=%ld max_page_sharing=%ld\n",
+	       pa.pages_to_scan, pa.sleep_ms, max_sharing);
+	printf("ksm_bench: %d rounds; converged: saved >= 99%% of final, and stays\n",
+	       pa.rounds);
+
+	pa.kpid = (int)sys_get(OURS, "scanner_pid");
+	pa.dev = open("/dev/vmaccel-ksm", O_RDWR);
+	if (pa.dev < 0 || pa.kpid <= 0) {
+		perror("ksm_bench: /dev/vmaccel-ksm (vmaccel_ksm loaded?)");
+		return 1;
+	}
+	ours_scan = sys_get(OURS, "pages_to_scan");
+	ours_sleep = sys_get(OURS, "sleep_millisecs");
+	pa.upid = pid_of("ksmd");
+	pa.upstream = !access(UPSTREAM "run", W_OK) && pa.upid > 0;
+	if (!pa.upstream)
+		printf("upstream KSM: not available (no /sys/kernel/mm/ksm or ksmd)\n");
+	old_scan = sys_get(UPSTREAM, "pages_to_scan");
+	old_sleep = sys_get(UPSTREAM, "sleep_millisecs");
+	printf("ksm_bench: use_zero_pages: vmaccel_ksm %ld, upstream %ld (as set; not changed)\n",
+	       sys_get(OURS, "use_zero_pages"), sys_get(UPSTREAM, "use_zero_pages"));
+
+	if (strcmp(mix, "written")) {
+		soon_written = false;
+		failed |= !bench_mix(&pa);
+	}
+	if (strcmp(mix, "base")) {
+		soon_written = true;
+		failed |= !bench_mix(&pa);
+	}
+	sys_set(OURS, "pages_to_scan", ours_scan);
+	sys_set(OURS, "sleep_millisecs", ours_sleep);
+	if (pa.upstream) {
+		sys_set(UPSTREAM, "pages_to_scan", old_scan);
+		sys_set(UPSTREAM, "sleep_millisecs", old_sleep);
 	}
 	return failed ? 1 : 0;
 }
