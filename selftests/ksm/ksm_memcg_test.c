@@ -20,7 +20,9 @@
  *   owner's OOM killer (which could only kill owner's tasks, to no avail)
  *   does not run: a task of owner lives on;
  * - a file made with a named group (by a privileged helper) and one made
- *   from the root cgroup have no owner: the writer pays.
+ *   from the root cgroup have no owner: the writer pays;
+ * - a file's reference on its owner's cgroup ends with the file: a removed
+ *   owner cgroup does not stay behind as a dying cgroup.
  *
  * Bounds are loose (3/4 of the pages to the payer, under 1/4 to the
  * other): a cgroup's usage also moves by per-CPU charge batches and the
@@ -403,6 +405,59 @@ TEST_F(memcg, root_cgroup_file_writer_pays)
 	close(fd);
 	TH_LOG("owner %+ld KiB, other %+ld KiB: %s pays", own / 1024, oth / 1024, who);
 	EXPECT_STREQ("other", who);
+}
+
+/* A field of the root cgroup's cgroup.stat, or -1. */
+static long root_stat(const char *name)
+{
+	char line[128];
+	size_t len = strlen(name);
+	long v = -1;
+	FILE *f = fopen(CG_ROOT "/cgroup.stat", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ') {
+			v = atol(line + len + 1);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+TEST_F(memcg, owner_reference_ends_with_file)
+{
+	long dying0 = root_stat("nr_dying_descendants"), dying = -1;
+	char cg[128];
+	int fd, i, same;
+
+	/* Cgroups removed before (other tests') finish dying first. */
+	for (i = same = 0; i < 100 && same < 10; i++) {
+		usleep(100000);
+		dying = root_stat("nr_dying_descendants");
+		same = dying == dying0 ? same + 1 : 0;
+		dying0 = dying;
+	}
+	ASSERT_LE(0, dying0);
+	snprintf(cg, sizeof(cg), CG_ROOT "/vk-gone-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, cg_enter(cg));
+	fd = create_own(BYTES);
+	ASSERT_EQ(0, cg_enter(self->other));
+	ASSERT_LE(0, fd);
+	/* Pages charged to cg, by a task of other. */
+	EXPECT_EQ(0, touch_all(fd, PROT_READ | PROT_WRITE));
+	close(fd);
+	ASSERT_EQ(0, rmdir(cg));
+	/* Offlining drains the per-CPU caches; give RCU frees time. */
+	for (i = 0; i < 100; i++) {
+		dying = root_stat("nr_dying_descendants");
+		if (dying <= dying0)
+			break;
+		usleep(100000);
+	}
+	TH_LOG("dying cgroups: %ld before, %ld after the owner went (waited up to 10 s)", dying0, dying);
+	EXPECT_LE(dying, dying0);
 }
 
 TEST_HARNESS_MAIN
