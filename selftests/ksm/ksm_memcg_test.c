@@ -456,7 +456,8 @@ TEST_F(memcg, owner_reference_ends_with_file)
 			break;
 		usleep(100000);
 	}
-	TH_LOG("dying cgroups: %ld before, %ld after the owner went (waited up to 10 s)", dying0, dying);
+	TH_LOG("dying cgroups: %ld before, %ld after the owner went (up to 10 s)",
+	       dying0, dying);
 	EXPECT_LE(dying, dying0);
 }
 
