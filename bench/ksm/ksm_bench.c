@@ -68,6 +68,8 @@
 
 #include <linux/vmaccel_ksm.h>
 
+#include "../../selftests/lib/vmaccel_sysfs.h"
+
 #define PG		4096UL
 #define OURS		"/sys/kernel/mm/vmaccel_ksm/"
 #define UPSTREAM	"/sys/kernel/mm/ksm/"
@@ -135,19 +137,9 @@ static int sys_set(const char *dir, const char *name, long v)
 /* A counter of /proc/vmstat, or -1. */
 static long vmstat_get(const char *name)
 {
-	char line[128];
-	size_t len = strlen(name);
 	long v = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
 
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ' ') {
-			v = atol(line + len + 1);
-			break;
-		}
-	if (f)
-		fclose(f);
-	return v;
+	return vmaccel_read_keyed("/proc/vmstat", name, &v) ? -1 : v;
 }
 
 static double now(void)

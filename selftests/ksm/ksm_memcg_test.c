@@ -35,40 +35,20 @@
 #include <time.h>
 
 #include "ksm_util.h"
+#include "../lib/vmaccel_sysfs.h"
 
 #define CG_ROOT	"/sys/fs/cgroup"
 #define NPAGES	1024L	/* 4 MiB: far above the per-CPU charge batches */
 #define BYTES	(NPAGES * (long)KSM_PAGE)
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* memory.current of cgroup @cg, or -1. */
 static long cg_current(const char *cg)
 {
-	char path[PATH_MAX], buf[32];
-	ssize_t n;
-	int fd;
+	char path[PATH_MAX];
+	long v = -1;
 
 	snprintf(path, sizeof(path), "%s/memory.current", cg);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
+	return vmaccel_read_long(path, &v) ? -1 : v;
 }
 
 /* Move the calling process into @cg. */
@@ -77,7 +57,7 @@ static int cg_enter(const char *cg)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	return write_str(path, "0");
+	return vmaccel_write_file(path, "0");
 }
 
 /* Whether the memory controller can be used below the root cgroup. */
@@ -93,23 +73,7 @@ static bool memcg_usable(void)
 	close(fd);
 	if (n <= 0 || !strstr(buf, "memory"))
 		return false;
-	return write_str(CG_ROOT "/cgroup.subtree_control", "+memory") == 0;
-}
-
-/* A file of @size in a group of its own (what a VMM gets), or -1. */
-static int create_own(long size)
-{
-	struct vmaccel_ksm_create c = {
-		.size = size, .flags = VMACCEL_KSM_CREATE_CLOEXEC,
-	};
-	int dev, fd;
-
-	dev = open(KSM_DEV, O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -1;
-	fd = ioctl(dev, VMACCEL_KSM_CREATE, &c);
-	close(dev);
-	return fd;
+	return vmaccel_write_file(CG_ROOT "/cgroup.subtree_control", "+memory") == 0;
 }
 
 /* Map @fd with @prot and touch every page (a store if writable); 0 or -1. */
@@ -156,7 +120,7 @@ FIXTURE_SETUP(memcg)
 	ASSERT_EQ(0, mkdir(self->other, 0755));
 	/* The file is created by a task of owner. */
 	ASSERT_EQ(0, cg_enter(self->owner));
-	self->fd = create_own(BYTES);
+	self->fd = ksm_create_own(BYTES);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, cg_enter(self->other));
 }
@@ -214,22 +178,37 @@ static long merge(int fd, const char *cg)
 	return merged;
 }
 
+/*
+ * Which cgroup paid for @bytes allocated since @own0 and @oth0 were read:
+ * "owner" or "other" (3/4 of it or more, the other under 1/4), else
+ * "unclear".  Logs the deltas and @what.
+ */
+static const char *who_paid(const char *owner, const char *other, long own0,
+			    long oth0, long bytes, const char *what)
+{
+	long own = cg_current(owner) - own0, oth = cg_current(other) - oth0;
+
+	printf("# owner %+ld KiB, other %+ld KiB for %ld KiB %s\n",
+	       own / 1024, oth / 1024, bytes / 1024, what);
+	if (own >= bytes * 3 / 4 && oth < bytes / 4)
+		return "owner";
+	if (oth >= bytes * 3 / 4 && own < bytes / 4)
+		return "other";
+	return "unclear";
+}
+
 TEST_F(memcg, faults_charged_to_creator)
 {
 	long own0 = cg_current(self->owner), oth0 = cg_current(self->other);
-	long own1, oth1, own2;
+	long own2;
 
 	ASSERT_LE(0, own0);
 	ASSERT_LE(0, oth0);
 	/* Allocated by write(2) and faults of a task of other. */
 	self->map = fill_same(self->fd);
 	ASSERT_NE(NULL, self->map);
-	own1 = cg_current(self->owner);
-	oth1 = cg_current(self->other);
-	TH_LOG("owner %+ld KiB, other %+ld KiB for %ld KiB written by other",
-	       (own1 - own0) / 1024, (oth1 - oth0) / 1024, BYTES / 1024);
-	EXPECT_LE(BYTES * 3 / 4, own1 - own0);
-	EXPECT_GT(BYTES / 4, oth1 - oth0);
+	EXPECT_STREQ("owner", who_paid(self->owner, self->other, own0, oth0,
+				       BYTES, "written by other"));
 	/* The pages go with the file, and owner's charge with them. */
 	munmap(self->map, BYTES);
 	self->map = NULL;
@@ -240,15 +219,21 @@ TEST_F(memcg, faults_charged_to_creator)
 	EXPECT_GT(BYTES / 4, own2 - own0);
 }
 
+/* Fill the file with one content and merge it: the pages merged, or -1. */
+static long fill_and_merge(FIXTURE_DATA(memcg) * self)
+{
+	self->map = fill_same(self->fd);
+	if (!self->map)
+		return -1;
+	return merge(self->fd, self->other);
+}
+
 TEST_F(memcg, cow_storm_charged_to_creator)
 {
-	long own0, oth0, own1, oth1, merged, i;
+	long own0 = cg_current(self->owner), oth0, own1, merged, i;
 
-	self->map = fill_same(self->fd);
-	ASSERT_NE(NULL, self->map);
-	own0 = cg_current(self->owner);
 	/* max_page_sharing (256) leaves one page per 256 unmerged. */
-	merged = merge(self->fd, self->other);
+	merged = fill_and_merge(self);
 	ASSERT_LE(NPAGES - NPAGES / 256, merged);
 	/* The duplicates the merge freed are uncharged from owner. */
 	own1 = cg_current(self->owner);
@@ -259,39 +244,29 @@ TEST_F(memcg, cow_storm_charged_to_creator)
 	/* Every page written: a copy for each one merged. */
 	for (i = 0; i < NPAGES; i++)
 		self->map[i * KSM_PAGE + 8] ^= 1;
-	own1 = cg_current(self->owner);
-	oth1 = cg_current(self->other);
-	TH_LOG("owner %+ld KiB, other %+ld KiB for %ld copy-on-write breaks by other",
-	       (own1 - own0) / 1024, (oth1 - oth0) / 1024, merged);
-	EXPECT_LE(merged * (long)KSM_PAGE * 3 / 4, own1 - own0);
-	EXPECT_GT(merged * (long)KSM_PAGE / 4, oth1 - oth0);
+	EXPECT_STREQ("owner", who_paid(self->owner, self->other, own0, oth0,
+				       merged * KSM_PAGE,
+				       "of copy-on-write breaks by other"));
 }
 
 TEST_F(memcg, unmerge_charged_to_creator)
 {
-	long own0, oth0, own1, oth1, merged;
+	long own0, oth0, merged;
 
-	self->map = fill_same(self->fd);
-	ASSERT_NE(NULL, self->map);
-	/* max_page_sharing (256) leaves one page per 256 unmerged. */
-	merged = merge(self->fd, self->other);
+	merged = fill_and_merge(self);
 	ASSERT_LE(NPAGES - NPAGES / 256, merged);
 	own0 = cg_current(self->owner);
 	oth0 = cg_current(self->other);
 	/* The admin's run=2, written by a task of other. */
 	ASSERT_EQ(0, ksm_sys_set("run", "2"));
-	own1 = cg_current(self->owner);
-	oth1 = cg_current(self->other);
-	TH_LOG("owner %+ld KiB, other %+ld KiB after run=2 by other unmerged %ld pages",
-	       (own1 - own0) / 1024, (oth1 - oth0) / 1024, merged);
-	EXPECT_LE(merged * (long)KSM_PAGE * 3 / 4, own1 - own0);
-	EXPECT_GT(merged * (long)KSM_PAGE / 4, oth1 - oth0);
+	EXPECT_STREQ("owner", who_paid(self->owner, self->other, own0, oth0,
+				       merged * KSM_PAGE,
+				       "unmerged by run=2 from other"));
 }
 
 TEST_F(memcg, reader_pays)
 {
 	long own0 = cg_current(self->owner), oth0 = cg_current(self->other);
-	long own1, oth1;
 	char path[64];
 	int ro;
 
@@ -300,12 +275,8 @@ TEST_F(memcg, reader_pays)
 	ASSERT_LE(0, ro);
 	ASSERT_EQ(0, touch_all(ro, PROT_READ));
 	close(ro);
-	own1 = cg_current(self->owner);
-	oth1 = cg_current(self->other);
-	TH_LOG("owner %+ld KiB, other %+ld KiB for %ld KiB of holes read by other",
-	       (own1 - own0) / 1024, (oth1 - oth0) / 1024, BYTES / 1024);
-	EXPECT_LE(BYTES * 3 / 4, oth1 - oth0);
-	EXPECT_GT(BYTES / 4, own1 - own0);
+	EXPECT_STREQ("other", who_paid(self->owner, self->other, own0, oth0,
+				       BYTES, "of holes read by other"));
 }
 
 TEST_F_TIMEOUT(memcg, owner_full_no_foreign_oom_kill, 120)
@@ -333,7 +304,7 @@ TEST_F_TIMEOUT(memcg, owner_full_no_foreign_oom_kill, 120)
 	/* Room in owner for a quarter of the file. */
 	snprintf(path, sizeof(path), "%s/memory.max", self->owner);
 	snprintf(buf, sizeof(buf), "%ld", cg_current(self->owner) + BYTES / 4);
-	ASSERT_EQ(0, write_str(path, buf));
+	ASSERT_EQ(0, vmaccel_write_file(path, buf));
 	/* A writer of other fills the file. */
 	writer = fork();
 	ASSERT_LE(0, writer);
@@ -358,26 +329,18 @@ TEST_F_TIMEOUT(memcg, owner_full_no_foreign_oom_kill, 120)
 }
 
 /* The cgroup that pays for a file written by a task of other. */
-static const char *payer(const char *owner, const char *other, int fd,
-			 long *own, long *oth)
+static const char *payer(const char *owner, const char *other, int fd)
 {
 	long own0 = cg_current(owner), oth0 = cg_current(other);
 
 	if (touch_all(fd, PROT_READ | PROT_WRITE))
 		return "error";
-	*own = cg_current(owner) - own0;
-	*oth = cg_current(other) - oth0;
-	if (*oth >= BYTES * 3 / 4 && *own < BYTES / 4)
-		return "other";
-	if (*own >= BYTES * 3 / 4 && *oth < BYTES / 4)
-		return "owner";
-	return "unclear";
+	return who_paid(owner, other, own0, oth0, BYTES, "written by other");
 }
 
 TEST_F(memcg, named_group_file_writer_pays)
 {
 	const char *who;
-	long own, oth;
 	int fd;
 
 	/* A named group needs CAP_SYS_ADMIN: a helper's file, for a VMM. */
@@ -385,44 +348,31 @@ TEST_F(memcg, named_group_file_writer_pays)
 	fd = ksm_create(BYTES, 1);
 	ASSERT_EQ(0, cg_enter(self->other));
 	ASSERT_LE(0, fd);
-	who = payer(self->owner, self->other, fd, &own, &oth);
+	who = payer(self->owner, self->other, fd);
 	close(fd);
-	TH_LOG("owner %+ld KiB, other %+ld KiB: %s pays", own / 1024, oth / 1024, who);
 	EXPECT_STREQ("other", who);
 }
 
 TEST_F(memcg, root_cgroup_file_writer_pays)
 {
 	const char *who;
-	long own, oth;
 	int fd;
 
 	ASSERT_EQ(0, cg_enter(CG_ROOT));
-	fd = create_own(BYTES);
+	fd = ksm_create_own(BYTES);
 	ASSERT_EQ(0, cg_enter(self->other));
 	ASSERT_LE(0, fd);
-	who = payer(self->owner, self->other, fd, &own, &oth);
+	who = payer(self->owner, self->other, fd);
 	close(fd);
-	TH_LOG("owner %+ld KiB, other %+ld KiB: %s pays", own / 1024, oth / 1024, who);
 	EXPECT_STREQ("other", who);
 }
 
 /* A field of the root cgroup's cgroup.stat, or -1. */
 static long root_stat(const char *name)
 {
-	char line[128];
-	size_t len = strlen(name);
 	long v = -1;
-	FILE *f = fopen(CG_ROOT "/cgroup.stat", "r");
 
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ' ') {
-			v = atol(line + len + 1);
-			break;
-		}
-	if (f)
-		fclose(f);
-	return v;
+	return vmaccel_read_keyed(CG_ROOT "/cgroup.stat", name, &v) ? -1 : v;
 }
 
 TEST_F(memcg, owner_reference_ends_with_file)
@@ -442,7 +392,7 @@ TEST_F(memcg, owner_reference_ends_with_file)
 	snprintf(cg, sizeof(cg), CG_ROOT "/vk-gone-%d", getpid());
 	ASSERT_EQ(0, mkdir(cg, 0755));
 	ASSERT_EQ(0, cg_enter(cg));
-	fd = create_own(BYTES);
+	fd = ksm_create_own(BYTES);
 	ASSERT_EQ(0, cg_enter(self->other));
 	ASSERT_LE(0, fd);
 	/* Pages charged to cg, by a task of other. */

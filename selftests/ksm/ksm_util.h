@@ -82,6 +82,19 @@ static inline int ksm_sys_setl(const char *name, long v)
 	return ksm_sys_set(name, buf);
 }
 
+/* An unlinked vmaccelfs file made by VMACCEL_KSM_CREATE as @c says, or -1. */
+static inline int ksm_create_as(const struct vmaccel_ksm_create *c)
+{
+	int dev, fd;
+
+	dev = open(KSM_DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -1;
+	fd = ioctl(dev, VMACCEL_KSM_CREATE, c);
+	close(dev);
+	return fd;
+}
+
 /* An unlinked vmaccelfs file of @size bytes in @group, or -1. */
 static inline int ksm_create(__u64 size, __u32 group)
 {
@@ -89,14 +102,18 @@ static inline int ksm_create(__u64 size, __u32 group)
 		.size = size, .group = group,
 		.flags = VMACCEL_KSM_CREATE_CLOEXEC | VMACCEL_KSM_CREATE_GROUP,
 	};
-	int dev, fd;
 
-	dev = open(KSM_DEV, O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -1;
-	fd = ioctl(dev, VMACCEL_KSM_CREATE, &c);
-	close(dev);
-	return fd;
+	return ksm_create_as(&c);
+}
+
+/* An unlinked file of @size bytes in a group of its own (a VMM's), or -1. */
+static inline int ksm_create_own(__u64 size)
+{
+	struct vmaccel_ksm_create c = {
+		.size = size, .flags = VMACCEL_KSM_CREATE_CLOEXEC,
+	};
+
+	return ksm_create_as(&c);
 }
 
 /* Run @passes full passes; returns the pages merged, or -1. */

@@ -119,6 +119,31 @@ static inline int vmaccel_read_long(const char *path, long *val)
 	return 0;
 }
 
+/*
+ * Read the number after "@key " on a line of a "key value" file such as
+ * /proc/vmstat or cgroup.stat: 0, -ENOENT without such a line, or -errno.
+ */
+static inline int vmaccel_read_keyed(const char *path, const char *key,
+				     long *val)
+{
+	size_t len = strlen(key);
+	char line[256];
+	int r = -ENOENT;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ' ') {
+			*val = strtol(line + len + 1, NULL, 10);
+			r = 0;
+			break;
+		}
+	fclose(f);
+	return r;
+}
+
 /* Write @val to file @path as a decimal number: 0 or -errno. */
 static inline int vmaccel_write_long(const char *path, long val)
 {
