@@ -91,7 +91,8 @@ static ssize_t knob_store(struct device *dev, struct device_attribute *attr,
 	int ret = 0;
 	u32 v;
 
-	if (kstrtou32(buf, 0, &v))
+	/* Decimal, as every vmaccel knob: "010" is ten, not eight. */
+	if (kstrtou32(buf, 10, &v))
 		return -EINVAL;
 	mutex_lock(&vh_param_lock);
 	z = vh_zpol_default;

@@ -627,6 +627,10 @@ TEST_F(bare, stats_sysfs_debugfs)
 	ASSERT_NE(0, vh_write_file(VH_SYSFS "zcopy_fail_pct", "101"));
 	ASSERT_NE(0, vh_write_file(VH_SYSFS "tx_weight", "0"));
 	ASSERT_NE(0, vh_write_file(VH_SYSFS "zcopy_enable", "2"));
+	/* Decimal only: "010" is ten (not octal eight), hex is refused. */
+	ASSERT_EQ(0, vh_write_file(VH_SYSFS "tx_weight", "010"));
+	EXPECT_EQ(10, vh_read_ll(VH_SYSFS "tx_weight"));
+	EXPECT_NE(0, vh_write_file(VH_SYSFS "tx_weight", "0x10"));
 	ASSERT_EQ(0, vh_write_file(VH_SYSFS "tx_weight", "256"));
 	vh_vm_close(&vm);
 }
