@@ -219,21 +219,15 @@ TEST_F(memcg, faults_charged_to_creator)
 	EXPECT_GT(BYTES / 4, own2 - own0);
 }
 
-/* Fill the file with one content and merge it: the pages merged, or -1. */
-static long fill_and_merge(FIXTURE_DATA(memcg) * self)
-{
-	self->map = fill_same(self->fd);
-	if (!self->map)
-		return -1;
-	return merge(self->fd, self->other);
-}
-
 TEST_F(memcg, cow_storm_charged_to_creator)
 {
-	long own0 = cg_current(self->owner), oth0, own1, merged, i;
+	long own0, oth0, own1, merged, i;
 
+	self->map = fill_same(self->fd);
+	ASSERT_NE(NULL, self->map);
+	own0 = cg_current(self->owner);
 	/* max_page_sharing (256) leaves one page per 256 unmerged. */
-	merged = fill_and_merge(self);
+	merged = merge(self->fd, self->other);
 	ASSERT_LE(NPAGES - NPAGES / 256, merged);
 	/* The duplicates the merge freed are uncharged from owner. */
 	own1 = cg_current(self->owner);
@@ -253,7 +247,9 @@ TEST_F(memcg, unmerge_charged_to_creator)
 {
 	long own0, oth0, merged;
 
-	merged = fill_and_merge(self);
+	self->map = fill_same(self->fd);
+	ASSERT_NE(NULL, self->map);
+	merged = merge(self->fd, self->other);
 	ASSERT_LE(NPAGES - NPAGES / 256, merged);
 	own0 = cg_current(self->owner);
 	oth0 = cg_current(self->other);
