@@ -80,12 +80,12 @@ void vk_unmap_index(struct vk_inode *vi, pgoff_t index)
 }
 
 /*
- * The memory cgroup a new file's pages are charged to: the creating task's,
- * with a reference; NULL (each allocating task pays) for the root cgroup,
- * which is never charged and whose set_active_memcg() would turn the
- * allocating task's charge off.
+ * The memory cgroup of the current task's mm, with a reference: a file's
+ * owner when the task creates it, the payer when a task pays for itself.
+ * NULL for the root cgroup, which is never charged and whose
+ * set_active_memcg() would turn the task's charge off.
  */
-static struct mem_cgroup *vk_creator_memcg(void)
+static struct mem_cgroup *vk_mm_memcg(void)
 {
 #ifdef CONFIG_MEMCG
 	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(current->mm);
@@ -103,6 +103,7 @@ static struct mem_cgroup *vk_creator_memcg(void)
 /* Whether the current task is in @memcg or below it. */
 static bool vk_current_in(struct mem_cgroup *memcg)
 {
+#ifdef CONFIG_MEMCG
 	struct mem_cgroup *cur;
 	bool in;
 
@@ -111,6 +112,9 @@ static bool vk_current_in(struct mem_cgroup *memcg)
 	in = cur && mem_cgroup_is_descendant(cur, memcg);
 	rcu_read_unlock();
 	return in;
+#else
+	return true;
+#endif
 }
 
 /*
@@ -121,26 +125,32 @@ static bool vk_current_in(struct mem_cgroup *memcg)
  * pick it, and would kill the owner's tasks to no avail): its allocation
  * may fail instead (__GFP_RETRY_MAYFAIL), and then gets -EDQUOT.  A
  * reader's page (a read fault through a read-only file), a file without
- * an owner and an owner whose cgroup is gone: the current task pays.
- * Returns the page or an ERR_PTR().
+ * an owner and an owner whose cgroup is gone: the current task pays,
+ * through the cgroup of its mm, so that a kernel thread working in a
+ * VMM's mm (6.1's vhost worker), which the kernel's own charge skips,
+ * charges that VMM.  Returns the page or an ERR_PTR().
  */
 static struct page *vk_alloc_page(struct vk_inode *vi, bool owner_pays)
 {
 	struct mem_cgroup *memcg = owner_pays ? vi->memcg : NULL;
-	struct mem_cgroup *old;
+	struct mem_cgroup *task = NULL, *old;
 	gfp_t gfp = VK_GFP;
 	bool foreign = false;
 	struct page *page;
 
 	if (memcg && !mem_cgroup_online(memcg))
 		memcg = NULL;
-	if (memcg && !vk_current_in(memcg)) {
+	if (!memcg) {
+		task = vk_mm_memcg();
+		memcg = task;
+	} else if (!vk_current_in(memcg)) {
 		foreign = true;
 		gfp |= __GFP_RETRY_MAYFAIL;
 	}
 	old = set_active_memcg(memcg);
 	page = alloc_page(gfp);
 	set_active_memcg(old);
+	mem_cgroup_put(task);
 	if (!page)
 		return ERR_PTR(foreign ? -EDQUOT : -ENOMEM);
 	return page;
@@ -748,8 +758,12 @@ static int vk_init_group(struct vk_inode *vi, struct inode *dir, bool is_dir)
 	return 0;
 }
 
+/*
+ * A new inode; a regular file gets the current task's memory cgroup as its
+ * owner if @owned (see vk_alloc_page()).
+ */
 static struct inode *vk_get_inode(struct super_block *sb, struct inode *dir,
-				  umode_t mode)
+				  umode_t mode, bool owned)
 {
 	struct inode *inode = new_inode(sb);
 	struct vk_inode *vi;
@@ -777,7 +791,8 @@ static struct inode *vk_get_inode(struct super_block *sb, struct inode *dir,
 			return NULL;
 		}
 		/* Guest RAM is the creator's: its cgroup pays for it. */
-		vi->memcg = vk_creator_memcg();
+		if (owned)
+			vi->memcg = vk_mm_memcg();
 		ksm_inode_add(vi);
 	}
 	return inode;
@@ -790,7 +805,7 @@ static int vk_mknod(struct inode *dir, struct dentry *dentry, umode_t mode)
 
 	if (!S_ISREG(mode) && !S_ISDIR(mode))
 		return -EINVAL;
-	inode = vk_get_inode(dir->i_sb, dir, mode);
+	inode = vk_get_inode(dir->i_sb, dir, mode, true);
 	if (!inode)
 		return -ENOMEM;
 	/* The LSMs' initial labels (sVirt: the domain's category). */
@@ -1027,7 +1042,7 @@ static int vk_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_op = &vk_sops;
 	sb->s_xattr = vk_xattr_handlers;
 	sb->s_time_gran = 1;
-	root = vk_get_inode(sb, NULL, S_IFDIR | sbi->mode);
+	root = vk_get_inode(sb, NULL, S_IFDIR | sbi->mode, false);
 	sb->s_root = d_make_root(root);
 	return sb->s_root ? 0 : -ENOMEM;
 }
@@ -1136,18 +1151,16 @@ struct file *vk_create_file(u64 size, bool has_group, u32 group)
 
 	if (size > MAX_LFS_FILESIZE)
 		return ERR_PTR(-EINVAL);
-	inode = vk_get_inode(vk_mnt->mnt_sb, NULL, S_IFREG | 0600);
+	/*
+	 * A named group needs CAP_SYS_ADMIN: such a file is made by a
+	 * privileged helper for a VMM, and is not the helper's RAM (no
+	 * owner: the tasks that allocate its pages pay).
+	 */
+	inode = vk_get_inode(vk_mnt->mnt_sb, NULL, S_IFREG | 0600, !has_group);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
 	if (has_group) {
 		VK_I(inode)->group = group;
-		/*
-		 * Made by a privileged helper for a VMM (a named group needs
-		 * CAP_SYS_ADMIN): not the helper's RAM.  The tasks that
-		 * allocate its pages pay.
-		 */
-		mem_cgroup_put(VK_I(inode)->memcg);
-		VK_I(inode)->memcg = NULL;
 	} else {
 		err = vk_alloc_group(VK_I(inode));
 		if (err) {
