@@ -81,7 +81,8 @@ void vk_unmap_index(struct vk_inode *vi, pgoff_t index)
 
 /*
  * The memory cgroup of the current task's mm, with a reference: a file's
- * owner when the task creates it, the payer when a task pays for itself.
+ * owner when the task creates it, the payer when a kernel thread in a
+ * VMM's mm pays for itself.
  * NULL for the root cgroup, which is never charged and whose
  * set_active_memcg() would turn the task's charge off.
  */
@@ -125,10 +126,10 @@ static bool vk_current_in(struct mem_cgroup *memcg)
  * pick it, and would kill the owner's tasks to no avail): its allocation
  * may fail instead (__GFP_RETRY_MAYFAIL), and then gets -EDQUOT.  A
  * reader's page (a read fault through a read-only file), a file without
- * an owner and an owner whose cgroup is gone: the current task pays,
- * through the cgroup of its mm, so that a kernel thread working in a
- * VMM's mm (6.1's vhost worker), which the kernel's own charge skips,
- * charges that VMM.  Returns the page or an ERR_PTR().
+ * an owner and an owner whose cgroup is gone: the current task pays (the
+ * kernel's own charge); a kernel thread working in a VMM's mm (6.1's
+ * vhost worker), which that charge skips, pays through the cgroup of the
+ * mm.  Returns the page or an ERR_PTR().
  */
 static struct page *vk_alloc_page(struct vk_inode *vi, bool owner_pays)
 {
@@ -141,8 +142,10 @@ static struct page *vk_alloc_page(struct vk_inode *vi, bool owner_pays)
 	if (memcg && !mem_cgroup_online(memcg))
 		memcg = NULL;
 	if (!memcg) {
-		task = vk_mm_memcg();
-		memcg = task;
+		if (current->flags & PF_KTHREAD) {
+			task = vk_mm_memcg();
+			memcg = task;
+		}
 	} else if (!vk_current_in(memcg)) {
 		foreign = true;
 		gfp |= __GFP_RETRY_MAYFAIL;

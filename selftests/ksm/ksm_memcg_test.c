@@ -63,15 +63,10 @@ static int cg_enter(const char *cg)
 /* Whether the memory controller can be used below the root cgroup. */
 static bool memcg_usable(void)
 {
-	char buf[256] = "";
-	int fd = open(CG_ROOT "/cgroup.controllers", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	char buf[256];
 
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || !strstr(buf, "memory"))
+	if (vmaccel_read_file(CG_ROOT "/cgroup.controllers", buf, sizeof(buf)) <= 0 ||
+	    !strstr(buf, "memory"))
 		return false;
 	return vmaccel_write_file(CG_ROOT "/cgroup.subtree_control", "+memory") == 0;
 }
