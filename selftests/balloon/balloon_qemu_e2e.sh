@@ -13,7 +13,7 @@
 # below the low watermark: the target must drop and the file must give back
 # at least half of what the target asks for, within a bounded time.  The
 # hog removed, the guest must deflate back to its ceiling.  QEMU killed,
-# the bridge must unregister the VM.
+# the bridge must unregister the VM (and wait for it to come back).
 #
 # Exit: 0 pass, 1 fail, 4 skip.
 set -u
@@ -162,14 +162,15 @@ say "pressure gone: target $(($(balloon_vmfield 5) / 1048576)) MiB after $(($(da
 [ -n "$ok" ] || fail "the guest did not deflate back to $GUEST_MB MiB"
 { grep -q "GUEST-READY" "$dir/serial" && kill -0 "$qpid"; } || fail "the guest died"
 
-# --- QEMU goes away: the bridge unregisters it ---
+# --- QEMU goes away: the bridge unregisters it and waits for it ---
 kill "$qpid"; wait "$qpid" 2>/dev/null; qpid=
 start=$(date +%s)
-while kill -0 "$bpid" 2>/dev/null && [ $(($(date +%s) - start)) -lt 30 ]; do sleep 1; done
-kill -0 "$bpid" 2>/dev/null && fail "the bridge did not notice QEMU going away"
-bpid=
+while [ "$(cat "$bal_sys/vms")" != 0 ] && [ $(($(date +%s) - start)) -lt 30 ]; do sleep 1; done
+[ "$(cat "$bal_sys/vms")" = 0 ] || fail "the bridge did not notice QEMU going away: the VM is still registered"
 grep -q "unregistered" "$dir/balloond.log" || fail "the bridge did not say it unregistered"
-[ "$(cat "$bal_sys/vms")" = 0 ] || fail "the VM is still registered"
+kill -0 "$bpid" 2>/dev/null || fail "the bridge exited instead of waiting for QEMU to come back"
+kill -TERM "$bpid"; wait "$bpid"; st=$?; bpid=
+[ "$st" = 0 ] || fail "the bridge exited $st on SIGTERM"
 sed 's/^/# balloond: /' "$dir/balloond.log" | tail -n 8
 say "PASS"
 exit 0

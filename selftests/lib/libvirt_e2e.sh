@@ -590,13 +590,16 @@ for d in $DOMS; do
 done
 if has balloon && [ -n "$bpid" ]; then
 	start=$(date +%s)
-	while kill -0 "$bpid" 2>/dev/null && [ $(($(date +%s) - start)) -lt 30 ]; do sleep 1; done
-	if kill -0 "$bpid" 2>/dev/null; then
-		verdict balloon fail "the bridge did not notice the domain going away"
+	while [ "$(cat "$bal_sys/vms")" != 0 ] && [ $(($(date +%s) - start)) -lt 30 ]; do sleep 1; done
+	if [ "$(cat "$bal_sys/vms")" != 0 ]; then
+		verdict balloon fail "the bridge did not notice the domain going away: the VM is still registered"
+	elif ! grep -q unregistered "$dir/balloond.log"; then
+		verdict balloon fail "the bridge did not say it unregistered"
+	elif ! kill -0 "$bpid" 2>/dev/null; then
+		verdict balloon fail "the bridge exited instead of waiting for the domain to come back"
 	else
-		bpid=
-		grep -q unregistered "$dir/balloond.log" || verdict balloon fail "the bridge did not say it unregistered"
-		[ "$(cat "$bal_sys/vms")" = 0 ] || verdict balloon fail "the VM is still registered"
+		kill -TERM "$bpid"; wait "$bpid"; st=$?; bpid=
+		[ "$st" = 0 ] || verdict balloon fail "the bridge exited $st on SIGTERM"
 	fi
 	tail -n 4 "$dir/balloond.log" | sed 's/^/# balloond: /'
 fi

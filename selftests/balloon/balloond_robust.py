@@ -1,0 +1,377 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""balloond_robust.py - vmaccel-balloond keeps serving when one QEMU fails.
+
+Run by balloon_balloond_test in the test VM, with vmaccel_balloon loaded.
+
+Two VMs, both found by the daemon in its --qmp-dir, their RAM files read
+from QEMU over QMP:
+
+  * "busy": a stand-in for a QEMU and its guest (this script's QMP server):
+    it answers the QMP commands the daemon sends, reports guest statistics
+    that renew on every read, and on "balloon" gives back (punches holes
+    in) or takes (writes) the RAM file's pages, as a guest's balloon
+    driver would.  The module's policy is put under simulated pressure, so
+    the busy VM's target moves again and again.
+  * "victim": a real QEMU (paused, no guest) with virtio-balloon.  It is
+    first stopped with SIGSTOP (QMP hangs), then killed and started again
+    on the same socket, then killed and its socket removed.
+
+Checked: every target the kernel gives the busy VM reaches it (its
+"balloon" command) within LATE_S of being seen in debugfs, while the
+victim hangs and while it is gone; the hung victim stays registered; the
+killed one is unregistered, and registered again when its QEMU is back;
+a removed socket drops the VM; SIGTERM unregisters everything.
+
+Exit: 0 pass, 1 fail, 4 skip.
+"""
+
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SYS = "/sys/kernel/mm/vmaccel_balloon"
+VMS = "/sys/kernel/debug/vmaccel_balloon/vms"
+MIB = 1 << 20
+BUSY_MB = 256
+FLOOR_MB = 32
+QMP_TIMEOUT = 5
+LATE_S = 2.5
+PUNCH = 0x02 | 0x01        # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long,
+                           ctypes.c_long]
+
+
+def say(msg):
+    print("# balloond: " + msg, flush=True)
+
+
+class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def knob(name, val=None):
+    path = os.path.join(SYS, name)
+    if val is None:
+        with open(path) as f:
+            return f.read().strip()
+    with open(path, "w") as f:
+        f.write(str(val))
+
+
+def vms():
+    """{name: (target, seq, resident, avail)} from debugfs."""
+    out = {}
+    with open(VMS) as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            v = line.split()
+            out[v[0]] = (int(v[4]), int(v[5]), int(v[6]), int(v[9]))
+    return out
+
+
+class FakeQemu(threading.Thread):
+    """The busy VM: a QMP server over a RAM file that behaves like a
+    guest with a balloon driver."""
+
+    def __init__(self, sock_path, ram_path, size):
+        super().__init__(daemon=True)
+        self.ram_path = ram_path
+        self.size = size
+        self.fd = os.open(ram_path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.ftruncate(self.fd, size)
+        self.actual = 0
+        self._set(size)
+        self.updates = 0
+        self.applied = []               # (monotonic time, bytes)
+        self.lock = threading.Lock()
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(sock_path)
+        self.srv.listen(4)
+
+    def _set(self, value):
+        """Keep value bytes of guest RAM resident, as a guest would."""
+        value = max(0, min(self.size, value)) & ~(4096 - 1)
+        if value < self.actual:
+            if libc.fallocate(self.fd, PUNCH, value, self.size - value):
+                raise OSError(ctypes.get_errno(), "fallocate")
+        elif value > self.actual:
+            chunk = b"\x5a" * MIB
+            off = self.actual
+            while off < value:
+                n = min(len(chunk), value - off)
+                os.pwrite(self.fd, chunk[:n], off)
+                off += n
+        self.actual = value
+
+    def answer(self, req):
+        cmd, args = req.get("execute"), req.get("arguments", {})
+        if cmd in ("qmp_capabilities", "qom-set"):
+            return {}
+        if cmd == "qom-get" and args.get("property") == "memory-backend":
+            return "/objects/ram-busy"
+        if cmd == "qom-get" and args.get("property") == "mem-path":
+            return self.ram_path
+        if cmd == "qom-get" and args.get("property") == "guest-stats":
+            self.updates += 1
+            avail = max(0, self.actual - 40 * MIB)
+            return {"last-update": 1700000000 + self.updates,
+                    "stats": {"stat-available-memory": avail,
+                              "stat-free-memory": avail,
+                              "stat-total-memory": self.actual,
+                              "stat-swap-in": 0, "stat-major-faults": 0}}
+        if cmd == "query-balloon":
+            return {"actual": self.actual}
+        if cmd == "balloon":
+            self._set(args["value"])
+            with self.lock:
+                self.applied.append((time.monotonic(), args["value"]))
+            return {}
+        return None
+
+    def serve(self, conn):
+        f = conn.makefile("rwb")
+        f.write(b'{"QMP": {"version": {}, "capabilities": []}}\n')
+        f.flush()
+        for line in f:
+            req = json.loads(line)
+            ret = self.answer(req)
+            if ret is None:
+                msg = {"error": {"class": "CommandNotFound",
+                                 "desc": "no %s here" % req.get("execute")}}
+            else:
+                msg = {"return": ret}
+            f.write(json.dumps(msg).encode() + b"\n")
+            f.flush()
+
+    def run(self):
+        while True:
+            conn, _ = self.srv.accept()
+            try:
+                self.serve(conn)
+            except (OSError, ValueError):
+                pass
+            conn.close()
+
+
+class Test:
+    def __init__(self, top, tmp):
+        self.top = top
+        self.tmp = tmp
+        self.qdir = os.path.join(tmp, "qmp")
+        os.mkdir(self.qdir)
+        self.victim = None
+        self.daemon = None
+        self.static = os.environ.get("BALLOOND_STATIC") == "1"
+        self.seen = []                  # (monotonic time, target) of busy
+        self.last = None
+
+    def start_victim(self):
+        ram = os.path.join(self.tmp, "victim.ram")
+        self.victim = subprocess.Popen(
+            ["qemu-system-x86_64", "-S", "-nodefaults", "-display", "none",
+             "-no-user-config", "-accel", "tcg", "-m", "64",
+             "-object", "memory-backend-file,id=ram-victim,mem-path=%s,"
+             "size=64M,share=on" % ram,
+             "-machine", "pc,memory-backend=ram-victim",
+             "-device", "virtio-balloon-pci,id=balloon0",
+             "-qmp", "unix:%s,server=on,wait=off"
+             % os.path.join(self.qdir, "victim.qmp")],
+            stdout=subprocess.DEVNULL, stderr=open(
+                os.path.join(self.tmp, "qemu.log"), "a"))
+
+    def poll(self, secs, until=None):
+        """Watch the busy VM's target for secs (or until until() holds)."""
+        end = time.monotonic() + secs
+        while time.monotonic() < end:
+            v = vms()
+            if "busy" in v and v["busy"][0] != self.last:
+                self.last = v["busy"][0]
+                self.seen.append((time.monotonic(), self.last))
+            if self.daemon.poll() is not None:
+                raise Fail("the daemon exited (%d)" % self.daemon.returncode)
+            if until and until(v):
+                return v
+            time.sleep(0.1)
+        return None if until else vms()
+
+    def check_on_time(self, busy, since, what):
+        """Every target seen since since reached the busy VM in time."""
+        with busy.lock:
+            applied = list(busy.applied)
+        n = late = 0
+        for t, target in self.seen:
+            if t < since:
+                continue
+            n += 1
+            got = [a for a, v in applied if v == target and a >= t - 1.0]
+            if not got:
+                late += 1
+                say("%s: target %d MiB never reached the VM"
+                    % (what, target // MIB))
+            elif got[0] - t > LATE_S:
+                late += 1
+                say("%s: target %d MiB reached the VM %.1f s after it was "
+                    "seen" % (what, target // MIB, got[0] - t))
+        say("%s: %d target changes of the busy VM, %d late" % (what, n, late))
+        if n < 2:
+            raise Fail("%s: only %d target changes: the test did not test"
+                       % (what, n))
+        if late:
+            raise Fail("%s: %d of %d targets late or lost" % (what, late, n))
+
+    def log_has(self, text):
+        with open(os.path.join(self.tmp, "balloond.log")) as f:
+            return text in f.read()
+
+    def run(self):
+        busy = FakeQemu(os.path.join(self.qdir, "busy.qmp"),
+                        os.path.join(self.tmp, "busy.ram"), BUSY_MB * MIB)
+        busy.start()
+        self.start_victim()
+        vsock = os.path.join(self.qdir, "victim.qmp")
+        for _ in range(300):
+            if os.path.exists(vsock) or self.victim.poll() is not None:
+                break
+            time.sleep(0.1)
+        if not os.path.exists(vsock):
+            raise Fail("QEMU did not create %s" % vsock)
+        knob("interval_ms", 500)
+        knob("step_pct", 5)
+        knob("test_available_pct", 25)          # inside the band: hold
+        # BALLOOND=PATH BALLOOND_STATIC=1: another daemon (an older one),
+        # its VMs named with --vm; the socket-removal step is left out.
+        daemon = os.environ.get("BALLOOND",
+                                os.path.join(self.top, "tools/vmaccel-balloond"))
+        if self.static:
+            where = ["--vm", "busy,qmp=%s/busy.qmp,mem=%s/busy.ram"
+                     % (self.qdir, self.tmp),
+                     "--vm", "victim,qmp=%s/victim.qmp,mem=%s/victim.ram"
+                     % (self.qdir, self.tmp)]
+        else:
+            where = ["--qmp-dir", self.qdir, "--scan-interval", "1"]
+        self.daemon = subprocess.Popen(
+            [daemon] + where + ["--floor", str(FLOOR_MB),
+             "--stats-interval", "1", "--qmp-timeout", str(QMP_TIMEOUT)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(self.tmp, "balloond.log"), "w"))
+        v = self.poll(60, lambda v: "busy" in v and "victim" in v and
+                      v["busy"][3] > 0)
+        if not v:
+            raise Fail("the two VMs were not registered with statistics "
+                       "in 60 s: %s" % vms())
+        say("both VMs found and registered: %s" % sorted(v))
+
+        # 1. Pressure; the victim hangs (SIGSTOP).
+        t0 = time.monotonic()
+        knob("test_available_pct", 5)
+        self.poll(1)
+        self.victim.send_signal(signal.SIGSTOP)
+        say("victim stopped (SIGSTOP), busy VM under pressure")
+        self.poll(3 * QMP_TIMEOUT)
+        self.check_on_time(busy, t0, "victim hung")
+        if "victim" not in vms():
+            raise Fail("the hung victim was unregistered")
+        if not self.log_has("victim: QEMU does not answer"):
+            raise Fail("the daemon did not notice the hang")
+
+        # 2. Pressure gone; the victim is killed, then started again.
+        t0 = time.monotonic()
+        knob("test_available_pct", 90)
+        self.victim.send_signal(signal.SIGKILL)
+        self.victim.wait()
+        say("victim killed, busy VM deflating")
+        if not self.poll(3 * QMP_TIMEOUT, lambda v: "victim" not in v):
+            raise Fail("the killed victim is still registered")
+        self.poll(3)
+        self.start_victim()
+        say("victim started again")
+        if not self.poll(40, lambda v: "victim" in v):
+            raise Fail("the restarted victim was not registered again")
+        full = BUSY_MB * MIB
+        self.poll(30, lambda v: v["busy"][0] == full and busy.actual == full)
+        self.check_on_time(busy, t0, "victim killed and back")
+        if vms()["busy"][0] != full or busy.actual != full:
+            raise Fail("the busy VM is not back at %d MiB: kernel %d, VM %d"
+                       % (BUSY_MB, vms()["busy"][0] // MIB,
+                          busy.actual // MIB))
+
+        # 3. The victim's socket goes: the VM is dropped.
+        self.victim.kill()
+        self.victim.wait()
+        os.unlink(os.path.join(self.qdir, "victim.qmp"))
+        if self.static:
+            pass
+        elif not self.poll(15, lambda v: "victim" not in v):
+            raise Fail("the victim is still registered after its socket "
+                       "went")
+        if not self.static and not self.poll(
+                10, lambda v: self.log_has("victim.qmp is gone")):
+            raise Fail("the daemon did not say the victim's socket went")
+
+        # 4. SIGTERM: everything unregistered, exit 0.
+        self.daemon.send_signal(signal.SIGTERM)
+        rc = self.daemon.wait(30)
+        if rc != 0:
+            raise Fail("the daemon exited %d on SIGTERM" % rc)
+        if vms():
+            raise Fail("VMs left registered after SIGTERM: %s" % vms())
+        say("PASS")
+
+    def cleanup(self):
+        for p in (self.daemon, self.victim):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+        knob("test_available_pct", -1)
+        for k, v in (("high_pct", 30), ("low_pct", 20), ("interval_ms", 1000),
+                     ("step_pct", 5)):
+            try:
+                knob(k, v)
+            except OSError:
+                pass
+
+
+def main():
+    top = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+    if not os.path.isdir(SYS):
+        say("SKIP: vmaccel_balloon is not loaded")
+        return 4
+    if not shutil.which("qemu-system-x86_64"):
+        say("SKIP: no qemu-system-x86_64")
+        return 4
+    tmp = tempfile.mkdtemp(prefix="balloond-", dir="/dev/shm")
+    t = Test(top, tmp)
+    try:
+        t.run()
+        return 0
+    except Fail as e:
+        say("FAIL: %s" % e)
+        try:
+            with open(os.path.join(tmp, "balloond.log")) as f:
+                for line in f.readlines()[-25:]:
+                    print("# log: " + line.rstrip())
+        except OSError:
+            pass
+        return 1
+    finally:
+        t.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
