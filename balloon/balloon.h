@@ -83,6 +83,8 @@ struct balloon_vm {
  * @guest_free_pct: free memory a guest keeps, percent of its RAM.
  * @stall_ms: a VM that has not given back what a decrease asked for in
  *	this time is stalled: the policy asks the others instead.
+ * @stats_max_age_ms: statistics older than this are stale: what they
+ *	said the guest can spare no longer counts.
  * @test_available_pct: when >= 0, used instead of the host's real
  *	available memory (tests and demos simulate pressure with it).
  *
@@ -97,6 +99,7 @@ struct balloon_params {
 	u32 step_pct;
 	u32 guest_free_pct;
 	u32 stall_ms;
+	u32 stats_max_age_ms;
 	int test_available_pct;
 };
 
@@ -109,6 +112,9 @@ struct balloon_params {
  * @pressure_ticks: policy ticks that found the host under pressure.
  * @reclaim_ticks: policy ticks that saw direct reclaim since the last.
  * @stalls: releases that did not come within the stall timeout.
+ * @fair_shares: target decreases of VMs whose statistics offered nothing
+ *	(none, stale, or no spare memory), asked for their share of what
+ *	the others could not give.
  */
 struct balloon_totals {
 	atomic64_t target_changes;
@@ -118,6 +124,7 @@ struct balloon_totals {
 	atomic64_t pressure_ticks;
 	atomic64_t reclaim_ticks;
 	atomic64_t stalls;
+	atomic64_t fair_shares;
 };
 
 extern struct mutex balloon_lock;

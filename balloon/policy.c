@@ -13,9 +13,13 @@
  * not asked for more while it has not given back what it was asked for.
  * Direct reclaim since the last tick (read from the kernel's own vm event
  * counters) is pressure too; a shrinker that owns no objects only notices
- * reclaim and runs the tick at once.  VMs that never reported statistics,
- * and VMs that stalled on the last request, are not asked.  Nothing here
- * waits for a VMM: a VMM that never answers only stalls its own VM.
+ * reclaim and runs the tick at once.  What the guests that say they can
+ * spare memory cannot give is then asked of every other VM above its
+ * floor, in proportion to what it holds above it: reporting nothing, stale
+ * statistics (older than stats_max_age_ms) or no spare memory does not
+ * escape pressure.  VMs that stalled on the last request are not asked.
+ * Nothing here waits for a VMM: a VMM that never answers only stalls its
+ * own VM.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -80,15 +84,39 @@ static bool balloon_may_change(const struct balloon_vm *vm, u64 now)
 	return !vm->changed_ns || now - vm->changed_ns >= interval;
 }
 
-/* What a VM can give now, in bytes (page multiple). */
-static u64 balloon_vm_spare(struct balloon_vm *vm)
+/* Whether a VM may be asked for memory at all this tick. */
+static bool balloon_vm_askable(const struct balloon_vm *vm, u64 now)
+{
+	/* Not before it gave back what it was asked for last time. */
+	return !vm->stalled && !vm->release_pending &&
+	       vm->target > vm->floor && balloon_may_change(vm, now);
+}
+
+/* Whether the VM's statistics are recent enough to be believed. */
+static bool balloon_vm_stats_fresh(const struct balloon_vm *vm, u64 now)
+{
+	u64 max_age = (u64)READ_ONCE(balloon_params.stats_max_age_ms) *
+		      NSEC_PER_MSEC;
+
+	return vm->stats_ns && now - vm->stats_ns <= max_age;
+}
+
+/* What a pending decrease still waits for, in bytes. */
+static u64 balloon_vm_in_flight(const struct balloon_vm *vm)
+{
+	u64 gone = vm->resident_at_ask > vm->resident ?
+		   vm->resident_at_ask - vm->resident : 0;
+
+	return vm->asked > gone ? vm->asked - gone : 0;
+}
+
+/* What a VM's guest says it can give now, in bytes (page multiple). */
+static u64 balloon_vm_spare(struct balloon_vm *vm, u64 now)
 {
 	u64 keep, avail, spare;
 
 	lockdep_assert_held(&balloon_lock);
-	/* Not before it gave back what it was asked for last time. */
-	if (vm->stalled || vm->release_pending || !vm->stats_ns ||
-	    vm->target <= vm->floor)
+	if (!balloon_vm_askable(vm, now) || !balloon_vm_stats_fresh(vm, now))
 		return 0;
 	avail = balloon_vm_avail(vm);
 	/* guest < 2^63 (a file size): the 96-bit product cannot wrap. */
@@ -108,10 +136,19 @@ static u64 balloon_step(const struct balloon_vm *vm)
 	return max_t(u64, step & PAGE_MASK, PAGE_SIZE);
 }
 
+/*
+ * Asks the VMs for @need bytes.  First those whose guests say they can
+ * spare memory, in proportion to it; then what their offers cannot cover,
+ * less what earlier requests are still bringing back (stalled VMs bring
+ * nothing), from every other VM above its floor, in proportion to what it
+ * holds above it: a guest that reports nothing, stale statistics or no
+ * spare memory does not escape pressure (its floor protects it).  Each VM
+ * moves at most one step.
+ */
 static void balloon_inflate(u64 need, u64 now, unsigned int avail_pct)
 {
 	struct balloon_vm *vm;
-	u64 total = 0, give;
+	u64 total = 0, given, give, left, short_of;
 
 	lockdep_assert_held(&balloon_lock);
 	/*
@@ -120,27 +157,59 @@ static void balloon_inflate(u64 need, u64 now, unsigned int avail_pct)
 	 * wraps, beyond that).
 	 */
 	list_for_each_entry(vm, &balloon_vms, node)
-		if (balloon_may_change(vm, now) &&
-		    check_add_overflow(total, balloon_vm_spare(vm) >> PAGE_SHIFT,
+		if (check_add_overflow(total, balloon_vm_spare(vm, now) >> PAGE_SHIFT,
 				       &total))
 			total = U64_MAX;
-	need = min(need >> PAGE_SHIFT, total);
-	if (!need)
-		return;
+	need >>= PAGE_SHIFT;
+	left = min(need, total);
+	/* What the offers cannot cover (not what rounding or steps left). */
+	short_of = need - left;
 	list_for_each_entry(vm, &balloon_vms, node) {
 		u64 spare;
 
-		if (!balloon_may_change(vm, now))
-			continue;
-		spare = balloon_vm_spare(vm);
+		if (!left)
+			break;
+		spare = balloon_vm_spare(vm, now);
 		if (!spare)
 			continue;
-		/* need * spare / total pages: 128-bit product, no overflow. */
-		give = mul_u64_u64_div_u64(need, spare >> PAGE_SHIFT, total);
+		/* left * spare / total pages: 128-bit product, no overflow. */
+		give = mul_u64_u64_div_u64(left, spare >> PAGE_SHIFT, total);
 		give = min3(give << PAGE_SHIFT, spare, balloon_step(vm));
 		if (give)
 			balloon_vm_set_target(vm, vm->target - give, now,
 					      avail_pct);
+	}
+	/*
+	 * What the offers could not cover, less what VMs asked before this
+	 * tick are still giving back (a stalled VM gives nothing): the host's
+	 * need does not show a release in flight yet.
+	 */
+	given = 0;
+	total = 0;
+	list_for_each_entry(vm, &balloon_vms, node) {
+		if (vm->release_pending && !vm->stalled && vm->changed_ns != now)
+			given += balloon_vm_in_flight(vm) >> PAGE_SHIFT;
+		if (balloon_vm_askable(vm, now) &&
+		    check_add_overflow(total, (vm->target - vm->floor) >> PAGE_SHIFT,
+				       &total))
+			total = U64_MAX;
+	}
+	if (given >= short_of || !total)
+		return;
+	left = min(short_of - given, total);
+	list_for_each_entry(vm, &balloon_vms, node) {
+		u64 above;
+
+		if (!balloon_vm_askable(vm, now))
+			continue;
+		above = (vm->target - vm->floor) & PAGE_MASK;
+		give = mul_u64_u64_div_u64(left, above >> PAGE_SHIFT, total);
+		give = min3(give << PAGE_SHIFT, above, balloon_step(vm));
+		if (give) {
+			balloon_vm_set_target(vm, vm->target - give, now,
+					      avail_pct);
+			atomic64_inc(&balloon_totals.fair_shares);
+		}
 	}
 }
 

@@ -21,6 +21,7 @@ struct balloon_params balloon_params = {
 	.step_pct = 5,
 	.guest_free_pct = 10,
 	.stall_ms = 10000,
+	.stats_max_age_ms = 30000,
 	.test_available_pct = -1,
 };
 
@@ -97,6 +98,7 @@ BALLOON_KNOB(high_pct, 2, 99);
 BALLOON_KNOB(step_pct, 1, 50);
 BALLOON_KNOB(guest_free_pct, 0, 90);
 BALLOON_KNOB(stall_ms, 100, 600000);
+BALLOON_KNOB(stats_max_age_ms, 1000, 3600000);
 
 static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
 			    char *buf)
@@ -196,6 +198,7 @@ BALLOON_TOTAL(released_bytes);
 BALLOON_TOTAL(pressure_ticks);
 BALLOON_TOTAL(reclaim_ticks);
 BALLOON_TOTAL(stalls);
+BALLOON_TOTAL(fair_shares);
 
 static struct attribute *balloon_attrs[] = {
 	&enabled_attr.attr,
@@ -205,6 +208,7 @@ static struct attribute *balloon_attrs[] = {
 	&knob_step_pct.attr.attr,
 	&knob_guest_free_pct.attr.attr,
 	&knob_stall_ms.attr.attr,
+	&knob_stats_max_age_ms.attr.attr,
 	&test_available_pct_attr.attr,
 	&host_available_pct_attr.attr,
 	&vms_attr.attr,
@@ -215,6 +219,7 @@ static struct attribute *balloon_attrs[] = {
 	&total_pressure_ticks.attr.attr,
 	&total_reclaim_ticks.attr.attr,
 	&total_stalls.attr.attr,
+	&total_fair_shares.attr.attr,
 	NULL,
 };
 

@@ -219,6 +219,8 @@ TEST_F(bad, sysfs_ranges)
 		{ "step_pct", "0" }, { "step_pct", "51" },
 		{ "guest_free_pct", "91" }, { "guest_free_pct", "-1" },
 		{ "stall_ms", "99" }, { "stall_ms", "600001" },
+		{ "stats_max_age_ms", "999" }, { "stats_max_age_ms", "3600001" },
+		{ "stats_max_age_ms", "0x400" }, { "fair_shares", "0" },
 		{ "test_available_pct", "-2" }, { "test_available_pct", "101" },
 		{ "vms", "1" }, { "target_changes", "0" },
 		{ "host_available_pct", "5" },
@@ -238,6 +240,8 @@ TEST_F(bad, sysfs_ranges)
 	/* The edges are accepted. */
 	EXPECT_EQ(0, balloon_set("interval_ms", "100"));
 	EXPECT_EQ(0, balloon_set("interval_ms", "60000"));
+	EXPECT_EQ(0, balloon_set("stats_max_age_ms", "1000"));
+	EXPECT_EQ(0, balloon_set("stats_max_age_ms", "3600000"));
 	EXPECT_EQ(0, balloon_set("step_pct", "50"));
 	EXPECT_EQ(0, balloon_set("test_available_pct", "100"));
 	EXPECT_EQ(0, balloon_set("test_available_pct", "-1"));

@@ -191,7 +191,8 @@ static void fuzz_sysfs(unsigned int *seed)
 {
 	static const char *const knobs[] = {
 		"enabled", "interval_ms", "low_pct", "high_pct", "step_pct",
-		"guest_free_pct", "stall_ms", "test_available_pct",
+		"guest_free_pct", "stall_ms", "stats_max_age_ms",
+		"test_available_pct",
 	};
 	char val[32];
 

@@ -4,7 +4,9 @@
  * (test_available_pct): proportional to what each guest can spare, step
  * limited, never below the floor, held between the watermarks, given back
  * when pressure eases; the eventfd fires on every change; a VM that does
- * not give memory back is marked stalled and no longer asked.
+ * not give memory back is marked stalled and no longer asked; what the
+ * guests that can spare memory cannot give is shared by all the others,
+ * and stale statistics do not count.
  */
 #include "balloon_util.h"
 
@@ -120,6 +122,135 @@ TEST_F(policy, proportional_to_what_guests_can_spare)
 	/* The VM without statistics is not asked. */
 	EXPECT_EQ(GUEST, balloon_target_bytes(self->vm[2]));
 	EXPECT_EQ(0ULL, balloon_wait_event(self->efd[2], 0));
+}
+
+/*
+ * What the guests that say they can spare memory cannot give is asked of
+ * the others, in proportion to what each holds above its floor: a guest
+ * that reports no spare memory (VM 0) or nothing at all (VM 1) does not
+ * escape pressure, and its floor protects it.
+ */
+TEST_F(policy, guests_that_offer_nothing_pay_a_fair_share)
+{
+	long shares = balloon_knob("fair_shares");
+	__u64 need, keep = GUEST / 10, t0, t1, t2;
+	int i;
+
+	ASSERT_EQ(0, balloon_report_avail(self->vm[0], keep, GUEST));
+	ASSERT_EQ(0, balloon_report_avail(self->vm[2], 100 * MiB + keep, GUEST));
+	ASSERT_EQ(0, balloon_set("step_pct", "50"));
+	ASSERT_EQ(0, balloon_set("interval_ms", "1000"));
+	ASSERT_EQ(0, balloon_set("high_pct", "40"));
+	ASSERT_EQ(0, balloon_set("low_pct", "30"));
+	ASSERT_EQ(0, balloon_set("test_available_pct", "29"));
+	need = total_ram() * 6 / 100;
+	if (need <= 100 * MiB)
+		SKIP(return, "6 %% of RAM (%llu MiB) is not more than VM 2's spare",
+		     need >> 20);
+
+	/*
+	 * One tick: VM 2 gives what it offers (100 MiB), VM 0 and VM 1 share
+	 * the rest of the need.
+	 */
+	for (i = 0; i < 100 && balloon_target_bytes(self->vm[0]) == GUEST; i++)
+		balloon_sleep_ms(100);
+	t0 = balloon_target_bytes(self->vm[0]);
+	t1 = balloon_target_bytes(self->vm[1]);
+	t2 = balloon_target_bytes(self->vm[2]);
+	TH_LOG("need %llu MiB: targets %llu, %llu, %llu KiB; fair shares %ld",
+	       need >> 20, t0 >> 10, t1 >> 10, t2 >> 10,
+	       balloon_knob("fair_shares") - shares);
+	EXPECT_EQ(GUEST - 100 * MiB, t2);
+	ASSERT_LT(t0, GUEST);
+	ASSERT_LT(t1, GUEST);
+	/* Equal shares (both held GUEST - FLOOR), within a page each. */
+	EXPECT_LE(t0, t1 + 4096);
+	EXPECT_LE(t1, t0 + 4096);
+	/* Together, in the tick that first asked VM 0, no more than the need. */
+	EXPECT_LE((GUEST - t0) + (GUEST - t1) + (GUEST - t2), need + 3 * 4096);
+	EXPECT_LE(shares + 2, balloon_knob("fair_shares"));
+
+	/* Pressure that lasts takes them to their floor, never below. */
+	for (i = 0; i < 100 && (balloon_target_bytes(self->vm[0]) > FLOOR ||
+				balloon_target_bytes(self->vm[1]) > FLOOR); i++)
+		balloon_sleep_ms(100);
+	EXPECT_EQ(FLOOR, balloon_target_bytes(self->vm[0]));
+	EXPECT_EQ(FLOOR, balloon_target_bytes(self->vm[1]));
+}
+
+/*
+ * Statistics older than stats_max_age_ms no longer say what a guest can
+ * spare: VM 0's 150 MiB, reported before, is not believed, and the host's
+ * need is shared by what each VM holds above its floor (equal here).
+ */
+TEST_F(policy, stale_statistics_do_not_count)
+{
+	long shares = balloon_knob("fair_shares");
+	__u64 give[3], keep = GUEST / 10;
+	int i;
+
+	ASSERT_EQ(0, balloon_report_avail(self->vm[0], 150 * MiB + keep, GUEST));
+	ASSERT_EQ(0, balloon_set("stats_max_age_ms", "1000"));
+	ASSERT_EQ(0, balloon_set("step_pct", "50"));
+	ASSERT_EQ(0, balloon_set("high_pct", "40"));
+	ASSERT_EQ(0, balloon_set("low_pct", "30"));
+	balloon_sleep_ms(1500);
+	/* One tick (the knob write), then none for a minute. */
+	ASSERT_EQ(0, balloon_set("test_available_pct", "29"));
+	for (i = 0; i < 3; i++)
+		ASSERT_NE(0ULL, balloon_wait_event(self->efd[i], 5000));
+	for (i = 0; i < 3; i++)
+		give[i] = GUEST - balloon_target_bytes(self->vm[i]);
+	TH_LOG("gives %llu, %llu, %llu KiB", give[0] >> 10, give[1] >> 10,
+	       give[2] >> 10);
+	EXPECT_LE(give[0], give[1] + 4096);
+	EXPECT_LE(give[1], give[0] + 4096);
+	EXPECT_LE(give[2], give[0] + 4096);
+	EXPECT_LE(give[0], give[2] + 4096);
+	EXPECT_EQ(shares + 3, balloon_knob("fair_shares"));
+}
+
+/*
+ * A guest that says it can spare memory and then never gives it (VM 0: all
+ * its RAM resident, the VMM does nothing) does not shield the others: what
+ * it was asked is no longer counted once it stalled, and the VM without
+ * statistics (VM 1) is asked its share.
+ */
+TEST_F_TIMEOUT(policy, stalled_guest_does_not_shield_the_others, TOUCH_SECS)
+{
+	struct vmaccel_balloon_account a;
+	long shares = balloon_knob("fair_shares");
+	__u64 need, keep = GUEST / 10, t1 = GUEST;
+	int i;
+
+	ASSERT_LE(0, touch_all(self->mem[0]));
+	ASSERT_EQ(0, balloon_report_avail(self->vm[0], GUEST, GUEST));
+	ASSERT_EQ(0, balloon_report_avail(self->vm[2], keep, GUEST));
+	ASSERT_EQ(0, balloon_set("stall_ms", "300"));
+	ASSERT_EQ(0, balloon_set("step_pct", "10"));
+	ASSERT_EQ(0, balloon_set("interval_ms", "200"));
+	ASSERT_EQ(0, balloon_set("high_pct", "40"));
+	ASSERT_EQ(0, balloon_set("low_pct", "30"));
+	ASSERT_EQ(0, balloon_set("test_available_pct", "29"));
+	need = total_ram() * 6 / 100;
+	ASSERT_NE(0ULL, balloon_wait_event(self->efd[0], 5000));
+	for (i = 0; i < 50 && t1 == GUEST; i++) {
+		balloon_sleep_ms(100);
+		t1 = balloon_target_bytes(self->vm[1]);
+	}
+	ASSERT_EQ(0, balloon_account(self->vm[0], &a));
+	TH_LOG("need %llu MiB: VM0 asked %llu MiB (flags %u), VM1 %llu, VM2 %llu; fair shares %ld",
+	       need >> 20, (GUEST - balloon_target_bytes(self->vm[0])) >> 20,
+	       a.flags, (GUEST - t1) >> 20,
+	       (GUEST - balloon_target_bytes(self->vm[2])) >> 20,
+	       balloon_knob("fair_shares") - shares);
+	EXPECT_LT(t1, GUEST);
+	EXPECT_LT(balloon_target_bytes(self->vm[2]), GUEST);
+	EXPECT_LT(shares, balloon_knob("fair_shares"));
+	/* VM 0 stalled, and kept its target: it was not asked again. */
+	balloon_sleep_ms(500);
+	ASSERT_EQ(0, balloon_account(self->vm[0], &a));
+	EXPECT_EQ(VMACCEL_BALLOON_ACCT_STALLED, a.flags);
 }
 
 TEST_F(policy, step_limited_never_below_floor_then_back)

@@ -108,6 +108,7 @@ static inline void balloon_defaults(void)
 	balloon_set("step_pct", "5");
 	balloon_set("guest_free_pct", "10");
 	balloon_set("stall_ms", "10000");
+	balloon_set("stats_max_age_ms", "30000");
 }
 
 /* A memfd guest-RAM file of @bytes; -1 on failure. */
