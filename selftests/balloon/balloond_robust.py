@@ -27,6 +27,7 @@ Exit: 0 pass, 1 fail, 4 skip.
 
 import ctypes
 import json
+import mmap
 import os
 import shutil
 import signal
@@ -43,12 +44,15 @@ MIB = 1 << 20
 BUSY_MB = 256
 FLOOR_MB = 32
 QMP_TIMEOUT = 5
+HANG_S = 30                 # > the time a stopped QEMU's backlog takes to fill
 LATE_S = 2.5
 PUNCH = 0x02 | 0x01        # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long,
                            ctypes.c_long]
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong,
+                       ctypes.c_ulong, ctypes.c_ulong]
 
 
 def say(msg):
@@ -94,6 +98,13 @@ class FakeQemu(threading.Thread):
         self.size = size
         self.fd = os.open(ram_path, os.O_RDWR | os.O_CREAT, 0o600)
         os.ftruncate(self.fd, size)
+        # QEMU maps guest RAM shared; the daemon finds the file that way.
+        self.map = mmap.mmap(self.fd, size, mmap.MAP_SHARED)
+        # What it names as mem-path is a decoy of the same size that it
+        # does not map: a QEMU's word must not choose the file.
+        self.decoy = ram_path + ".decoy"
+        with open(self.decoy, "wb") as f:
+            f.truncate(size)
         self.actual = 0
         self._set(size)
         self.updates = 0
@@ -125,7 +136,7 @@ class FakeQemu(threading.Thread):
         if cmd == "qom-get" and args.get("property") == "memory-backend":
             return "/objects/ram-busy"
         if cmd == "qom-get" and args.get("property") == "mem-path":
-            return self.ram_path
+            return self.decoy
         if cmd == "qom-get" and args.get("property") == "guest-stats":
             self.updates += 1
             avail = max(0, self.actual - 40 * MIB)
@@ -168,6 +179,12 @@ class FakeQemu(threading.Thread):
             conn.close()
 
 
+def die_with_parent():
+    """preexec_fn: SIGKILL this child when the test driver dies (a harness
+    timeout kills the driver; nothing it started may outlive it)."""
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)      # PR_SET_PDEATHSIG
+
+
 class Test:
     def __init__(self, top, tmp):
         self.top = top
@@ -179,9 +196,11 @@ class Test:
         self.static = os.environ.get("BALLOOND_STATIC") == "1"
         self.seen = []                  # (monotonic time, target) of busy
         self.last = None
+        self.saved = {}
 
     def start_victim(self):
         ram = os.path.join(self.tmp, "victim.ram")
+        sock = os.path.join(self.qdir, "victim.qmp")
         self.victim = subprocess.Popen(
             ["qemu-system-x86_64", "-S", "-nodefaults", "-display", "none",
              "-no-user-config", "-accel", "tcg", "-m", "64",
@@ -189,10 +208,34 @@ class Test:
              "size=64M,share=on" % ram,
              "-machine", "pc,memory-backend=ram-victim",
              "-device", "virtio-balloon-pci,id=balloon0",
-             "-qmp", "unix:%s,server=on,wait=off"
-             % os.path.join(self.qdir, "victim.qmp")],
-            stdout=subprocess.DEVNULL, stderr=open(
-                os.path.join(self.tmp, "qemu.log"), "a"))
+             "-qmp", "unix:%s,server=on,wait=off" % sock],
+            stdout=subprocess.DEVNULL, preexec_fn=die_with_parent,
+            stderr=open(os.path.join(self.tmp, "qemu.log"), "a"))
+        for _ in range(300):
+            if os.path.exists(sock) or self.victim.poll() is not None:
+                break
+            time.sleep(0.1)
+        if not os.path.exists(sock):
+            raise Fail("QEMU did not create %s" % sock)
+
+    def start_daemon(self, extra, log):
+        # BALLOOND=PATH: another daemon (an older one), without the
+        # --dry-run step; BALLOOND_STATIC=1: its VMs named with --vm, and
+        # the steps of discovery left out.
+        daemon = os.environ.get("BALLOOND",
+                                os.path.join(self.top, "tools/vmaccel-balloond"))
+        if self.static:
+            where = ["--vm", "busy,qmp=%s/busy.qmp,mem=%s/busy.ram"
+                     % (self.qdir, self.tmp),
+                     "--vm", "victim,qmp=%s/victim.qmp,mem=%s/victim.ram"
+                     % (self.qdir, self.tmp)]
+        else:
+            where = ["--qmp-dir", self.qdir, "--scan-interval", "1"]
+        return subprocess.Popen(
+            [daemon] + where + extra + ["--floor", str(FLOOR_MB),
+             "--stats-interval", "1", "--qmp-timeout", str(QMP_TIMEOUT)],
+            stdout=subprocess.DEVNULL, preexec_fn=die_with_parent,
+            stderr=open(os.path.join(self.tmp, log), "w"))
 
     def poll(self, secs, until=None):
         """Watch the busy VM's target for secs (or until until() holds)."""
@@ -234,94 +277,113 @@ class Test:
         if late:
             raise Fail("%s: %d of %d targets late or lost" % (what, late, n))
 
-    def log_has(self, text):
-        with open(os.path.join(self.tmp, "balloond.log")) as f:
+    def log_has(self, text, log="balloond.log"):
+        with open(os.path.join(self.tmp, log)) as f:
             return text in f.read()
+
+    def set_knob(self, name, val):
+        if name not in self.saved:
+            self.saved[name] = knob(name)
+        knob(name, val)
 
     def run(self):
         busy = FakeQemu(os.path.join(self.qdir, "busy.qmp"),
                         os.path.join(self.tmp, "busy.ram"), BUSY_MB * MIB)
         busy.start()
         self.start_victim()
-        vsock = os.path.join(self.qdir, "victim.qmp")
-        for _ in range(300):
-            if os.path.exists(vsock) or self.victim.poll() is not None:
-                break
-            time.sleep(0.1)
-        if not os.path.exists(vsock):
-            raise Fail("QEMU did not create %s" % vsock)
-        knob("interval_ms", 500)
-        knob("step_pct", 5)
-        knob("test_available_pct", 25)          # inside the band: hold
-        # BALLOOND=PATH BALLOOND_STATIC=1: another daemon (an older one),
-        # its VMs named with --vm; the socket-removal step is left out.
-        daemon = os.environ.get("BALLOOND",
-                                os.path.join(self.top, "tools/vmaccel-balloond"))
-        if self.static:
-            where = ["--vm", "busy,qmp=%s/busy.qmp,mem=%s/busy.ram"
-                     % (self.qdir, self.tmp),
-                     "--vm", "victim,qmp=%s/victim.qmp,mem=%s/victim.ram"
-                     % (self.qdir, self.tmp)]
-        else:
-            where = ["--qmp-dir", self.qdir, "--scan-interval", "1"]
-        self.daemon = subprocess.Popen(
-            [daemon] + where + ["--floor", str(FLOOR_MB),
-             "--stats-interval", "1", "--qmp-timeout", str(QMP_TIMEOUT)],
-            stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(self.tmp, "balloond.log"), "w"))
+        self.set_knob("interval_ms", 500)
+        self.set_knob("step_pct", 5)
+        self.set_knob("test_available_pct", 25)     # inside the band: hold
+
+        # 0. --dry-run finds both and registers nothing (this daemon's).
+        if "BALLOOND" not in os.environ:
+            self.daemon = self.start_daemon(["--dry-run"], "dry.log")
+            self.poll(20, lambda v: self.log_has("victim: would register",
+                                                 "dry.log") and
+                      self.log_has("busy: would register", "dry.log"))
+            n = len(vms())
+            self.daemon.send_signal(signal.SIGTERM)
+            self.daemon.wait(30)
+            if not (self.log_has("victim: would register", "dry.log") and
+                    self.log_has("busy: would register", "dry.log")):
+                raise Fail("--dry-run did not find both VMs")
+            if n:
+                raise Fail("--dry-run registered %d VMs" % n)
+            say("--dry-run: both VMs found, none registered")
+
+        self.daemon = self.start_daemon([], "balloond.log")
         v = self.poll(60, lambda v: "busy" in v and "victim" in v and
                       v["busy"][3] > 0)
         if not v:
             raise Fail("the two VMs were not registered with statistics "
                        "in 60 s: %s" % vms())
         say("both VMs found and registered: %s" % sorted(v))
+        # The file QEMU maps, not the decoy it names (256 MiB resident).
+        if not self.static and v["busy"][2] != BUSY_MB * MIB:
+            raise Fail("the busy VM's registered file has %d MiB resident, "
+                       "not %d: the daemon took the decoy QEMU named"
+                       % (v["busy"][2] // MIB, BUSY_MB))
 
-        # 1. Pressure; the victim hangs (SIGSTOP).
+        # 1. Pressure; the victim hangs (SIGSTOP) long enough for its
+        # listen backlog to fill with the daemon's reconnections.
         t0 = time.monotonic()
-        knob("test_available_pct", 5)
+        self.set_knob("test_available_pct", 5)
         self.poll(1)
         self.victim.send_signal(signal.SIGSTOP)
-        say("victim stopped (SIGSTOP), busy VM under pressure")
-        self.poll(3 * QMP_TIMEOUT)
+        say("victim stopped (SIGSTOP) for %d s, busy VM under pressure"
+            % HANG_S)
+        self.poll(HANG_S)
         self.check_on_time(busy, t0, "victim hung")
         if "victim" not in vms():
             raise Fail("the hung victim was unregistered")
         if not self.log_has("victim: QEMU does not answer"):
             raise Fail("the daemon did not notice the hang")
+        # Its reconnections filled the stopped QEMU's listen backlog: a
+        # refused connect is a hang too, not a departure.
+        if not self.static and not self.log_has("does not accept "
+                                                "connections"):
+            raise Fail("the stopped QEMU's backlog never filled: the hang "
+                       "was too short to test that")
+        self.victim.send_signal(signal.SIGCONT)
 
-        # 2. Pressure gone; the victim is killed, then started again.
+        # 2. Pressure gone, slowly; meanwhile the victim is killed and
+        # started again, and is picked up while the busy VM's targets move.
         t0 = time.monotonic()
-        knob("test_available_pct", 90)
+        self.set_knob("step_pct", 2)
+        self.set_knob("test_available_pct", 90)
         self.victim.send_signal(signal.SIGKILL)
         self.victim.wait()
         say("victim killed, busy VM deflating")
         if not self.poll(3 * QMP_TIMEOUT, lambda v: "victim" not in v):
             raise Fail("the killed victim is still registered")
-        self.poll(3)
         self.start_victim()
         say("victim started again")
         if not self.poll(40, lambda v: "victim" in v):
             raise Fail("the restarted victim was not registered again")
+        back = time.monotonic()
         full = BUSY_MB * MIB
-        self.poll(30, lambda v: v["busy"][0] == full and busy.actual == full)
+        self.poll(60, lambda v: v["busy"][0] == full and busy.actual == full)
         self.check_on_time(busy, t0, "victim killed and back")
         if vms()["busy"][0] != full or busy.actual != full:
             raise Fail("the busy VM is not back at %d MiB: kernel %d, VM %d"
                        % (BUSY_MB, vms()["busy"][0] // MIB,
                           busy.actual // MIB))
+        after = len([t for t, _ in self.seen if t > back])
+        say("%d busy-VM target changes after the victim was back" % after)
+        if not after:
+            raise Fail("the victim was back only after the busy VM's "
+                       "targets stopped moving: not tested under pressure")
 
-        # 3. The victim's socket goes: the VM is dropped.
-        self.victim.kill()
-        self.victim.wait()
-        os.unlink(os.path.join(self.qdir, "victim.qmp"))
-        if self.static:
-            pass
-        elif not self.poll(15, lambda v: "victim" not in v):
-            raise Fail("the victim is still registered after its socket "
-                       "went")
-        if not self.static and not self.poll(
-                10, lambda v: self.log_has("victim.qmp is gone")):
-            raise Fail("the daemon did not say the victim's socket went")
+        # 3. The victim's socket goes while its QEMU runs: dropped.
+        if not self.static:
+            os.unlink(os.path.join(self.qdir, "victim.qmp"))
+            if not self.poll(15, lambda v: "victim" not in v):
+                raise Fail("the victim is still registered after its "
+                           "socket went")
+            if self.victim.poll() is not None:
+                raise Fail("the victim's QEMU died: not a test of discovery")
+            if not self.poll(10, lambda v: self.log_has("victim.qmp is gone")):
+                raise Fail("the daemon did not say the victim's socket went")
 
         # 4. SIGTERM: everything unregistered, exit 0.
         self.daemon.send_signal(signal.SIGTERM)
@@ -337,13 +399,12 @@ class Test:
             if p and p.poll() is None:
                 p.kill()
                 p.wait()
-        knob("test_available_pct", -1)
-        for k, v in (("high_pct", 30), ("low_pct", 20), ("interval_ms", 1000),
-                     ("step_pct", 5)):
+        # test_available_pct first: the others in the order saved.
+        for k in sorted(self.saved, key=lambda k: k != "test_available_pct"):
             try:
-                knob(k, v)
-            except OSError:
-                pass
+                knob(k, self.saved[k])
+            except OSError as e:
+                say("cannot restore %s: %s" % (k, e))
 
 
 def main():
@@ -354,6 +415,8 @@ def main():
     if not shutil.which("qemu-system-x86_64"):
         say("SKIP: no qemu-system-x86_64")
         return 4
+    # SIGTERM (the harness's program died): clean up, then go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     tmp = tempfile.mkdtemp(prefix="balloond-", dir="/dev/shm")
     t = Test(top, tmp)
     try:

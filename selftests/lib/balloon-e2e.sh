@@ -9,10 +9,13 @@
 bal_sys=/sys/kernel/mm/vmaccel_balloon
 bal_vms=/sys/kernel/debug/vmaccel_balloon/vms
 
-# balloon_vmfield N: field N of the first VM line of debugfs (5: the
-# target, 10: what the guest reports available; bytes).
+# balloon_vmfield N: field N of the line of VM $bal_vm in debugfs (of the
+# first VM when bal_vm is empty; 5: the target, 10: what the guest reports
+# available; bytes).
+bal_vm=
 balloon_vmfield() {
-	grep -v '^#' "$bal_vms" | head -n 1 | awk -v n="$1" '{ print $n }'
+	grep -v '^#' "$bal_vms" | awk -v n="$1" -v vm="$bal_vm" \
+		'vm == "" || $1 == vm { print $n; exit }'
 }
 
 # balloon_resident FILE: how many MiB of FILE are resident.
@@ -27,6 +30,18 @@ balloon_bridge() {
 	echo 10 >"$bal_sys/step_pct"
 	"$1/tools/vmaccel-balloond" --vm "$2,qmp=$3,mem=$4,floor=$5" \
 		--stats-interval 1 >"$6" 2>&1 &
+	bal_pid=$!
+}
+
+# balloon_bridge_libvirt TOP URI FLOOR LOG: TOP/tools/vmaccel-balloond, in
+# the background, serves every running domain of libvirt URI through the
+# libvirt API (floor FLOOR MiB), logging to LOG; knobs as balloon_bridge.
+# Sets bal_pid.
+balloon_bridge_libvirt() {
+	echo 500 >"$bal_sys/interval_ms"
+	echo 10 >"$bal_sys/step_pct"
+	/usr/bin/python3 "$1/tools/vmaccel-balloond" --libvirt "$2" --floor "$3" \
+		--stats-interval 1 --scan-interval 1 >"$4" 2>&1 &
 	bal_pid=$!
 }
 

@@ -16,8 +16,8 @@
 #   <memoryBacking><source type='file'/><access mode='shared'/>  (ksm)
 #   <interface type='ethernet'> on a tap, <driver name='vhost'/>,
 #     <backend vhost='/dev/vmaccel-vhost-net'/>                  (vhost)
-#   <memballoon model='virtio'><stats period='1'/>, and a second
-#     QMP socket through <qemu:commandline> for vmaccel-balloond  (balloon)
+#   <memballoon model='virtio'/> (vmaccel-balloond --libvirt finds the
+#     domains and sets the statistics period through libvirt)      (balloon)
 # A part whose module is not loaded is left out of the domains.
 #
 # vhost: both QEMUs hold an fd of /dev/vmaccel-vhost-net (none of
@@ -33,8 +33,9 @@
 #   own: a forced pass (VMACCEL_KSM_SCAN) merges each guest's duplicate
 #   memory (pages_sharing, non-zero merged pages in each file) while the
 #   two domains share no merged page; both guests keep running afterwards.
-# balloon: vmaccel-balloond registers domain 1 (its QMP socket, its RAM
-#   file); under host pressure the target drops and the RAM file gives
+# balloon: vmaccel-balloond --libvirt finds and registers both domains
+#   through the libvirt API (no QMP socket of its own, no <qemu:commandline>,
+#   no taint); under host pressure domain 1's target drops and its RAM file gives
 #   back at least half of what was asked, within a bounded time; pressure
 #   gone, the guest deflates to its full size; the domain destroyed, the
 #   bridge unregisters it.
@@ -323,15 +324,10 @@ EOF
     </interface>
 EOF
 		if has balloon; then
+			# No <stats period>: vmaccel-balloond sets it through libvirt.
 			cat <<EOF
-    <memballoon model='virtio'>
-      <stats period='1'/>
-    </memballoon>
+    <memballoon model='virtio'/>
   </devices>
-  <qemu:commandline>
-    <qemu:arg value='-qmp'/>
-    <qemu:arg value='unix:$dir/$d.qmp,server=on,wait=off'/>
-  </qemu:commandline>
 EOF
 		else
 			echo "    <memballoon model='none'/>"
@@ -473,21 +469,32 @@ if has ksm; then
 	[ "$sharing0" = 0 ] || verdict ksm fail "pages merged with the scanner stopped ($sharing0)"
 fi
 
-# --- balloon: the bridge on domain 1's extra QMP socket -------------------------
+# --- balloon: the bridge finds both domains through libvirt --------------------
 if has balloon; then (
 	d=vmaccel-lv1
+	bal_vm=$d
 	ram=$(ramfile $d)
 	bfail() { verdict balloon fail "$*"; exit 1; }
 	[ -n "$ram" ] || bfail "no RAM file for $d"
+	/usr/bin/python3 -c 'import libvirt' 2>/dev/null ||
+		{ verdict balloon skip "no libvirt Python binding (python3-libvirt: make deps)"; exit 0; }
 	res0=$(balloon_resident "$ram")
-	balloon_bridge "$top" "$d" "$dir/$d.qmp" "$ram" "$FLOOR_MB" "$dir/balloond.log"
+	balloon_bridge_libvirt "$top" qemu:///system "$FLOOR_MB" "$dir/balloond.log"
 	echo "$bal_pid" >"$dir/balloond.pid"
+	start=$(date +%s)
+	until [ "$(cat "$bal_sys/vms")" = 2 ] || [ $(($(date +%s) - start)) -ge 60 ]; do sleep 1; done
+	[ "$(cat "$bal_sys/vms")" = 2 ] ||
+		bfail "the bridge did not register the two domains in 60s: $(tail -n 4 "$dir/balloond.log" | tr '\n' ' ')"
+	for x in $DOMS; do
+		grep -v '^#' "$bal_vms" | grep -q "^$x " ||
+			bfail "domain $x is not registered: $(grep -v '^#' "$bal_vms" | awk '{ print $1 }' | tr '\n' ' ')"
+	done
 	balloon_wait_stats
 	case $? in
 	1) bfail "the bridge exited: $(tail -n 3 "$dir/balloond.log" | tr '\n' ' ')" ;;
-	2) bfail "no guest statistics in 60s" ;;
+	2) bfail "no guest statistics in 60s (the bridge sets the period through libvirt)" ;;
 	esac
-	say "balloon: $d registered, $res0 MiB resident, guest reports $(($(balloon_vmfield 10) / 1048576)) MiB available; libvirt: $($virsh dommemstat $d 2>/dev/null | tr '\n' ' ')"
+	say "balloon: the bridge found and registered $DOMS through libvirt; $d: $res0 MiB resident, guest reports $(($(balloon_vmfield 10) / 1048576)) MiB available; libvirt: $($virsh dommemstat $d 2>/dev/null | tr '\n' ' ')"
 	[ "$(balloon_vmfield 5)" = $((GUEST_MB * 1048576)) ] || bfail "target moved before any pressure"
 	cur=$(cat "$bal_sys/host_available_pct")
 	[ "$cur" -ge 30 ] || { verdict balloon skip "only $cur % of the VM's memory available"; exit 0; }
@@ -496,6 +503,7 @@ if has balloon; then (
 	start=$(date +%s) ok=
 	balloon_wait_reclaim "$ram" "$res0" "$GUEST_MB" "$RECLAIM_S" && ok=1
 	say "balloon: target $target MiB (asked $asked MiB): the RAM file gave back $got MiB in $(($(date +%s) - start))s; libvirt: $($virsh dommemstat $d 2>/dev/null | grep -E '^actual' | tr '\n' ' ')"
+	say "balloon: targets: $(grep -v '^#' "$bal_vms" | awk '{ printf "%s %d MiB; ", $1, $5 / 1048576 }')"
 	rm -f /dev/shm/vmaccel-libvirt-hog
 	[ -n "$ok" ] || bfail "less than half of what was asked came back in ${RECLAIM_S}s (asked $asked MiB, got $got MiB)"
 	start=$(date +%s) ok=
@@ -509,7 +517,13 @@ if has balloon; then (
 	done
 	say "balloon: pressure gone: target $(($(balloon_vmfield 5) / 1048576)) MiB after $(($(date +%s) - start))s; libvirt: $($virsh dommemstat $d 2>/dev/null | grep -E '^actual' | tr '\n' ' ')"
 	[ -n "$ok" ] || bfail "the guest did not deflate back to $GUEST_MB MiB"
-	echo "asked $asked MiB, the RAM file gave back $got MiB" >"$dir/balloon.res"
+	for x in $DOMS; do
+		[ -r "/var/log/libvirt/qemu/$x.log" ] || bfail "no libvirt log of $x to look for a taint in"
+		if grep -E 'tainted: (custom-argv|custom-monitor)' "/var/log/libvirt/qemu/$x.log"; then
+			bfail "domain $x is tainted"
+		fi
+	done
+	echo "asked $asked MiB, the RAM file gave back $got MiB; both domains found through libvirt, none tainted" >"$dir/balloon.res"
 	exit 0
 ); fi
 [ -f "$dir/balloond.pid" ] && bpid=$(cat "$dir/balloond.pid")
@@ -598,8 +612,17 @@ if has balloon && [ -n "$bpid" ]; then
 	elif ! kill -0 "$bpid" 2>/dev/null; then
 		verdict balloon fail "the bridge exited instead of waiting for the domain to come back"
 	else
-		kill -TERM "$bpid"; wait "$bpid"; st=$?; bpid=
-		[ "$st" = 0 ] || verdict balloon fail "the bridge exited $st on SIGTERM"
+		# Not this shell's child (started in the balloon part's
+		# subshell): its last log line says it stopped cleanly.
+		kill -TERM "$bpid"
+		start=$(date +%s)
+		while kill -0 "$bpid" 2>/dev/null && [ $(($(date +%s) - start)) -lt 30 ]; do sleep 1; done
+		if kill -0 "$bpid" 2>/dev/null; then
+			verdict balloon fail "the bridge did not stop on SIGTERM"
+		elif [ "$(tail -n 1 "$dir/balloond.log")" != "vmaccel-balloond: stopped" ]; then
+			verdict balloon fail "the bridge did not stop cleanly: $(tail -n 2 "$dir/balloond.log" | tr '\n' ' ')"
+		fi
+		bpid=
 	fi
 	tail -n 4 "$dir/balloond.log" | sed 's/^/# balloond: /'
 fi
@@ -617,6 +640,6 @@ fi
 grep -q "^fail" "$out"/* && diag
 has vhost && verdict vhost ok "2 domains: vhost fds on /dev/vmaccel-vhost-net, DHCP leases, 16 MiB downloads, sha256 $sum"
 has ksm && verdict ksm ok "2 domains: RAM files on vmaccelfs via memory_backing_dir, one group each (dirgroups=3), pages_sharing 0 -> $sharing after a pass, none shared between them, both kept running"
-has balloon && verdict balloon ok "vmaccel-balloond on a libvirt domain: inflated under pressure ($(cat "$dir/balloon.res" 2>/dev/null)), deflated, unregistered"
+has balloon && verdict balloon ok "vmaccel-balloond --libvirt on two domains: inflated under pressure ($(cat "$dir/balloon.res" 2>/dev/null)), deflated, unregistered"
 grep -q '^fail' "$out"/* && exit 1
 exit 0
