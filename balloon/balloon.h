@@ -14,6 +14,7 @@
 struct dentry;
 struct eventfd_ctx;
 struct file;
+struct pid;
 
 /* Registered VMs at most. */
 #define BALLOON_MAX_VMS		1024
@@ -21,10 +22,15 @@ struct file;
 /**
  * struct balloon_vm - one registered VM
  * @node: entry in balloon_vms.
- * @mem: the guest-RAM file (our own reference).
+ * @mem: the guest-RAM file (our own reference), or NULL for a VM whose RAM
+ *	is the anonymous memory of @proc.
+ * @proc: the VMM process of a %VMACCEL_BALLOON_REGISTER_PROCESS VM (our
+ *	own reference to its struct pid, which never names a later process
+ *	that reuses the number), else NULL.
  * @event: signalled on every target change (our own reference).
  * @name: NUL-terminated name given at registration.
- * @guest: guest RAM size in bytes (the size of @mem at registration).
+ * @guest: guest RAM size in bytes (the size of @mem at registration),
+ *	below 2^63.
  * @floor: the target never goes below this.
  * @ceiling: the target never goes above this.
  * @target: the memory the guest should keep now.
@@ -34,7 +40,8 @@ struct file;
  * @stats_valid: bit N set when tag N was reported.
  * @stats_ns: time of the last statistics report (0: never).
  * @actual: the VMM's last reported guest size (0: never).
- * @resident: resident size of @mem at the last sample.
+ * @resident: resident size of @mem (or anonymous memory of @proc) at the
+ *	last sample.
  * @peak: the largest resident size sampled.
  * @released: sum of every decrease of the resident size.
  * @asked: bytes the pending target decreases asked the guest to give.
@@ -42,14 +49,17 @@ struct file;
  * @release_pending: a decrease is waiting for the file to shrink.
  * @last_release_ns: time the last completed release took.
  * @stalled: a release was not seen within the stall timeout.
+ * @gone: the process of @proc has exited: the VM holds nothing and is
+ *	asked for nothing.
  *
  * Locking: everything after @ceiling, and @node, is protected by
- * balloon_lock; @mem, @event, @name, @guest, @floor and @ceiling are set
- * before the VM is visible and constant until it is freed.
+ * balloon_lock; @mem, @proc, @event, @name, @guest, @floor and @ceiling
+ * are set before the VM is visible and constant until it is freed.
  */
 struct balloon_vm {
 	struct list_head node;
 	struct file *mem;
+	struct pid *proc;
 	struct eventfd_ctx *event;
 	char name[VMACCEL_BALLOON_NAME_LEN];
 	u64 guest;
@@ -70,6 +80,7 @@ struct balloon_vm {
 	bool release_pending;
 	u64 last_release_ns;
 	bool stalled;
+	bool gone;
 };
 
 /**

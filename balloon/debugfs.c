@@ -18,17 +18,18 @@ static int balloon_vms_show(struct seq_file *m, void *unused)
 	struct balloon_vm *vm;
 	u64 now = ktime_get_ns();
 
-	seq_puts(m, "# name guest floor ceiling target seq resident peak released avail_reported actual last_release_ns stalled stats_age_ms\n");
+	seq_puts(m, "# name guest floor ceiling target seq resident peak released avail_reported actual last_release_ns stalled stats_age_ms ram\n");
 	mutex_lock(&balloon_lock);
 	list_for_each_entry(vm, &balloon_vms, node) {
 		balloon_vm_sample(vm, now);
-		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %d %lld\n",
+		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %d %lld %s\n",
 			   vm->name[0] ? vm->name : "-", vm->guest, vm->floor,
 			   vm->ceiling, vm->target, vm->seq, vm->resident,
 			   vm->peak, vm->released, balloon_vm_avail(vm),
 			   vm->actual, vm->last_release_ns, vm->stalled,
 			   vm->stats_ns ? (s64)div_u64(now - vm->stats_ns,
-						       NSEC_PER_MSEC) : -1LL);
+						       NSEC_PER_MSEC) : -1LL,
+			   vm->mem ? "file" : vm->gone ? "gone" : "process");
 	}
 	mutex_unlock(&balloon_lock);
 	return 0;

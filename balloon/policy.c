@@ -87,8 +87,11 @@ static bool balloon_may_change(const struct balloon_vm *vm, u64 now)
 /* Whether a VM may be asked for memory at all this tick. */
 static bool balloon_vm_askable(const struct balloon_vm *vm, u64 now)
 {
-	/* Not before it gave back what it was asked for last time. */
-	return !vm->stalled && !vm->release_pending &&
+	/*
+	 * Not before it gave back what it was asked for last time, and not
+	 * a VM whose process is gone (it holds nothing).
+	 */
+	return !vm->gone && !vm->stalled && !vm->release_pending &&
 	       vm->target > vm->floor && balloon_may_change(vm, now);
 }
 
@@ -220,7 +223,8 @@ static void balloon_deflate(u64 now, unsigned int avail_pct)
 	lockdep_assert_held(&balloon_lock);
 	/* target + step < 2^64: both are at most guest, below 2^63. */
 	list_for_each_entry(vm, &balloon_vms, node)
-		if (vm->target < vm->ceiling && balloon_may_change(vm, now))
+		if (!vm->gone && vm->target < vm->ceiling &&
+		    balloon_may_change(vm, now))
 			balloon_vm_set_target(vm, vm->target + balloon_step(vm),
 					      now, avail_pct);
 }

@@ -6,11 +6,19 @@
  *
  * The resident size of a guest-RAM file is its allocated size
  * (inode->i_blocks): what shmem (memfd, tmpfs) and vmaccelfs account for
- * the pages they hold, and what a punched hole gives back.
+ * the pages they hold, and what a punched hole gives back.  A VM whose RAM
+ * is anonymous memory (%VMACCEL_BALLOON_REGISTER_PROCESS) is measured by
+ * its VMM process's anonymous pages, resident or swapped (MM_ANONPAGES +
+ * MM_SWAPENTS, RssAnon + VmSwap of /proc/<pid>/status): what the
+ * balloon's MADV_DONTNEED gives back, and not what swap-out moves (shmem's
+ * i_blocks counts swapped pages too).  The VMM's own heap is in it, and
+ * its churn shows as released or refaulted memory; on 6.1 each thread's
+ * faults are counted in batches of up to 64 pages.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/compat.h>
 #include <linux/err.h>
 #include <linux/eventfd.h>
@@ -19,7 +27,12 @@
 #include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -41,6 +54,39 @@ static u64 balloon_file_resident(struct file *mem)
 	return blocks << 9;
 }
 
+/*
+ * Anonymous bytes (resident or swapped) of a VM's process, and optionally
+ * its address-space size; false once it has exited (no task, or a task
+ * that no longer has an mm) and for a kernel thread (whose mm is
+ * borrowed).  task_lock keeps the mm from being detached and freed while
+ * its counters are read; nothing here sleeps.
+ */
+static bool balloon_proc_resident(struct pid *proc, u64 *res, u64 *vm_bytes)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	bool alive = false;
+
+	rcu_read_lock();
+	task = pid_task(proc, PIDTYPE_TGID);
+	if (task && !(task->flags & PF_KTHREAD)) {
+		task_lock(task);
+		mm = task->mm;
+		if (mm) {
+			*res = ((u64)vmaccel_mm_counter_sum(mm, MM_ANONPAGES) +
+				vmaccel_mm_counter_sum(mm, MM_SWAPENTS)) <<
+			       PAGE_SHIFT;
+			if (vm_bytes)
+				*vm_bytes = (u64)READ_ONCE(mm->total_vm) <<
+					    PAGE_SHIFT;
+			alive = true;
+		}
+		task_unlock(task);
+	}
+	rcu_read_unlock();
+	return alive;
+}
+
 /**
  * balloon_vm_sample() - measure a VM's guest-RAM file and account it
  * @vm: the VM.
@@ -53,10 +99,22 @@ static u64 balloon_file_resident(struct file *mem)
  */
 void balloon_vm_sample(struct balloon_vm *vm, u64 now)
 {
-	u64 res = balloon_file_resident(vm->mem);
+	u64 res = 0;
 	u64 stall_ns;
 
 	lockdep_assert_held(&balloon_lock);
+	if (vm->gone)
+		return;
+	if (vm->mem) {
+		res = balloon_file_resident(vm->mem);
+	} else if (!balloon_proc_resident(vm->proc, &res, NULL)) {
+		/* Its memory went with the process: nothing was given back. */
+		vm->gone = true;
+		vm->resident = 0;
+		vm->release_pending = false;
+		vm->stalled = false;
+		return;
+	}
 	if (res < vm->resident) {
 		vm->released += vm->resident - res;
 		atomic64_add(vm->resident - res, &balloon_totals.released_bytes);
@@ -214,7 +272,8 @@ static long balloon_vm_account(struct balloon_vm *vm, void __user *argp)
 	mutex_lock(&balloon_lock);
 	now = ktime_get_ns();
 	balloon_vm_sample(vm, now);
-	a.flags = vm->stalled ? VMACCEL_BALLOON_ACCT_STALLED : 0;
+	a.flags = (vm->stalled ? VMACCEL_BALLOON_ACCT_STALLED : 0) |
+		  (vm->gone ? VMACCEL_BALLOON_ACCT_GONE : 0);
 	a.resident_bytes = vm->resident;
 	a.peak_resident_bytes = vm->peak;
 	a.released_bytes = vm->released;
@@ -248,7 +307,9 @@ static long balloon_vm_ioctl(struct file *file, unsigned int cmd,
 static void balloon_vm_free(struct balloon_vm *vm)
 {
 	eventfd_ctx_put(vm->event);
-	fput(vm->mem);
+	if (vm->mem)
+		fput(vm->mem);
+	put_pid(vm->proc);
 	kfree(vm);
 }
 
@@ -276,8 +337,16 @@ static int balloon_check_register(const struct vmaccel_balloon_register *r)
 {
 	unsigned int i;
 
-	if (r->flags || r->reserved0)
+	if (r->flags & ~VMACCEL_BALLOON_REGISTER_PROCESS)
 		return -EINVAL;
+	if (r->flags & VMACCEL_BALLOON_REGISTER_PROCESS) {
+		/* No file size bounds it: keep it a size a file could have. */
+		if (r->mem_fd != -1 || r->pid <= 0 ||
+		    r->guest_bytes > MAX_LFS_FILESIZE)
+			return -EINVAL;
+	} else if (r->pid) {
+		return -EINVAL;
+	}
 	for (i = 0; i < ARRAY_SIZE(r->reserved); i++)
 		if (r->reserved[i])
 			return -EINVAL;
@@ -291,6 +360,40 @@ static int balloon_check_register(const struct vmaccel_balloon_register *r)
 	    r->ceiling_bytes > r->guest_bytes)
 		return -EINVAL;
 	return 0;
+}
+
+/*
+ * The process @nr of the caller's PID namespace, as a VM's @proc: a
+ * process (not a thread, not a kernel thread) that has memory now, and its
+ * anonymous memory as the first sample.  Only the process itself, or a
+ * caller that may trace processes (CAP_SYS_PTRACE, as /proc's protections
+ * of another process's memory figures ask), may register it: the
+ * accounting reads that process.  Its address space must hold the guest:
+ * the size weighs in the policy and no file bounds it.
+ */
+static int balloon_vm_get_proc(struct balloon_vm *vm, pid_t nr, u64 guest)
+{
+	u64 vm_bytes = 0;
+	int ret = -ESRCH;
+
+	vm->proc = find_get_pid(nr);
+	if (!vm->proc)
+		return -ESRCH;
+	if (vm->proc != task_tgid(current) && !capable(CAP_SYS_PTRACE)) {
+		ret = -EPERM;
+		goto err;
+	}
+	if (!balloon_proc_resident(vm->proc, &vm->resident, &vm_bytes))
+		goto err;
+	if (guest > vm_bytes) {
+		ret = -EINVAL;
+		goto err;
+	}
+	return 0;
+err:
+	put_pid(vm->proc);
+	vm->proc = NULL;
+	return ret;
 }
 
 /**
@@ -311,15 +414,21 @@ long balloon_vm_register(const struct vmaccel_balloon_register *r)
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return -ENOMEM;
-	vm->mem = fget(r->mem_fd);
-	if (!vm->mem) {
-		ret = -EBADF;
-		goto err_free;
-	}
-	if (!S_ISREG(file_inode(vm->mem)->i_mode) ||
-	    i_size_read(file_inode(vm->mem)) != r->guest_bytes) {
-		ret = -EINVAL;
-		goto err_mem;
+	if (r->flags & VMACCEL_BALLOON_REGISTER_PROCESS) {
+		ret = balloon_vm_get_proc(vm, r->pid, r->guest_bytes);
+		if (ret)
+			goto err_free;
+	} else {
+		vm->mem = fget(r->mem_fd);
+		if (!vm->mem) {
+			ret = -EBADF;
+			goto err_free;
+		}
+		if (!S_ISREG(file_inode(vm->mem)->i_mode) ||
+		    i_size_read(file_inode(vm->mem)) != r->guest_bytes) {
+			ret = -EINVAL;
+			goto err_mem;
+		}
 	}
 	vm->event = eventfd_ctx_fdget(r->event_fd);
 	if (IS_ERR(vm->event)) {
@@ -331,7 +440,8 @@ long balloon_vm_register(const struct vmaccel_balloon_register *r)
 	vm->floor = r->floor_bytes;
 	vm->ceiling = r->ceiling_bytes;
 	vm->target = r->ceiling_bytes;
-	vm->resident = balloon_file_resident(vm->mem);
+	if (vm->mem)
+		vm->resident = balloon_file_resident(vm->mem);
 	vm->peak = vm->resident;
 
 	/* Take a slot first: once the file exists, its release unlinks. */
@@ -371,7 +481,9 @@ err_slot:
 err_event:
 	eventfd_ctx_put(vm->event);
 err_mem:
-	fput(vm->mem);
+	if (vm->mem)
+		fput(vm->mem);
+	put_pid(vm->proc);
 err_free:
 	kfree(vm);
 	return ret;

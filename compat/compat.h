@@ -40,6 +40,20 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 
+/*
+ * 6.2: an mm's RSS counters became per-CPU counters, whose plain read
+ * (get_mm_counter) misses what each CPU has not folded in yet; the exact
+ * value is their sum.  6.1's are atomics (each thread's faults batched in
+ * up to 64 pages), read as they are.  Not a 6.12 name: get_mm_counter_sum()
+ * came with later stable releases.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define vmaccel_mm_counter_sum(mm, member) get_mm_counter(mm, member)
+#else
+#define vmaccel_mm_counter_sum(mm, member) \
+	percpu_counter_sum_positive(&(mm)->rss_stat[member])
+#endif
+
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
 /* 6.12: struct fd is read through fd_file() (and tested with fd_empty()). */
 #define fd_file(f) ((f).file)

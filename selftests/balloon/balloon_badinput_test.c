@@ -63,7 +63,11 @@ TEST_F(bad, register_fields)
 	r.flags = 1U << 31;
 	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
 	r = good;
-	r.reserved0 = 1;
+	r.pid = 1;			/* without VMACCEL_BALLOON_REGISTER_PROCESS */
+	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	r = good;
+	r.flags = VMACCEL_BALLOON_REGISTER_PROCESS;	/* with a file */
+	r.pid = getpid();
 	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
 	r = good;
 	r.reserved[3] = 1;

@@ -38,7 +38,7 @@ static void count(int ret, int err)
 		errs[err & 255]++;
 		if (err != EINVAL && err != EBADF && err != EFAULT &&
 		    err != ENOTTY && err != ENOMEM && err != ENOSPC &&
-		    err != EMFILE)
+		    err != EMFILE && err != ESRCH)
 			undocumented++;
 	}
 	pthread_mutex_unlock(&count_lock);
@@ -104,7 +104,13 @@ static void fuzz_register(unsigned int *seed)
 		memset(r.name, 'a' + rand_r(seed) % 26, sizeof(r.name));
 		break;
 	case 5:
-		r.reserved0 = rand_r(seed);
+		r.pid = rand_r(seed) % 2 ? (int)rand_r(seed) : getpid();
+		break;
+	case 6:
+		/* A process's anonymous memory, some fields still random. */
+		r.flags = VMACCEL_BALLOON_REGISTER_PROCESS;
+		r.pid = rand_r(seed) % 4 ? getpid() : (int)rand_r(seed) % 4096 - 1;
+		r.mem_fd = rand_r(seed) % 4 ? -1 : any_fd(seed);
 		break;
 	default:
 		break;	/* valid */

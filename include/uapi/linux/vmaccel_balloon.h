@@ -34,13 +34,19 @@
 
 /**
  * struct vmaccel_balloon_register - argument of %VMACCEL_BALLOON_REGISTER
- * @flags: must be 0.
+ * @flags: 0, or %VMACCEL_BALLOON_REGISTER_PROCESS.
  * @mem_fd: the guest-RAM file: a regular file (vmaccelfs, memfd, tmpfs)
  *	whose size is @guest_bytes.  Its resident size is what the
- *	accounting measures.
+ *	accounting measures.  -1 with %VMACCEL_BALLOON_REGISTER_PROCESS.
  * @event_fd: an eventfd, signalled each time the VM's target changes.
- * @reserved0: must be 0.
- * @guest_bytes: the guest's RAM size; must equal the size of @mem_fd.
+ * @pid: with %VMACCEL_BALLOON_REGISTER_PROCESS, the VMM process whose
+ *	anonymous memory is the guest's RAM (a process ID in the caller's
+ *	PID namespace, not a thread's): the caller itself, or any process
+ *	for a caller with CAP_SYS_PTRACE.  Must be 0 otherwise (the field
+ *	was reserved0 before the flag existed).
+ * @guest_bytes: the guest's RAM size; must equal the size of @mem_fd
+ *	(with %VMACCEL_BALLOON_REGISTER_PROCESS: at most the process's
+ *	address-space size, VmSize).
  * @floor_bytes: the target never goes below this; at least
  *	%VMACCEL_BALLOON_MIN_FLOOR.
  * @ceiling_bytes: the target never goes above this; @floor_bytes <=
@@ -52,13 +58,25 @@ struct vmaccel_balloon_register {
 	__u32 flags;
 	__s32 mem_fd;
 	__s32 event_fd;
-	__u32 reserved0;
+	__s32 pid;
 	__u64 guest_bytes;
 	__u64 floor_bytes;
 	__u64 ceiling_bytes;
 	char name[VMACCEL_BALLOON_NAME_LEN];
 	__u64 reserved[4];
 };
+
+/*
+ * The guest's RAM is anonymous memory of the VMM process @pid (QEMU
+ * without a memory-backend-file, libvirt's default): the accounting
+ * measures that process's anonymous memory, resident or swapped (RssAnon
+ * plus VmSwap of /proc/<pid>/status), which also holds the VMM's own heap
+ * (its churn shows as memory released or taken).  The process
+ * is the one @pid named at registration: a later process that reuses the
+ * number is never measured.  Once it has exited the VM holds nothing
+ * (%VMACCEL_BALLOON_ACCT_GONE) and is asked for nothing.
+ */
+#define VMACCEL_BALLOON_REGISTER_PROCESS	(1U << 0)
 
 /**
  * struct vmaccel_balloon_target - argument of %VMACCEL_BALLOON_GET_TARGET
@@ -118,10 +136,13 @@ struct vmaccel_balloon_stats {
  * struct vmaccel_balloon_account - argument of %VMACCEL_BALLOON_GET_ACCOUNT
  * @flags: must be 0 on input; on output %VMACCEL_BALLOON_ACCT_STALLED
  *	when the VM did not give back what a target asked for within the
- *	stall timeout (the policy then asks the other VMs instead).
+ *	stall timeout (the policy then asks the other VMs instead), and
+ *	%VMACCEL_BALLOON_ACCT_GONE when the process of a VM registered with
+ *	%VMACCEL_BALLOON_REGISTER_PROCESS has exited.
  * @reserved0: set to 0.
  * @resident_bytes: the guest-RAM file's resident size now, measured on
- *	the file (not what the VMM claims).
+ *	the file (not what the VMM claims); for a process, its resident
+ *	anonymous memory (0 once it has exited).
  * @peak_resident_bytes: the largest resident size seen.
  * @released_bytes: memory the file gave back while the VM was
  *	registered (every decrease of the resident size, summed).
@@ -148,15 +169,21 @@ struct vmaccel_balloon_account {
 };
 
 #define VMACCEL_BALLOON_ACCT_STALLED	(1U << 0)
+#define VMACCEL_BALLOON_ACCT_GONE	(1U << 1)
 
 /**
  * VMACCEL_BALLOON_REGISTER - register a VM
  *
  * On /dev/vmaccel-balloon.  Returns a new VM file descriptor (O_CLOEXEC).
  * Errors: -EINVAL (flags, reserved fields, sizes, floor above ceiling, name
- * without NUL), -EBADF (a descriptor is not open), -EINVAL (@mem_fd is not
- * a regular file, its size differs from @guest_bytes, or @event_fd is not
- * an eventfd), -ENOSPC (too many VMs: 1024), -ENOMEM.
+ * without NUL, @pid not 0 without %VMACCEL_BALLOON_REGISTER_PROCESS, or
+ * with it @mem_fd not -1 or @pid not positive), -EBADF (a descriptor is
+ * not open), -EINVAL (@mem_fd is not a regular file, its size differs
+ * from @guest_bytes, or @event_fd is not an eventfd; @guest_bytes larger
+ * than process @pid's address space), -ESRCH (no process @pid in the
+ * caller's PID namespace, or it is a thread, a kernel thread or has no
+ * memory), -EPERM (@pid is another process and the caller lacks
+ * CAP_SYS_PTRACE), -ENOSPC (too many VMs: 1024), -ENOMEM.
  */
 #define VMACCEL_BALLOON_REGISTER \
 	_IOW(VMACCEL_IOCTL_TYPE, 0x50, struct vmaccel_balloon_register)
