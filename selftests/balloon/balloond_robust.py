@@ -3,8 +3,8 @@
 
 Run by balloon_balloond_test in the test VM, with vmaccel_balloon loaded.
 
-Two VMs, both found by the daemon in its --qmp-dir, their RAM files read
-from QEMU over QMP:
+Three VMs, all found by the daemon in its --qmp-dir, the first two with
+RAM files it finds through QEMU:
 
   * "busy": a stand-in for a QEMU and its guest (this script's QMP server):
     it answers the QMP commands the daemon sends, reports guest statistics
@@ -15,6 +15,10 @@ from QEMU over QMP:
   * "victim": a real QEMU (paused, no guest) with virtio-balloon.  It is
     first stopped with SIGSTOP (QMP hangs), then killed and started again
     on the same socket, then killed and its socket removed.
+  * "anon": a real paused QEMU whose guest RAM is anonymous memory (no
+    memory backend file): registered as its process (debugfs says
+    "process"), asked under pressure like the others, unregistered when
+    it ends.  Left out with BALLOOND_STATIC=1.
 
 Checked: every target the kernel gives the busy VM reaches it (its
 "balloon" command) within LATE_S of being seen in debugfs, while the
@@ -77,14 +81,16 @@ def knob(name, val=None):
 
 
 def vms():
-    """{name: (target, seq, resident, avail)} from debugfs."""
+    """{name: (target, seq, resident, avail, ram)} from debugfs; ram is
+    what the kernel measures: "file", "process" or "gone"."""
     out = {}
     with open(VMS) as f:
         for line in f:
             if line.startswith("#"):
                 continue
             v = line.split()
-            out[v[0]] = (int(v[4]), int(v[5]), int(v[6]), int(v[9]))
+            out[v[0]] = (int(v[4]), int(v[5]), int(v[6]), int(v[9]),
+                         v[14] if len(v) > 14 else "?")
     return out
 
 
@@ -192,31 +198,37 @@ class Test:
         self.qdir = os.path.join(tmp, "qmp")
         os.mkdir(self.qdir)
         self.victim = None
+        self.anon = None
         self.daemon = None
         self.static = os.environ.get("BALLOOND_STATIC") == "1"
         self.seen = []                  # (monotonic time, target) of busy
         self.last = None
         self.saved = {}
 
-    def start_victim(self):
-        ram = os.path.join(self.tmp, "victim.ram")
-        sock = os.path.join(self.qdir, "victim.qmp")
-        self.victim = subprocess.Popen(
+    def start_qemu(self, name, ram_args):
+        """A paused QEMU with a balloon, its QMP socket NAME.qmp."""
+        sock = os.path.join(self.qdir, name + ".qmp")
+        qemu = subprocess.Popen(
             ["qemu-system-x86_64", "-S", "-nodefaults", "-display", "none",
-             "-no-user-config", "-accel", "tcg", "-m", "64",
-             "-object", "memory-backend-file,id=ram-victim,mem-path=%s,"
-             "size=64M,share=on" % ram,
-             "-machine", "pc,memory-backend=ram-victim",
-             "-device", "virtio-balloon-pci,id=balloon0",
+             "-no-user-config", "-accel", "tcg", "-m", "64"] + ram_args +
+            ["-device", "virtio-balloon-pci,id=balloon0",
              "-qmp", "unix:%s,server=on,wait=off" % sock],
             stdout=subprocess.DEVNULL, preexec_fn=die_with_parent,
             stderr=open(os.path.join(self.tmp, "qemu.log"), "a"))
         for _ in range(300):
-            if os.path.exists(sock) or self.victim.poll() is not None:
+            if os.path.exists(sock) or qemu.poll() is not None:
                 break
             time.sleep(0.1)
         if not os.path.exists(sock):
             raise Fail("QEMU did not create %s" % sock)
+        return qemu
+
+    def start_victim(self):
+        ram = os.path.join(self.tmp, "victim.ram")
+        self.victim = self.start_qemu("victim", [
+            "-object", "memory-backend-file,id=ram-victim,mem-path=%s,"
+            "size=64M,share=on" % ram,
+            "-machine", "pc,memory-backend=ram-victim"])
 
     def start_daemon(self, extra, log):
         # BALLOOND=PATH: another daemon (an older one), without the
@@ -291,6 +303,10 @@ class Test:
                         os.path.join(self.tmp, "busy.ram"), BUSY_MB * MIB)
         busy.start()
         self.start_victim()
+        # Guest RAM in anonymous memory (QEMU's default backend): found
+        # in --qmp-dir only (a --vm would name it the same way).
+        if not self.static:
+            self.anon = self.start_qemu("anon", ["-machine", "pc"])
         self.set_knob("interval_ms", 500)
         self.set_knob("step_pct", 5)
         self.set_knob("test_available_pct", 25)     # inside the band: hold
@@ -307,9 +323,13 @@ class Test:
             if not (self.log_has("victim: would register", "dry.log") and
                     self.log_has("busy: would register", "dry.log")):
                 raise Fail("--dry-run did not find both VMs")
+            if self.anon and not self.log_has(
+                    "anon: would register (QEMU pid %d, anonymous memory"
+                    % self.anon.pid, "dry.log"):
+                raise Fail("--dry-run did not find the anonymous-RAM VM")
             if n:
                 raise Fail("--dry-run registered %d VMs" % n)
-            say("--dry-run: both VMs found, none registered")
+            say("--dry-run: all VMs found, none registered")
 
         self.daemon = self.start_daemon([], "balloond.log")
         v = self.poll(60, lambda v: "busy" in v and "victim" in v and
@@ -317,7 +337,20 @@ class Test:
         if not v:
             raise Fail("the two VMs were not registered with statistics "
                        "in 60 s: %s" % vms())
-        say("both VMs found and registered: %s" % sorted(v))
+        say("VMs found and registered: %s" % sorted(v))
+        if self.anon:
+            v = self.poll(20, lambda v: "anon" in v)
+            # Measured on QEMU's process: its heap (the paused guest
+            # touched none of its RAM), far less than the file VMs'.
+            if not v or v["anon"][4] != "process" or not v["anon"][2]:
+                raise Fail("the anonymous-RAM VM is not registered as a "
+                           "process with resident memory: %s" % vms())
+            if not self.log_has("anon: registered (QEMU pid %d, anonymous "
+                                "memory" % self.anon.pid):
+                raise Fail("the daemon did not say it registered QEMU's "
+                           "process")
+            say("anonymous-RAM VM registered as its QEMU process, %d KiB "
+                "resident" % (v["anon"][2] >> 10))
         # The file QEMU maps, not the decoy it names (256 MiB resident).
         if not self.static and v["busy"][2] != BUSY_MB * MIB:
             raise Fail("the busy VM's registered file has %d MiB resident, "
@@ -334,6 +367,11 @@ class Test:
             % HANG_S)
         self.poll(HANG_S)
         self.check_on_time(busy, t0, "victim hung")
+        # It reports no statistics: it paid a share, sent to its QEMU.
+        if self.anon and not (vms()["anon"][1] and
+                              self.log_has("anon: target ")):
+            raise Fail("the anonymous-RAM VM was never asked, or its "
+                       "target never sent: %s" % vms().get("anon"))
         if "victim" not in vms():
             raise Fail("the hung victim was unregistered")
         if not self.log_has("victim: QEMU does not answer"):
@@ -385,7 +423,16 @@ class Test:
             if not self.poll(10, lambda v: self.log_has("victim.qmp is gone")):
                 raise Fail("the daemon did not say the victim's socket went")
 
-        # 4. SIGTERM: everything unregistered, exit 0.
+        # 4. The anonymous-RAM VM's QEMU ends: unregistered.
+        if self.anon:
+            self.anon.kill()
+            self.anon.wait()
+            if not self.poll(3 * QMP_TIMEOUT, lambda v: "anon" not in v):
+                raise Fail("the anonymous-RAM VM is still registered after "
+                           "its QEMU ended: %s" % vms())
+            say("anonymous-RAM VM unregistered when its QEMU ended")
+
+        # 5. SIGTERM: everything unregistered, exit 0.
         self.daemon.send_signal(signal.SIGTERM)
         rc = self.daemon.wait(30)
         if rc != 0:
@@ -395,7 +442,7 @@ class Test:
         say("PASS")
 
     def cleanup(self):
-        for p in (self.daemon, self.victim):
+        for p in (self.daemon, self.victim, self.anon):
             if p and p.poll() is None:
                 p.kill()
                 p.wait()
