@@ -37,17 +37,6 @@ FIXTURE_TEARDOWN(bad)
 	close(self->dev);
 }
 
-static int reg_errno(int dev, struct vmaccel_balloon_register *r)
-{
-	int ret = ioctl(dev, VMACCEL_BALLOON_REGISTER, r);
-
-	if (ret >= 0) {
-		close(ret);
-		return 0;
-	}
-	return errno;
-}
-
 TEST_F(bad, register_fields)
 {
 	struct vmaccel_balloon_register good =
@@ -55,55 +44,55 @@ TEST_F(bad, register_fields)
 	struct vmaccel_balloon_register r;
 
 	r = good;
-	EXPECT_EQ(0, reg_errno(self->dev, &r));
+	EXPECT_EQ(0, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.flags = 1;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.flags = 1U << 31;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.pid = 1;			/* without VMACCEL_BALLOON_REGISTER_PROCESS */
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.flags = VMACCEL_BALLOON_REGISTER_PROCESS;	/* with a file */
 	r.pid = getpid();
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.reserved[3] = 1;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	memset(r.name, 'x', sizeof(r.name));	/* no NUL */
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.floor_bytes = 16 * MiB + 1;		/* not page aligned */
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.guest_bytes = 64 * MiB - 2048;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.floor_bytes = 8 * MiB;		/* below the minimum floor */
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.floor_bytes = 48 * MiB;		/* floor above ceiling */
 	r.ceiling_bytes = 32 * MiB;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.ceiling_bytes = 128 * MiB;		/* ceiling above guest */
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.guest_bytes = 128 * MiB;		/* does not match the file */
 	r.ceiling_bytes = 128 * MiB;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = good;
 	r.guest_bytes = ~0ULL & ~4095ULL;
 	r.ceiling_bytes = r.guest_bytes;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	/* Name of 31 characters is fine. */
 	r = good;
 	memset(r.name, 'y', sizeof(r.name) - 1);
 	r.name[sizeof(r.name) - 1] = 0;
-	EXPECT_EQ(0, reg_errno(self->dev, &r));
+	EXPECT_EQ(0, balloon_reg_errno(self->dev, &r));
 }
 
 TEST_F(bad, register_descriptors)
@@ -113,27 +102,27 @@ TEST_F(bad, register_descriptors)
 	int dir, pipefd[2];
 
 	r.mem_fd = -1;
-	EXPECT_EQ(EBADF, reg_errno(self->dev, &r));
+	EXPECT_EQ(EBADF, balloon_reg_errno(self->dev, &r));
 	r.mem_fd = 100000;
-	EXPECT_EQ(EBADF, reg_errno(self->dev, &r));
+	EXPECT_EQ(EBADF, balloon_reg_errno(self->dev, &r));
 	/* Not a regular file: an eventfd, a directory, a pipe. */
 	r.mem_fd = self->efd;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_LE(0, dir);
 	r.mem_fd = dir;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	ASSERT_EQ(0, pipe(pipefd));
 	r.mem_fd = pipefd[0];
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	/* The event descriptor must be an eventfd. */
 	r.mem_fd = self->mem;
 	r.event_fd = -1;
-	EXPECT_EQ(EBADF, reg_errno(self->dev, &r));
+	EXPECT_EQ(EBADF, balloon_reg_errno(self->dev, &r));
 	r.event_fd = self->mem;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r.event_fd = pipefd[1];
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	close(pipefd[0]);
 	close(pipefd[1]);
 	close(dir);

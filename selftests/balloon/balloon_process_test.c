@@ -124,17 +124,6 @@ static struct vmaccel_balloon_register proc_req(int efd, pid_t pid)
 	return r;
 }
 
-static int reg_errno(int dev, struct vmaccel_balloon_register *r)
-{
-	int fd = ioctl(dev, VMACCEL_BALLOON_REGISTER, r);
-
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	return errno;
-}
-
 static __u64 total_ram(void)
 {
 	struct sysinfo si;
@@ -272,9 +261,9 @@ TEST_F(proc, only_the_process_itself_without_cap_sys_ptrace)
 		    setresuid(65534, 65534, 65534))
 			_exit(2);
 		r = proc_req(self->efd, self->child);
-		err[0] = reg_errno(self->dev, &r);
+		err[0] = balloon_reg_errno(self->dev, &r);
 		r = proc_req(self->efd, 1);
-		err[1] = reg_errno(self->dev, &r);
+		err[1] = balloon_reg_errno(self->dev, &r);
 		r = proc_req(self->efd, getpid());
 		fd = ioctl(self->dev, VMACCEL_BALLOON_REGISTER, &r);
 		err[2] = fd < 0 ? errno : 0;
@@ -314,40 +303,40 @@ TEST_F(proc, bad_process_registrations)
 
 	ASSERT_LE(0, memfd);
 	r = proc_req(self->efd, self->child);
-	EXPECT_EQ(0, reg_errno(self->dev, &r));
+	EXPECT_EQ(0, balloon_reg_errno(self->dev, &r));
 	r.mem_fd = memfd;			/* a file and a process */
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = proc_req(self->efd, 0);
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = proc_req(self->efd, -1);
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = proc_req(self->efd, self->child);
 	r.guest_bytes = 1ULL << 63;		/* no file size bounds it */
 	r.ceiling_bytes = r.guest_bytes;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	/* More than the process's address space holds. */
 	r = proc_req(self->efd, self->child);
 	r.guest_bytes = 64ULL << 30;
 	r.ceiling_bytes = r.guest_bytes;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	r = proc_req(self->efd, self->child);
 	r.flags |= 1U << 1;			/* unknown flag */
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 	/* A pid without the flag: the field is reserved then. */
 	r = balloon_req(memfd, self->efd, 128 * MiB, 32 * MiB, 128 * MiB);
 	r.pid = self->child;
-	EXPECT_EQ(EINVAL, reg_errno(self->dev, &r));
+	EXPECT_EQ(EINVAL, balloon_reg_errno(self->dev, &r));
 
 	/* Not a process: a kernel thread (kthreadd), a thread. */
 	if (is_kthreadd(2)) {
 		r = proc_req(self->efd, 2);
-		EXPECT_EQ(ESRCH, reg_errno(self->dev, &r));
+		EXPECT_EQ(ESRCH, balloon_reg_errno(self->dev, &r));
 	}
 	ASSERT_EQ(0, pthread_create(&th, NULL, park, &tid));
 	while (!__atomic_load_n(&tid, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	r = proc_req(self->efd, tid);
-	EXPECT_EQ(ESRCH, reg_errno(self->dev, &r));
+	EXPECT_EQ(ESRCH, balloon_reg_errno(self->dev, &r));
 	pthread_cancel(th);
 	pthread_join(th, NULL);
 
@@ -358,7 +347,7 @@ TEST_F(proc, bad_process_registrations)
 		_exit(0);
 	ASSERT_EQ(gone, waitpid(gone, NULL, 0));
 	r = proc_req(self->efd, gone);
-	EXPECT_EQ(ESRCH, reg_errno(self->dev, &r));
+	EXPECT_EQ(ESRCH, balloon_reg_errno(self->dev, &r));
 	close(memfd);
 }
 

@@ -170,6 +170,18 @@ static inline int balloon_register(int dev, int mem_fd, int event_fd,
 	return ioctl(dev, VMACCEL_BALLOON_REGISTER, &r);
 }
 
+/* Register and close at once: 0, or the errno of the registration. */
+static inline int balloon_reg_errno(int dev, struct vmaccel_balloon_register *r)
+{
+	int fd = ioctl(dev, VMACCEL_BALLOON_REGISTER, r);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno;
+}
+
 static inline int balloon_target(int vm, struct vmaccel_balloon_target *t)
 {
 	memset(t, 0, sizeof(*t));
