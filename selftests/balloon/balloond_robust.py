@@ -94,6 +94,20 @@ def vms():
     return out
 
 
+def pidfds(pid):
+    """How many pidfds process pid holds (6.1: anon inodes, 6.9+: pidfs)."""
+    n = 0
+    d = "/proc/%d/fd" % pid
+    for fd in os.listdir(d):
+        try:
+            target = os.readlink(os.path.join(d, fd))
+        except OSError:
+            continue
+        if target.startswith(("anon_inode:[pidfd]", "pidfd:")):
+            n += 1
+    return n
+
+
 class FakeQemu(threading.Thread):
     """The busy VM: a QMP server over a RAM file that behaves like a
     guest with a balloon driver."""
@@ -289,6 +303,24 @@ class Test:
         if late:
             raise Fail("%s: %d of %d targets late or lost" % (what, late, n))
 
+    def check_pidfds(self, when):
+        """The daemon holds one pidfd per connected VM and one more per VM
+        registered as a process: none left over from failed connections
+        (a stopped QEMU's never-finished handshakes leaked one each)."""
+        if "BALLOOND" in os.environ:
+            return
+        for _ in range(100):
+            v = vms()
+            want = len(v) + sum(1 for x in v.values() if x[4] == "process")
+            n = pidfds(self.daemon.pid)
+            if n == want:
+                say("%s: the daemon holds %d pidfds for %d VMs" % (when, n,
+                                                                   len(v)))
+                return
+            time.sleep(0.1)
+        raise Fail("%s: the daemon holds %d pidfds, %d expected for %s"
+                   % (when, n, want, sorted(v)))
+
     def log_has(self, text, log="balloond.log"):
         with open(os.path.join(self.tmp, log)) as f:
             return text in f.read()
@@ -406,6 +438,7 @@ class Test:
             raise Fail("the busy VM is not back at %d MiB: kernel %d, VM %d"
                        % (BUSY_MB, vms()["busy"][0] // MIB,
                           busy.actual // MIB))
+        self.check_pidfds("after the victim hung, died and came back")
         after = len([t for t, _ in self.seen if t > back])
         say("%d busy-VM target changes after the victim was back" % after)
         if not after:
