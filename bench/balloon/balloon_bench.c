@@ -19,15 +19,18 @@
  *
  *   vmaccel  the module's policy (interval 200 ms, step 10 %), targets
  *            applied on each eventfd;
- *   mom      the policy off; a userspace policy with MOM's balloon rules
- *            (oVirt's Memory Overcommitment Manager, 02-balloon.rules)
- *            and the same inputs and cadence: every 200 ms, while the
- *            host's available memory is below the low watermark (MOM:
- *            host free < 20 %; here the module's band, so both see the
- *            same pressure), every guest shrinks by 5 % of its RAM, never
- *            below what it uses plus 20 % of its RAM free (MOM's
- *            min_guest_free_percent); above the high watermark guests
- *            grow back by 2.5 % a step;
+ *   mom      the policy off; a userspace policy modelled on the balloon
+ *            rules of oVirt's Memory Overcommitment Manager, with the
+ *            same inputs and cadence: every 200 ms, while the host's
+ *            available memory is below the low watermark (MOM: host free
+ *            < 20 %; here the module's band, so both see the same
+ *            pressure), every guest shrinks by 5 % of its current size,
+ *            never below what it uses plus 20 % of its RAM free; above
+ *            the high watermark guests grow by 5 % of their size.  It
+ *            stops at the low watermark, where the module aims at the
+ *            middle of the band, and it keeps 20 % free where the module
+ *            runs with guest_free_pct 5 here: what each gives back
+ *            differs by those choices, not by who is faster;
  *   static   the policy off; at the start of pressure every guest is asked
  *            for an equal share of the same deficit (what a management
  *            tool without guest statistics does).
@@ -78,10 +81,10 @@
 #define FLOOR		(16 * MiB)
 #define INTERVAL_MS	200
 
-/* MOM's balloon rules (02-balloon.rules), as fractions of guest RAM. */
-#define MOM_SHRINK_PCT	5	/* pressure_rate */
-#define MOM_GROW_PCT	2.5	/* grow_rate */
-#define MOM_MIN_FREE_PCT 20	/* min_guest_free_percent */
+/* The MOM-style rules: steps of the guest's current size, a free reserve. */
+#define MOM_SHRINK_PCT	5
+#define MOM_GROW_PCT	5
+#define MOM_MIN_FREE_PCT 20	/* of the guest's RAM */
 
 enum policy { P_VMACCEL, P_MOM, P_STATIC, NR_POLICIES };
 static const char *const policy_names[NR_POLICIES] = {
@@ -179,7 +182,7 @@ static void mom_step(long low, long high)
 		__u64 next = cur;
 
 		if (avail >= 0 && avail < low) {
-			next = cur - GUEST * MOM_SHRINK_PCT / 100;
+			next = cur - cur * MOM_SHRINK_PCT / 100;
 			if (next > cur || next < keep)
 				next = keep;
 			if (next < FLOOR)
@@ -187,7 +190,7 @@ static void mom_step(long low, long high)
 			if (next > cur)
 				next = cur;
 		} else if (avail > high) {
-			next = cur + (__u64)(GUEST * MOM_GROW_PCT / 100);
+			next = cur + cur * MOM_GROW_PCT / 100;
 			if (next > GUEST)
 				next = GUEST;
 		}
