@@ -125,7 +125,10 @@ static long guest_state(const char *log)
 		return -1;
 	buf = realloc(buf, size + 1);
 	buf[size] = '\0';
-	if (strstr(buf, "Kernel panic")) {
+	p = strstr(buf, "Kernel panic");
+	if (p) {
+		/* Say why: seen once under heavy host load, cause unknown. */
+		fprintf(stderr, "# %s: %.*s\n", log, (int)strcspn(p, "\r\n"), p);
 		free(buf);
 		return -2;
 	}
