@@ -182,6 +182,9 @@ gates: $(HARNESS)
 	@echo "gates: vmaccel-knobs on a fake sysfs (tools/knobs-test)"
 	@tools/knobs-test >$(BUILD)/gates/knobs-test.log 2>&1 || \
 		{ cat $(BUILD)/gates/knobs-test.log; echo "gates: knobs-test failed"; exit 1; }
+	@echo "gates: the package and boot tiers' verdicts on stub VMs (tools/check-test)"
+	@tools/check-test >$(BUILD)/gates/check-test.log 2>&1 || \
+		{ cat $(BUILD)/gates/check-test.log; echo "gates: check-test failed"; exit 1; }
 	@echo "gates: clean"
 
 check: deps
@@ -288,17 +291,17 @@ uninstall: dist-gen
 # built on the host from vmaccel-dkms's sources: DKMS under TCG is
 # pkg-check's), and tools/boot-check verify checks modules, mount, knobs,
 # balloond, the packaged files against dist/, and that a host's fstab,
-# crypttab and enabled units are not waited for.  5-9 minutes per kernel
-# on 2 cores shared with other test VMs; KDIR chooses the kernel.  Not
-# part of make check.
+# crypttab and enabled units are not waited for.  KDIR chooses the kernel;
+# make check's boot tier runs it on the newest 6.12 (tools/check).
 boot-check:
 	@tools/boot-check
 
 # The Debian packages (debian/, built in a copy under build/deb/ by
 # tools/mkdeb; the .debs land in build/).  pkg-check: lintian, then
 # tools/pkg-test in a test VM (install, DKMS builds for every installed
-# kernel with headers, modprobe, udev rule, purge).  Not part of make check:
-# the DKMS builds under TCG take long (see tools/pkg-test's TIME lines).
+# kernel with headers, modprobe, udev rule, purge): about 5 minutes per
+# kernel under TCG (tools/pkg-test's TIME lines).  make check's package
+# tier runs it for the newest 6.12 only (tools/check).
 PKG_VM_TIMEOUT ?= 3600
 PKG_TEST_KERNELS ?=
 deb:
