@@ -114,6 +114,35 @@ static bool static_busybox(void)
 	return n > 4 && !memmem(head, n, "ld-linux", 8);
 }
 
+/*
+ * Print a guest's kernel report, from its first "Oops", "BUG:", "PANIC:" or
+ * "general protection" line (else the panic line), up to 40 lines, for TAP.
+ */
+static void print_report(const char *log, const char *buf, const char *panic)
+{
+	static const char *const starts[] = {
+		"Oops", "BUG:", "PANIC:", "general protection",
+	};
+	const char *p = panic, *q;
+	unsigned int i;
+	int lines;
+
+	for (i = 0; i < ARRAY_SIZE(starts); i++) {
+		q = strstr(buf, starts[i]);
+		if (q && q < p)
+			p = q;
+	}
+	while (p > buf && p[-1] != '\n')
+		p--;
+	for (lines = 0; *p && lines < 40; lines++) {
+		int len = (int)strcspn(p, "\r\n");
+
+		fprintf(stderr, "# %s: %.*s\n", log, len, p);
+		p += len;
+		p += strspn(p, "\r\n");
+	}
+}
+
 /* Last VMACCEL-ALIVE number in a log, -1 before READY, -2 on a panic. */
 static long guest_state(const char *log)
 {
@@ -127,8 +156,7 @@ static long guest_state(const char *log)
 	buf[size] = '\0';
 	p = strstr(buf, "Kernel panic");
 	if (p) {
-		/* Say why: seen once under heavy host load, cause unknown. */
-		fprintf(stderr, "# %s: %.*s\n", log, (int)strcspn(p, "\r\n"), p);
+		print_report(log, buf, p);
 		free(buf);
 		return -2;
 	}
