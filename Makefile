@@ -27,7 +27,9 @@ BUILD := $(CURDIR)/build
 KSRC_TAR ?= $(firstword $(wildcard /usr/src/linux-source-6.1.tar.xz) \
 		$(wildcard /usr/src/linux-source-*.tar.xz))
 KTOOLS := $(BUILD)/ktools
-HARNESS := $(KTOOLS)/tools/testing/selftests/kselftest_harness.h
+# The harness headers, lib.mk and the kselftest runner; lib.mk is the
+# stamp (the last file asked for when the copy grew).
+HARNESS := $(KTOOLS)/tools/testing/selftests/lib.mk
 CHECKPATCH := $(KTOOLS)/scripts/checkpatch.pl
 KERNELDOC := $(KTOOLS)/scripts/kernel-doc
 
@@ -36,17 +38,6 @@ MODDIRS := $(foreach d,vic vhost ksm balloon pvlock,$(if $(wildcard $(d)/Kbuild)
 
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -pthread \
 	-I$(KTOOLS)/tools/testing/selftests -I$(CURDIR)/include/uapi
-SELFTEST_SRCS := $(filter-out selftests/lib/%,$(wildcard selftests/*/*_test.c))
-SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
-# One source, selftests/lib/libvirt_qemu_test.c, built as <mod>_libvirt_qemu_test
-# for each of these modules (see its rule below).
-LIBVIRT_TEST_MODS := $(foreach d,vhost ksm balloon,$(if $(wildcard selftests/$(d)),$(d)))
-SELFTESTS += $(foreach d,$(LIBVIRT_TEST_MODS),$(BUILD)/selftests/$(d)/$(d)_libvirt_qemu_test)
-# Tests of the Python tools are Python too (selftests/<mod>/*_test.py),
-# installed next to the others without the suffix, so that tools/run-tests
-# runs them.
-SELFTEST_PY_SRCS := $(wildcard selftests/*/*_test.py)
-SELFTESTS += $(patsubst selftests/%.py,$(BUILD)/selftests/%,$(SELFTEST_PY_SRCS))
 BENCH_SRCS := $(wildcard bench/*/*.c)
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Our C sources, for the style gates.
@@ -75,7 +66,7 @@ all modules:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -rf $(BUILD)/selftests $(BUILD)/bench $(BUILD)/gates
+	rm -rf $(BUILD)/selftests $(BUILD)/kselftest $(BUILD)/bench $(BUILD)/gates
 
 deps:
 	@tools/deps
@@ -89,32 +80,25 @@ $(HARNESS):
 	tar -xJf $(KSRC_TAR) -C $(KTOOLS) --strip-components=1 --wildcards \
 		'*/tools/testing/selftests/kselftest.h' \
 		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/lib.mk' \
+		'*/tools/testing/selftests/run_kselftest.sh' \
+		'*/tools/testing/selftests/kselftest/*' \
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
 		'*/scripts/const_structs.checkpatch' '*/scripts/kernel-doc'
 	touch $@
 
-selftests: $(SELFTESTS)
-# Static, so that the fault-injection pass can run them from a tmpfs without
-# touching the shared host root (see tools/run-tests).
-$(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
-	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -static -o $@ $< -lm
-$(BUILD)/selftests/%: selftests/%.py
-	@mkdir -p $(dir $@)
-	install -m 0755 $< $@
+# The kselftest targets (see selftests/, on the kernel's lib.mk), built
+# into build/selftests/<mod>.
+selftests: $(HARNESS) $(BUILD)/sbin/vmaccel-stat
+	$(MAKE) -C selftests BUILD=$(BUILD)/selftests all
 
 # vmaccel-stat as installed: its version filled in (tools/version), so that
 # it does not run git every time (slow on the test VM's 9p root).  Always
 # made again: the version changes with every commit.  Its test runs this.
-selftests: $(BUILD)/sbin/vmaccel-stat
 $(BUILD)/sbin/vmaccel-stat: tools/vmaccel-stat FORCE
 	@mkdir -p $(dir $@)
 	@sed 's/@VERSION@/$(shell tools/version)/' $< >$@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
 FORCE:
-# The libvirt test of module <mod>: the shared source, told its part.
-$(BUILD)/selftests/%_libvirt_qemu_test: selftests/lib/libvirt_qemu_test.c $(wildcard selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
-	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -static -DLIBVIRT_E2E_PART=$(notdir $*) -o $@ $< -lm
 
 bench: $(BENCHES)
 $(BUILD)/bench/%: bench/%.c $(wildcard bench/*/*.h selftests/*/*.h) $(wildcard include/uapi/linux/*.h) | $(HARNESS)
