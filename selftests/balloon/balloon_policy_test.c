@@ -18,7 +18,7 @@
  * The tests that fault in all of a guest's RAM (65536 pages) get more than
  * the harness's 30 s.  One of them was killed at 30 s once in CI (it takes
  * about 2 s here; the cause was not found): they log how long the faulting
- * took, and tools/run-tests prints the machine's state after a timeout.
+ * took, and tools/run-tests prints the machine's state before a timeout.
  * Every wait in them is bounded.
  */
 #define TOUCH_SECS	180

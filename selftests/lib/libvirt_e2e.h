@@ -35,7 +35,7 @@
 #include "vmaccel_srcdir.h"
 
 #define LIBVIRT_E2E_DIR		"/run/vmaccel-libvirt-e2e"
-/* Below tools/run-tests' 900 s per program, above the script's waits. */
+/* Below the target's timeout (settings: 900 s), above the script's waits. */
 #define LIBVIRT_E2E_SECS	840
 
 /* Prints the lines of @log that mention @part (or all with @part NULL). */

@@ -56,7 +56,7 @@ TEST_F_TIMEOUT(e2e, linux_guest_cif1_none_deferred, 900)
 				      "bench/vic/vic_e2e.sh"));
 	if (access(script, R_OK))
 		SKIP(return, "no bench/vic/vic_e2e.sh (not run from the build tree)");
-	/* Ends itself (and QEMU) before tools/run-tests' 900 s limit. */
+	/* Ends itself (and QEMU) before its target's timeout (settings: 900 s). */
 	snprintf(cmd, sizeof(cmd),
 		 "E2E_TIMEOUT=780 sh %s -c -r 1 -n 300 -b 1048576 %s 2>&1",
 		 script, self->dir);
