@@ -361,11 +361,23 @@ static inline bool vh_logging(const struct vh_vq *vq)
 }
 
 /* dev.c */
+void vh_devices_show(struct seq_file *m);
+void vh_vq_stop_backend(struct vh_vq *vq, bool user);
+void vh_dev_reset(struct vh_dev *d);
+
+/* worker.c */
 void vh_queue_work(struct vh_dev *d, unsigned int bit);
 void vh_vq_error(struct vh_vq *vq, int err);
-void vh_devices_show(struct seq_file *m);
+void vh_flush(struct vh_dev *d);
+int vh_worker(void *data);
+void vh_poll_init(struct vh_poll *p, struct vh_vq *vq, __poll_t mask,
+		  bool kick);
 void vh_poll_start(struct vh_poll *p, struct file *file);
 void vh_poll_stop(struct vh_poll *p);
+void vh_deliver(void *ctx);
+
+/* ioctl.c */
+long vh_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 /* mem.c */
 int vh_set_mem_table(struct vh_dev *d, void __user *argp);
