@@ -169,6 +169,9 @@ gates: $(HARNESS)
 	@echo "gates: the package and boot tiers' verdicts on stub VMs (tools/check-test)"
 	@tools/check-test >$(BUILD)/gates/check-test.log 2>&1 || \
 		{ cat $(BUILD)/gates/check-test.log; echo "gates: check-test failed"; exit 1; }
+	@echo "gates: make check's reader of the kselftest runner on a stub target (tools/kselftest-run-test)"
+	@tools/kselftest-run-test >$(BUILD)/gates/kselftest-run-test.log 2>&1 || \
+		{ cat $(BUILD)/gates/kselftest-run-test.log; echo "gates: kselftest-run-test failed"; exit 1; }
 	@echo "gates: clean"
 
 check: deps
