@@ -20,6 +20,7 @@ KTOOLS ?= $(VMACCEL_TOP)/build/ktools
 KSFT_DIR := $(KTOOLS)/tools/testing/selftests
 COLLECTION ?= $(notdir $(CURDIR))
 OUTPUT ?= $(VMACCEL_TOP)/build/selftests/$(COLLECTION)
+override OUTPUT := $(abspath $(OUTPUT))
 
 ifeq ($(wildcard $(KSFT_DIR)/lib.mk),)
 $(error $(KSFT_DIR)/lib.mk is missing: run 'make ktools' in $(VMACCEL_TOP))
@@ -43,24 +44,32 @@ $(OUTPUT):
 # lib.mk's run_tests finds the "settings" of a target as
 # $BASE_DIR/<dir>/settings, <dir> being the current directory relative to
 # BASE_DIR: that holds only inside the kernel's tree.  Here the runner
-# runs from OUTPUT, with BASE_DIR its parent, the layout of an installed
-# tree: runner.sh and prefix.pl in $BASE_DIR/kselftest, the settings next
-# to the programs.  They are put there by "all", on the build machine:
-# run_tests writes nothing (test VMs may share one build directory).
-KSFT_RUN_BASE = $(abspath $(OUTPUT)/..)
+# runs in OUTPUT/.kselftest, the layout of an installed tree: runner.sh
+# and prefix.pl in kselftest/, and <target> a link to OUTPUT, which holds
+# the programs and a copy of the settings.  "all" puts them there, so
+# that a run of up-to-date programs writes nothing (test VMs may share one
+# build directory); each file is replaced whole (copy, then rename).
+KSFT_RUN_BASE = $(OUTPUT)/.kselftest
 KSFT_RUN_FILES = $(OUTPUT)/settings $(KSFT_RUN_BASE)/kselftest/runner.sh \
-	$(KSFT_RUN_BASE)/kselftest/prefix.pl
-EXTRA_CLEAN += $(OUTPUT)/settings
+	$(KSFT_RUN_BASE)/kselftest/prefix.pl $(KSFT_RUN_BASE)/$(COLLECTION)
+EXTRA_CLEAN += $(OUTPUT)/settings $(KSFT_RUN_BASE)
 
 all: $(KSFT_RUN_FILES)
 $(OUTPUT)/settings: settings | $(OUTPUT)
-	cp $< $@
-$(KSFT_RUN_BASE)/kselftest/%: $(KSFT_DIR)/kselftest/%
+	cp $< $@.tmp && mv $@.tmp $@
+$(KSFT_RUN_BASE)/kselftest/%: $(KSFT_DIR)/kselftest/% | $(OUTPUT)
 	@mkdir -p $(dir $@)
-	cp $< $@
+	cp $< $@.tmp && mv $@.tmp $@
+$(KSFT_RUN_BASE)/$(COLLECTION): | $(OUTPUT)
+	@mkdir -p $(dir $@)
+	ln -sfn .. $@
+
+# The programs reload the modules from $VMACCEL_KO_DIR/<mod>/: this
+# repository unless set (an installed tree must set it).
+export VMACCEL_KO_DIR ?= $(VMACCEL_TOP)
 
 define RUN_TESTS
-	cd "$(OUTPUT)" &&						\
+	cd "$(KSFT_RUN_BASE)/$(COLLECTION)" &&				\
 	BASE_DIR="$(KSFT_RUN_BASE)" &&					\
 	. "$(KSFT_RUN_BASE)/kselftest/runner.sh" &&			\
 	if [ "X$(summary)" != "X" ]; then per_test_logging=1; fi;	\

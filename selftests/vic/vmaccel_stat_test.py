@@ -28,8 +28,10 @@ import tempfile
 import threading
 import time
 
-TOP = os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(
-    __file__)), "..", "..", ".."))
+# The repository: VMACCEL_SRC_DIR when set (an installed tree), else the
+# one this program was built into (build/selftests/vic/).
+TOP = os.environ.get("VMACCEL_SRC_DIR") or os.path.realpath(os.path.join(
+    os.path.dirname(os.path.realpath(__file__)), "..", "..", ".."))
 # The tool as make install installs it (make selftests makes it), else
 # the source; VMACCEL_STAT names another.
 TOOL = os.environ.get("VMACCEL_STAT", os.path.join(TOP, "build", "sbin",
