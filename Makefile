@@ -45,6 +45,9 @@ C_SOURCES = $(filter-out %.mod.c,$(wildcard $(addsuffix /*.[ch],$(MODDIRS)) \
 	include/uapi/linux/vmaccel_*.h include/vmaccel/*.h selftests/*/*.[ch] bench/*/*.[ch]))
 KDOC_SOURCES = $(filter-out %.mod.c,$(wildcard $(addsuffix /*.c,$(MODDIRS)) \
 	include/vmaccel/*.h include/uapi/linux/vmaccel_*.h))
+# The first commit before the commit rules (tools/commit-check): every
+# later one is checked.
+COMMIT_STYLE_BASE := 3df5f95
 # The compat layer, force-included by Kbuild: the only place where kernel
 # versions are tested.
 COMPAT_SOURCES = $(wildcard compat/*.h)
@@ -172,6 +175,9 @@ gates: $(HARNESS)
 	@echo "gates: make check's reader of the kselftest runner on a stub target (tools/kselftest-run-test)"
 	@tools/kselftest-run-test >$(BUILD)/gates/kselftest-run-test.log 2>&1 || \
 		{ cat $(BUILD)/gates/kselftest-run-test.log; echo "gates: kselftest-run-test failed"; exit 1; }
+	@echo "gates: commits after $(COMMIT_STYLE_BASE) (tools/commit-check: checkpatch --git, subjects)"
+	@tools/commit-check $(COMMIT_STYLE_BASE) || \
+		{ echo "gates: commit-check failed"; exit 1; }
 	@echo "gates: clean"
 
 check: deps
