@@ -13,29 +13,29 @@
 
 #include "ksm.h"
 
-static struct dentry *ksm_debugfs_dir;
+static struct dentry *vk_debugfs_dir;
 
 static int files_show(struct seq_file *m, void *unused)
 {
-	ksm_files_show(m);
+	vk_files_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(files);
 
 /**
- * ksm_debugfs_init() - create /sys/kernel/debug/vmaccel_ksm/ (failures
+ * vk_debugfs_init() - create /sys/kernel/debug/vmaccel_ksm/ (failures
  * are ignored, as debugfs wants)
  */
-void ksm_debugfs_init(void)
+void vk_debugfs_init(void)
 {
-	ksm_debugfs_dir = debugfs_create_dir("vmaccel_ksm", NULL);
-	debugfs_create_file("files", 0400, ksm_debugfs_dir, NULL, &files_fops);
+	vk_debugfs_dir = debugfs_create_dir("vmaccel_ksm", NULL);
+	debugfs_create_file("files", 0400, vk_debugfs_dir, NULL, &files_fops);
 }
 
 /**
- * ksm_debugfs_exit() - remove /sys/kernel/debug/vmaccel_ksm/
+ * vk_debugfs_exit() - remove /sys/kernel/debug/vmaccel_ksm/
  */
-void ksm_debugfs_exit(void)
+void vk_debugfs_exit(void)
 {
-	debugfs_remove_recursive(ksm_debugfs_dir);
+	debugfs_remove_recursive(vk_debugfs_dir);
 }

@@ -18,7 +18,7 @@
 
 #include "ksm.h"
 
-static long ksm_dev_create(void __user *argp)
+static long vk_dev_create(void __user *argp)
 {
 	struct vmaccel_ksm_create arg;
 	struct file *file;
@@ -54,7 +54,7 @@ static long ksm_dev_create(void __user *argp)
 }
 
 /**
- * ksm_dev_ioctl() - ioctls on /dev/vmaccel-ksm
+ * vk_dev_ioctl() - ioctls on /dev/vmaccel-ksm
  * @file: the device file.
  * @cmd: %VMACCEL_KSM_CREATE or %VMACCEL_KSM_SCAN.
  * @arg: user pointer to the command's structure.
@@ -64,12 +64,12 @@ static long ksm_dev_create(void __user *argp)
  * -ENOMEM, -ENOSPC, -EMFILE, -EINTR, -EPERM (CREATE with a group or SCAN without
  * %CAP_SYS_ADMIN); -ENOTTY for an unknown command.
  */
-static long ksm_dev_ioctl(struct file *file, unsigned int cmd,
-			  unsigned long arg)
+static long vk_dev_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
 {
 	switch (cmd) {
 	case VMACCEL_KSM_CREATE:
-		return ksm_dev_create((void __user *)arg);
+		return vk_dev_create((void __user *)arg);
 	case VMACCEL_KSM_SCAN:
 		return vk_scan_ioctl((void __user *)arg);
 	default:
@@ -77,62 +77,62 @@ static long ksm_dev_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
-static const struct file_operations ksm_dev_fops = {
+static const struct file_operations vk_dev_fops = {
 	.owner = THIS_MODULE,
 	.open = nonseekable_open,
-	.unlocked_ioctl = ksm_dev_ioctl,
+	.unlocked_ioctl = vk_dev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
-static struct miscdevice ksm_misc = {
+static struct miscdevice vk_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "vmaccel-ksm",
-	.fops = &ksm_dev_fops,
+	.fops = &vk_dev_fops,
 	.mode = 0600,
 };
 
-static int __init ksm_init(void)
+static int __init vk_init(void)
 {
 	int ret;
 
-	ret = ksm_scan_init();
+	ret = vk_scan_init();
 	if (ret)
 		return ret;
 	ret = vk_fs_init();
 	if (ret)
 		goto err_scan;
-	ret = ksm_sysfs_init();
+	ret = vk_sysfs_init();
 	if (ret)
 		goto err_fs;
-	ksm_debugfs_init();
-	ret = misc_register(&ksm_misc);
+	vk_debugfs_init();
+	ret = misc_register(&vk_misc);
 	if (ret) {
-		pr_err("cannot register /dev/%s: %d\n", ksm_misc.name, ret);
+		pr_err("cannot register /dev/%s: %d\n", vk_misc.name, ret);
 		goto err_debugfs;
 	}
 	return 0;
 
 err_debugfs:
-	ksm_debugfs_exit();
-	ksm_sysfs_exit();
+	vk_debugfs_exit();
+	vk_sysfs_exit();
 err_fs:
 	vk_fs_exit();
 err_scan:
-	ksm_scan_exit();
+	vk_scan_exit();
 	return ret;
 }
 
-static void __exit ksm_exit(void)
+static void __exit vk_exit(void)
 {
-	misc_deregister(&ksm_misc);
-	ksm_debugfs_exit();
-	ksm_sysfs_exit();
+	misc_deregister(&vk_misc);
+	vk_debugfs_exit();
+	vk_sysfs_exit();
 	vk_fs_exit();
-	ksm_scan_exit();
+	vk_scan_exit();
 }
 
-module_init(ksm_init);
-module_exit(ksm_exit);
+module_init(vk_init);
+module_exit(vk_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_VERSION(VMACCEL_VERSION);

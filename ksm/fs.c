@@ -234,10 +234,10 @@ static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
 	}
 	if (count) {
 		vi->cow_breaks++;
-		atomic_long_inc(&ksm_cow_breaks);
+		atomic_long_inc(&vk_cow_breaks);
 	}
-	trace_vmaccel_ksm_cow(vi->vfs_inode.i_ino, index, count);
-	ksm_release_slot(old);
+	trace_vk_cow(vi->vfs_inode.i_ino, index, count);
+	vk_release_slot(old);
 	if (newp)
 		*newp = page;
 	return 0;
@@ -263,7 +263,7 @@ static int vk_get_private(struct vk_inode *vi, pgoff_t index, bool create,
 			err = vk_add_page(vi, index, true, &page);
 	} else if (PageHWPoison(page)) {
 		err = -EIO;
-	} else if (ksm_page_merged(page)) {
+	} else if (vk_page_merged(page)) {
 		err = vk_cow(vi, index, page, true, &page);
 		cowed = !err;
 		if (err == -EHWPOISON)
@@ -309,7 +309,7 @@ int vk_break_range(struct vk_inode *vi, pgoff_t start, pgoff_t end)
 			mutex_unlock(&vi->lock);
 			break;
 		}
-		if (ksm_page_merged(page)) {
+		if (vk_page_merged(page)) {
 			err = vk_cow(vi, index, page, false, NULL);
 			cowed = !err;
 			if (err == -EHWPOISON) {
@@ -364,7 +364,7 @@ static void vk_remove_range(struct vk_inode *vi, pgoff_t start, pgoff_t end)
 		for (i = 0; i < n; i++) {
 			lock_page(batch[i]);
 			unlock_page(batch[i]);
-			ksm_release_slot(batch[i]);
+			vk_release_slot(batch[i]);
 		}
 		any |= n > 0;
 		cond_resched();
@@ -457,7 +457,7 @@ static vm_fault_t vk_page_mkwrite(struct vm_fault *vmf)
 		mutex_unlock(&vi->lock);
 		return VM_FAULT_HWPOISON;
 	}
-	if (!ksm_page_merged(page)) {
+	if (!vk_page_merged(page)) {
 		lock_page(page);
 		mutex_unlock(&vi->lock);
 		return VM_FAULT_LOCKED;
@@ -796,7 +796,7 @@ static struct inode *vk_get_inode(struct super_block *sb, struct inode *dir,
 		/* Guest RAM is the creator's: its cgroup pays for it. */
 		if (owned)
 			vi->memcg = vk_mm_memcg();
-		ksm_inode_add(vi);
+		vk_inode_add(vi);
 	}
 	return inode;
 }
@@ -924,7 +924,7 @@ static void vk_evict_inode(struct inode *inode)
 
 	truncate_inode_pages_final(&inode->i_data);
 	if (S_ISREG(inode->i_mode)) {
-		ksm_inode_remove(vi);
+		vk_inode_remove(vi);
 		vk_remove_range(vi, 0, ULONG_MAX);
 		xa_destroy(&vi->pages);
 		mtree_destroy(&vi->mergeable);

@@ -61,7 +61,7 @@ int vk_file_stats(struct vk_inode *vi, struct vmaccel_ksm_file_stats *st)
 			sp = (struct vk_spage *)READ_ONCE(page->private);
 			if (sp) {
 				st->merged++;
-				if (ksm_page_zero(page))
+				if (vk_page_zero(page))
 					st->zero++;
 				if (sp->stats_seq != seq) {
 					sp->stats_seq = seq;
@@ -113,7 +113,7 @@ long vk_scan_ioctl(void __user *argp)
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	err = ksm_scan_passes(arg.passes, &arg.merged, &arg.scanned);
+	err = vk_scan_passes(arg.passes, &arg.merged, &arg.scanned);
 	if (err)
 		return err;
 	return copy_to_user(argp, &arg, sizeof(arg)) ? -EFAULT : 0;
@@ -131,7 +131,7 @@ static long vk_range_ioctl(struct vk_inode *vi, void __user *argp, bool on)
 							 &last) ||
 	    r.offset > MAX_LFS_FILESIZE)
 		return -EINVAL;
-	return ksm_set_mergeable(vi, r.offset >> PAGE_SHIFT, last >> PAGE_SHIFT,
+	return vk_set_mergeable(vi, r.offset >> PAGE_SHIFT, last >> PAGE_SHIFT,
 				 on);
 }
 
@@ -169,7 +169,7 @@ long vk_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		/* The admin decides who shares pages, not the file's writer. */
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
-		return ksm_set_group(vi, g.group);
+		return vk_set_group(vi, g.group);
 	case VMACCEL_KSM_GET_GROUP:
 		memset(&g, 0, sizeof(g));
 		g.group = READ_ONCE(vi->group);

@@ -3,8 +3,8 @@
  * vmaccel_ksm - declarations shared by the files of the module.
  *
  * Lock order (outermost first):
- *   ksm_scan_mutex -> vk_inode.lock -> page lock -> ksm_stable_lock
- *   ksm_scan_mutex -> vk_stats_mutex -> vk_inode.lock (counters)
+ *   vk_scan_mutex -> vk_inode.lock -> page lock -> vk_stable_lock
+ *   vk_scan_mutex -> vk_stats_mutex -> vk_inode.lock (counters)
  *   mmap_lock -> vk_inode.lock (faults)
  * unmap_mapping_range() (i_mmap_rwsem) is never called with vk_inode.lock
  * held.
@@ -57,8 +57,8 @@ struct vk_sb {
  * @mergeable: maple tree of the ranges the scanner may merge (entry
  *	%VK_MERGEABLE), internally locked.
  * @items: file page index -> struct vk_item, the scanner's per-page state.
- *	Only touched under ksm_scan_mutex.
- * @link: in ksm_inodes (ksm_scan_mutex), regular files only.
+ *	Only touched under vk_scan_mutex.
+ * @link: in vk_inodes (vk_scan_mutex), regular files only.
  * @group: merge group.  Set at creation (the mount's group, the group of
  *	its group directory, or a group of its own); only a %CAP_SYS_ADMIN
  *	caller changes it (%VMACCEL_KSM_SET_GROUP).
@@ -128,14 +128,14 @@ struct vk_item {
 
 /**
  * struct vk_stable_key - a content in the stable tree
- * @node: in ksm_stable_root, ordered by (group, csum, content).
+ * @node: in vk_stable_root, ordered by (group, csum, content).
  * @group: merge group (0 for all when merging across groups).
  * @csum: xxh64 of the content.
  * @zero: the content is all zeroes.
  * @pages: the struct vk_spage of this content; more than one when
  *	max_page_sharing is reached.
  *
- * Protected by ksm_stable_lock.
+ * Protected by vk_stable_lock.
  */
 struct vk_stable_key {
 	struct rb_node node;
@@ -153,9 +153,9 @@ struct vk_stable_key {
  * @sharing: file page indices that use @page (each holds a reference).
  * @link: in @key->pages.
  * @stats_seq: the vk_file_stats() call that last counted this page
- *	(vk_stats_mutex, not ksm_stable_lock).
+ *	(vk_stats_mutex, not vk_stable_lock).
  *
- * Protected by ksm_stable_lock, but for @stats_seq.
+ * Protected by vk_stable_lock, but for @stats_seq.
  */
 struct vk_spage {
 	struct page *page;
@@ -171,26 +171,26 @@ struct vk_spage {
 #define KSM_RUN_UNMERGE	2
 
 /* Knobs (sysfs). */
-extern unsigned int ksm_run;
-extern unsigned int ksm_pages_to_scan;
-extern unsigned int ksm_sleep_millisecs;
-extern unsigned int ksm_max_page_sharing;
-extern bool ksm_use_zero_pages;
-extern bool ksm_merge_across_groups;
+extern unsigned int vk_run;
+extern unsigned int vk_pages_to_scan;
+extern unsigned int vk_sleep_millisecs;
+extern unsigned int vk_max_page_sharing;
+extern bool vk_use_zero_pages;
+extern bool vk_merge_across_groups;
 
 /* Counters. */
-extern atomic_long_t ksm_pages_shared;		/* live struct vk_spage */
-extern atomic_long_t ksm_sharing_total;	/* sum of vk_spage.sharing */
-extern atomic_long_t ksm_zero_sharing;		/* file pages on zero pages */
-extern atomic_long_t ksm_nr_items;
-extern unsigned long ksm_pages_unshared;	/* ksm_scan_mutex */
-extern unsigned long ksm_full_scans;		/* ksm_scan_mutex */
-extern atomic_long_t ksm_pages_scanned;
-extern atomic_long_t ksm_cow_breaks;
-extern atomic_long_t ksm_pages_pinned;
+extern atomic_long_t vk_pages_shared;		/* live struct vk_spage */
+extern atomic_long_t vk_sharing_total;	/* sum of vk_spage.sharing */
+extern atomic_long_t vk_zero_sharing;		/* file pages on zero pages */
+extern atomic_long_t vk_nr_items;
+extern unsigned long vk_pages_unshared;	/* vk_scan_mutex */
+extern unsigned long vk_full_scans;		/* vk_scan_mutex */
+extern atomic_long_t vk_pages_scanned;
+extern atomic_long_t vk_cow_breaks;
+extern atomic_long_t vk_pages_pinned;
 
-extern struct mutex ksm_scan_mutex;
-extern spinlock_t ksm_stable_lock;
+extern struct mutex vk_scan_mutex;
+extern spinlock_t vk_stable_lock;
 
 /* fs.c */
 extern const struct file_operations vk_file_ops;
@@ -209,33 +209,33 @@ int vk_init_security(struct inode *inode, struct inode *dir,
 void vk_xattrs_free(struct vk_inode *vi);
 
 /* scan.c */
-int ksm_scan_init(void);
-void ksm_scan_exit(void);
-void ksm_scan_wake(void);
-void ksm_inode_add(struct vk_inode *vi);
-void ksm_inode_remove(struct vk_inode *vi);
-int ksm_scan_passes(unsigned int passes, u64 *merged, u64 *scanned);
-int ksm_unmerge_all(void);
-int ksm_set_group(struct vk_inode *vi, u32 group);
-int ksm_set_mergeable(struct vk_inode *vi, pgoff_t start, pgoff_t last,
-		      bool on);
-void ksm_files_show(struct seq_file *m);
-pid_t ksm_scan_pid(void);
-bool ksm_page_merged(struct page *page);
-bool ksm_page_zero(struct page *page);
-void ksm_release_slot(struct page *page);
+int vk_scan_init(void);
+void vk_scan_exit(void);
+void vk_scan_wake(void);
+void vk_inode_add(struct vk_inode *vi);
+void vk_inode_remove(struct vk_inode *vi);
+int vk_scan_passes(unsigned int passes, u64 *merged, u64 *scanned);
+int vk_unmerge_all(void);
+int vk_set_group(struct vk_inode *vi, u32 group);
+int vk_set_mergeable(struct vk_inode *vi, pgoff_t start, pgoff_t last,
+		     bool on);
+void vk_files_show(struct seq_file *m);
+pid_t vk_scan_pid(void);
+bool vk_page_merged(struct page *page);
+bool vk_page_zero(struct page *page);
+void vk_release_slot(struct page *page);
 
 /* ioctl.c */
 long vk_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long vk_scan_ioctl(void __user *argp);
 
 /* sysfs.c */
-int ksm_sysfs_init(void);
-void ksm_sysfs_exit(void);
+int vk_sysfs_init(void);
+void vk_sysfs_exit(void);
 
 /* debugfs.c, ioctl.c */
-void ksm_debugfs_init(void);
-void ksm_debugfs_exit(void);
+void vk_debugfs_init(void);
+void vk_debugfs_exit(void);
 int vk_file_stats(struct vk_inode *vi, struct vmaccel_ksm_file_stats *st);
 
 #endif /* _VMACCEL_KSM_INTERNAL_H */

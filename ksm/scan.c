@@ -44,66 +44,66 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-unsigned int ksm_run = KSM_RUN_STOP;	/* as upstream: the admin starts it */
-unsigned int ksm_pages_to_scan = 100;
-unsigned int ksm_sleep_millisecs = 20;
-unsigned int ksm_max_page_sharing = 256;
-bool ksm_use_zero_pages = true;
-bool ksm_merge_across_groups;
+unsigned int vk_run = KSM_RUN_STOP;	/* as upstream: the admin starts it */
+unsigned int vk_pages_to_scan = 100;
+unsigned int vk_sleep_millisecs = 20;
+unsigned int vk_max_page_sharing = 256;
+bool vk_use_zero_pages = true;
+bool vk_merge_across_groups;
 
-atomic_long_t ksm_pages_shared;
-atomic_long_t ksm_sharing_total;
-atomic_long_t ksm_zero_sharing;
-atomic_long_t ksm_nr_items;
-unsigned long ksm_pages_unshared;
-unsigned long ksm_full_scans;
-atomic_long_t ksm_pages_scanned;
-atomic_long_t ksm_cow_breaks;
-atomic_long_t ksm_pages_pinned;
+atomic_long_t vk_pages_shared;
+atomic_long_t vk_sharing_total;
+atomic_long_t vk_zero_sharing;
+atomic_long_t vk_nr_items;
+unsigned long vk_pages_unshared;
+unsigned long vk_full_scans;
+atomic_long_t vk_pages_scanned;
+atomic_long_t vk_cow_breaks;
+atomic_long_t vk_pages_pinned;
 
 /* Serializes the scanner, the file list and the unstable tree. */
-DEFINE_MUTEX(ksm_scan_mutex);
+DEFINE_MUTEX(vk_scan_mutex);
 /* Protects the stable tree and the vk_spage sharing counts. */
-DEFINE_SPINLOCK(ksm_stable_lock);
+DEFINE_SPINLOCK(vk_stable_lock);
 
-/* ksm_scan_mutex: */
-static LIST_HEAD(ksm_inodes);
-static struct list_head *cursor;	/* NULL: a pass starts; &ksm_inodes: ends */
+/* vk_scan_mutex: */
+static LIST_HEAD(vk_inodes);
+static struct list_head *cursor;	/* NULL: a pass starts; &vk_inodes: ends */
 static pgoff_t cursor_index;
 static unsigned long pass_pages;
 static unsigned long scan_seq = 1;
 static struct rb_root unstable_root = RB_ROOT;
-/* ksm_stable_lock: */
+/* vk_stable_lock: */
 static struct rb_root stable_root = RB_ROOT;
 
 static struct kmem_cache *item_cache;
-static struct task_struct *ksm_thread;
-static DECLARE_WAIT_QUEUE_HEAD(ksm_thread_wait);
+static struct task_struct *vk_thread;
+static DECLARE_WAIT_QUEUE_HEAD(vk_thread_wait);
 static u64 zero_csum;
 
 static u32 key_group(u32 group)
 {
-	return READ_ONCE(ksm_merge_across_groups) ? 0 : group;
+	return READ_ONCE(vk_merge_across_groups) ? 0 : group;
 }
 
 /**
- * ksm_page_merged() - whether a file page is a merged (stable) page
+ * vk_page_merged() - whether a file page is a merged (stable) page
  * @page: a page held by a file index.
  *
  * Return: true when @page is merged.
  */
-bool ksm_page_merged(struct page *page)
+bool vk_page_merged(struct page *page)
 {
 	return READ_ONCE(page->private) != 0;
 }
 
 /**
- * ksm_page_zero() - whether a merged page is a zero page
+ * vk_page_zero() - whether a merged page is a zero page
  * @page: a page held by a file index whose vk_inode.lock the caller holds.
  *
  * Return: true when @page is a merged zero page.
  */
-bool ksm_page_zero(struct page *page)
+bool vk_page_zero(struct page *page)
 {
 	struct vk_spage *sp = (struct vk_spage *)page_private(page);
 
@@ -111,7 +111,7 @@ bool ksm_page_zero(struct page *page)
 }
 
 /**
- * ksm_release_slot() - drop a file index's reference on its page
+ * vk_release_slot() - drop a file index's reference on its page
  * @page: the page that left the index.
  *
  * A merged page loses one sharer; when none is left it leaves the stable
@@ -119,22 +119,22 @@ bool ksm_page_zero(struct page *page)
  *
  * Context: process context; the index was cleared under vk_inode.lock.
  */
-void ksm_release_slot(struct page *page)
+void vk_release_slot(struct page *page)
 {
 	struct vk_stable_key *key = NULL;
 	struct vk_spage *sp;
 	bool dead = false;
 
-	if (!ksm_page_merged(page)) {
+	if (!vk_page_merged(page)) {
 		put_page(page);
 		return;
 	}
-	spin_lock(&ksm_stable_lock);
+	spin_lock(&vk_stable_lock);
 	sp = (struct vk_spage *)page_private(page);
 	sp->sharing--;
-	atomic_long_dec(&ksm_sharing_total);
+	atomic_long_dec(&vk_sharing_total);
 	if (sp->key->zero)
-		atomic_long_dec(&ksm_zero_sharing);
+		atomic_long_dec(&vk_zero_sharing);
 	if (!sp->sharing) {
 		dead = true;
 		list_del(&sp->link);
@@ -143,9 +143,9 @@ void ksm_release_slot(struct page *page)
 			rb_erase(&key->node, &stable_root);
 		}
 		set_page_private(page, 0);
-		atomic_long_dec(&ksm_pages_shared);
+		atomic_long_dec(&vk_pages_shared);
 	}
-	spin_unlock(&ksm_stable_lock);
+	spin_unlock(&vk_stable_lock);
 	put_page(page);
 	if (dead) {
 		put_page(page);	/* the stable tree's reference */
@@ -193,7 +193,7 @@ static struct vk_stable_key *stable_search(u32 group, u64 csum,
 {
 	struct rb_node **link = &stable_root.rb_node, *parent = NULL;
 
-	lockdep_assert_held(&ksm_stable_lock);
+	lockdep_assert_held(&vk_stable_lock);
 	while (*link) {
 		struct vk_stable_key *key;
 		struct vk_spage *first;
@@ -224,7 +224,7 @@ static bool stable_has(u32 group, u64 csum)
 	struct rb_node *node;
 	bool found = false;
 
-	spin_lock(&ksm_stable_lock);
+	spin_lock(&vk_stable_lock);
 	node = stable_root.rb_node;
 	while (node && !found) {
 		int cmp = cmp_key(group, csum,
@@ -233,7 +233,7 @@ static bool stable_has(u32 group, u64 csum)
 		found = !cmp;
 		node = cmp < 0 ? node->rb_left : node->rb_right;
 	}
-	spin_unlock(&ksm_stable_lock);
+	spin_unlock(&vk_stable_lock);
 	return found;
 }
 
@@ -247,7 +247,7 @@ static bool mergeable_now(struct vk_inode *vi, pgoff_t index,
 			  struct page *page, u32 group)
 {
 	lockdep_assert_held(&vi->lock);
-	return xa_load(&vi->pages, index) == page && !ksm_page_merged(page) &&
+	return xa_load(&vi->pages, index) == page && !vk_page_merged(page) &&
 	       page_count(page) == 2 && !page_mapped(page) &&
 	       !PageHWPoison(page) && key_group(vi->group) == group;
 }
@@ -257,17 +257,17 @@ static struct vk_spage *spage_add(struct vk_stable_key *key,
 				  struct vk_spage *sp, struct page *page,
 				  unsigned long sharing)
 {
-	lockdep_assert_held(&ksm_stable_lock);
+	lockdep_assert_held(&vk_stable_lock);
 	sp->page = page;
 	sp->key = key;
 	sp->sharing = sharing;
 	list_add_tail(&sp->link, &key->pages);
 	get_page(page);	/* the stable tree's reference */
 	set_page_private(page, (unsigned long)sp);
-	atomic_long_inc(&ksm_pages_shared);
-	atomic_long_add(sharing, &ksm_sharing_total);
+	atomic_long_inc(&vk_pages_shared);
+	atomic_long_add(sharing, &vk_sharing_total);
 	if (key->zero)
-		atomic_long_add(sharing, &ksm_zero_sharing);
+		atomic_long_add(sharing, &vk_zero_sharing);
 	return sp;
 }
 
@@ -279,9 +279,9 @@ static struct vk_spage *key_room(struct vk_stable_key *key)
 {
 	struct vk_spage *s;
 
-	lockdep_assert_held(&ksm_stable_lock);
+	lockdep_assert_held(&vk_stable_lock);
 	list_for_each_entry(s, &key->pages, link)
-		if (s->sharing < READ_ONCE(ksm_max_page_sharing) &&
+		if (s->sharing < READ_ONCE(vk_max_page_sharing) &&
 		    !PageHWPoison(s->page))
 			return s;
 	return NULL;
@@ -300,7 +300,7 @@ static struct vk_stable_key *stable_get_key(u32 group, u64 csum,
 	struct vk_stable_key *key;
 	struct rb_node **link, *parent;
 
-	lockdep_assert_held(&ksm_stable_lock);
+	lockdep_assert_held(&vk_stable_lock);
 	key = stable_search(group, csum, content, zero, &link, &parent);
 	if (key)
 		return key_room(key) ? NULL : key;
@@ -331,7 +331,7 @@ struct vk_cand {
 /* Pages per chunk: merged with one unmap per run of candidates. */
 #define VK_CHUNK	64
 
-/* ksm_scan_mutex: */
+/* vk_scan_mutex: */
 static struct vk_cand cands[VK_CHUNK];
 static struct vk_item *partners[VK_CHUNK];
 static struct page *chunk_pages[VK_CHUNK];
@@ -362,26 +362,26 @@ static bool merge_stable(struct vk_inode *vi, struct vk_cand *c, u32 group)
 	addr = kmap_local_page(c->page);
 	if (c->zero && memchr_inv(addr, 0, PAGE_SIZE))
 		c->zero = false;
-	spin_lock(&ksm_stable_lock);
+	spin_lock(&vk_stable_lock);
 	key = stable_search(group, c->csum, addr, c->zero, NULL, NULL);
 	if (key)
 		sp = key_room(key);
 	if (sp) {
 		stable = sp->page;
 		sp->sharing++;
-		atomic_long_inc(&ksm_sharing_total);
+		atomic_long_inc(&vk_sharing_total);
 		if (key->zero)
-			atomic_long_inc(&ksm_zero_sharing);
+			atomic_long_inc(&vk_zero_sharing);
 		get_page(stable);	/* the index's reference */
 	}
-	spin_unlock(&ksm_stable_lock);
+	spin_unlock(&vk_stable_lock);
 	kunmap_local(addr);
 	if (stable) {
 		/* The index exists: replacing its entry allocates nothing. */
 		WARN_ON_ONCE(xa_is_err(xa_store(&vi->pages, c->index, stable,
 						GFP_KERNEL)));
-		trace_vmaccel_ksm_merge(vi->vfs_inode.i_ino, c->index,
-					page_to_pfn(stable), key->zero);
+		trace_vk_merge(vi->vfs_inode.i_ino, c->index,
+			       page_to_pfn(stable), key->zero);
 	}
 	unlock_page(c->page);
 	if (stable)
@@ -408,14 +408,14 @@ static bool promote_zero(struct vk_inode *vi, struct vk_cand *c, u32 group)
 	ok = mergeable_now(vi, c->index, c->page, group) &&
 	     !memchr_inv(addr, 0, PAGE_SIZE);
 	if (ok) {
-		spin_lock(&ksm_stable_lock);
+		spin_lock(&vk_stable_lock);
 		key = stable_get_key(group, zero_csum, addr, true, &newkey);
 		ok = !!key;
 		if (ok) {
 			spage_add(key, sp, c->page, 1);
 			sp = NULL;
 		}
-		spin_unlock(&ksm_stable_lock);
+		spin_unlock(&vk_stable_lock);
 	}
 	kunmap_local(addr);
 	mutex_unlock(&vi->lock);
@@ -432,7 +432,7 @@ static struct page *get_unmerged(struct vk_inode *vi, pgoff_t index)
 
 	mutex_lock(&vi->lock);
 	page = xa_load(&vi->pages, index);
-	if (page && ksm_page_merged(page))
+	if (page && vk_page_merged(page))
 		page = NULL;
 	if (page)
 		get_page(page);
@@ -442,10 +442,10 @@ static struct page *get_unmerged(struct vk_inode *vi, pgoff_t index)
 
 static void item_unlink(struct vk_item *item)
 {
-	lockdep_assert_held(&ksm_scan_mutex);
+	lockdep_assert_held(&vk_scan_mutex);
 	if (item->seq == scan_seq) {
 		rb_erase(&item->node, &unstable_root);
-		ksm_pages_unshared--;
+		vk_pages_unshared--;
 	}
 	item->seq = 0;
 }
@@ -455,7 +455,7 @@ static void item_free(struct vk_item *item)
 	item_unlink(item);
 	xa_erase(&item->vi->items, item->index);
 	kmem_cache_free(item_cache, item);
-	atomic_long_dec(&ksm_nr_items);
+	atomic_long_dec(&vk_nr_items);
 }
 
 /* The first unstable-tree item with @group and @csum, or NULL. */
@@ -463,7 +463,7 @@ static struct vk_item *unstable_lookup(u32 group, u64 csum)
 {
 	struct rb_node *node = unstable_root.rb_node;
 
-	lockdep_assert_held(&ksm_scan_mutex);
+	lockdep_assert_held(&vk_scan_mutex);
 	while (node) {
 		struct vk_item *t = rb_entry(node, struct vk_item, node);
 
@@ -482,7 +482,7 @@ static void unstable_insert(struct vk_item *item)
 {
 	struct rb_node **link = &unstable_root.rb_node, *parent = NULL;
 
-	lockdep_assert_held(&ksm_scan_mutex);
+	lockdep_assert_held(&vk_scan_mutex);
 	while (*link) {
 		struct vk_item *t;
 		bool left;
@@ -498,7 +498,7 @@ static void unstable_insert(struct vk_item *item)
 	rb_link_node(&item->node, parent, link);
 	rb_insert_color(&item->node, &unstable_root);
 	item->seq = scan_seq;
-	ksm_pages_unshared++;
+	vk_pages_unshared++;
 }
 
 /*
@@ -507,7 +507,7 @@ static void unstable_insert(struct vk_item *item)
  * locks; if equal the partner becomes a merged page with two users and
  * replaces the candidate's page.  Return: true if merged.
  *
- * Two vk_inode.locks are nested only here, under ksm_scan_mutex.
+ * Two vk_inode.locks are nested only here, under vk_scan_mutex.
  */
 static bool merge_pair(struct vk_inode *vi, struct vk_cand *c, u32 group)
 {
@@ -543,21 +543,21 @@ static bool merge_pair(struct vk_inode *vi, struct vk_cand *c, u32 group)
 	 */
 	ok = !memcmp(a, b, PAGE_SIZE) && xxh64(b, PAGE_SIZE, 0) == c->csum;
 	if (ok) {
-		spin_lock(&ksm_stable_lock);
+		spin_lock(&vk_stable_lock);
 		key = stable_get_key(group, c->csum, b, false, &newkey);
 		ok = !!key;
 		if (ok) {
 			spage_add(key, sp, other, 2);
 			sp = NULL;
 		}
-		spin_unlock(&ksm_stable_lock);
+		spin_unlock(&vk_stable_lock);
 	}
 	if (ok) {
 		get_page(other);	/* the candidate index's reference */
 		WARN_ON_ONCE(xa_is_err(xa_store(&vi->pages, c->index, other,
 						GFP_KERNEL)));
-		trace_vmaccel_ksm_merge(vi->vfs_inode.i_ino, c->index,
-					page_to_pfn(other), false);
+		trace_vk_merge(vi->vfs_inode.i_ino, c->index,
+			       page_to_pfn(other), false);
 	}
 	kunmap_local(b);
 	kunmap_local(a);
@@ -570,7 +570,7 @@ unlock:
 	mutex_unlock(&vi->lock);
 out:
 	/* Not merged: the partner stays a candidate for the rest of the pass. */
-	if (!ok && !ksm_page_merged(other) && t->seq != scan_seq)
+	if (!ok && !vk_page_merged(other) && t->seq != scan_seq)
 		unstable_insert(t);
 	put_page(other);
 	kfree(sp);
@@ -602,7 +602,7 @@ static bool classify(struct vk_inode *vi, pgoff_t index, struct page *page,
 			kmem_cache_free(item_cache, item);
 			return false;
 		}
-		atomic_long_inc(&ksm_nr_items);
+		atomic_long_inc(&vk_nr_items);
 		first = true;
 	}
 	item_unlink(item);
@@ -621,7 +621,7 @@ static bool classify(struct vk_inode *vi, pgoff_t index, struct page *page,
 	c->index = index;
 	c->csum = csum;
 	c->partner = NULL;
-	c->zero = READ_ONCE(ksm_use_zero_pages) && csum == zero_csum;
+	c->zero = READ_ONCE(vk_use_zero_pages) && csum == zero_csum;
 	if (c->zero)
 		return true;
 	/* A partner too: the stable pages of this content may be full. */
@@ -729,7 +729,7 @@ static unsigned int scan_chunk(struct vk_inode *vi, unsigned int budget,
 	bool on = false;
 	u32 group;
 
-	lockdep_assert_held(&ksm_scan_mutex);
+	lockdep_assert_held(&vk_scan_mutex);
 	mutex_lock(&vi->lock);
 	rcu_read_lock();
 	xas_for_each(&xas, page, ULONG_MAX) {
@@ -776,20 +776,20 @@ static unsigned int scan_chunk(struct vk_inode *vi, unsigned int budget,
 			continue;
 		}
 		pass_pages++;
-		atomic_long_inc(&ksm_pages_scanned);
+		atomic_long_inc(&vk_pages_scanned);
 		/*
 		 * A page pinned for DMA (FOLL_PIN: io_uring fixed buffers,
 		 * VFIO, O_DIRECT) cannot merge; it is left out before the
 		 * second phase would unmap it, and out of the unstable tree,
 		 * where it would be unmapped as a partner.
 		 */
-		if (!ksm_page_merged(page) &&
+		if (!vk_page_merged(page) &&
 		    folio_maybe_dma_pinned(page_folio(page))) {
-			atomic_long_inc(&ksm_pages_pinned);
+			atomic_long_inc(&vk_pages_pinned);
 			put_page(page);
 			continue;
 		}
-		if (ksm_page_merged(page) ||
+		if (vk_page_merged(page) ||
 		    !classify(vi, index, page, group, &cands[nc])) {
 			put_page(page);
 			continue;
@@ -825,14 +825,14 @@ static unsigned int scan_chunk(struct vk_inode *vi, unsigned int budget,
 
 static void pass_end(void)
 {
-	lockdep_assert_held(&ksm_scan_mutex);
+	lockdep_assert_held(&vk_scan_mutex);
 	if (cursor)
-		ksm_full_scans++;
-	trace_vmaccel_ksm_pass(ksm_full_scans, pass_pages);
+		vk_full_scans++;
+	trace_vk_pass(vk_full_scans, pass_pages);
 	cursor = NULL;
 	scan_seq++;
 	unstable_root = RB_ROOT;
-	ksm_pages_unshared = 0;
+	vk_pages_unshared = 0;
 }
 
 /*
@@ -846,15 +846,15 @@ static bool scan_step(u64 *merged, u64 *scanned, unsigned long budget)
 	unsigned int n;
 
 	if (!cursor) {
-		if (list_empty(&ksm_inodes)) {
+		if (list_empty(&vk_inodes)) {
 			pass_pages = 0;
 			return false;	/* no file: no pass */
 		}
-		cursor = ksm_inodes.next;
+		cursor = vk_inodes.next;
 		cursor_index = 0;
 		pass_pages = 0;
 	}
-	if (cursor == &ksm_inodes) {
+	if (cursor == &vk_inodes) {
 		pass_end();
 		return false;
 	}
@@ -872,7 +872,7 @@ static bool scan_step(u64 *merged, u64 *scanned, unsigned long budget)
 
 /*
  * The thread's batch: up to @budget pages, across a pass end if needed.
- * ksm_scan_mutex is taken for one chunk at a time, so that closing a file,
+ * vk_scan_mutex is taken for one chunk at a time, so that closing a file,
  * SET_GROUP and the knobs wait for at most one chunk; run is checked under
  * it before every chunk (run=2 must not be followed by a merge).
  */
@@ -882,12 +882,12 @@ static void scan_batch(unsigned long budget)
 	bool stop;
 
 	while (scanned < budget) {
-		mutex_lock(&ksm_scan_mutex);
+		mutex_lock(&vk_scan_mutex);
 		/* A pass that found no page at all ends the batch. */
-		stop = READ_ONCE(ksm_run) != KSM_RUN_MERGE ||
+		stop = READ_ONCE(vk_run) != KSM_RUN_MERGE ||
 		       (!scan_step(&merged, &scanned, budget - scanned) &&
 			!cursor && !pass_pages);
-		mutex_unlock(&ksm_scan_mutex);
+		mutex_unlock(&vk_scan_mutex);
 		if (stop)
 			break;
 		cond_resched();
@@ -895,55 +895,55 @@ static void scan_batch(unsigned long budget)
 }
 
 /**
- * ksm_scan_passes() - run full passes now, in the caller's context
+ * vk_scan_passes() - run full passes now, in the caller's context
  * @passes: number of full passes.
  * @merged: returns the file pages merged.
  * @scanned: returns the file pages looked at.
  *
- * A pass in progress is abandoned and a new one starts.  ksm_scan_mutex is
+ * A pass in progress is abandoned and a new one starts.  vk_scan_mutex is
  * held for one chunk at a time; the thread may scan chunks of the same
  * passes in between (they share the cursor), and the call returns once
  * @passes passes ended after it started.
  *
- * Context: process context, takes ksm_scan_mutex.
+ * Context: process context, takes vk_scan_mutex.
  * Return: 0, or -EINTR on a fatal signal.
  */
-int ksm_scan_passes(unsigned int passes, u64 *merged, u64 *scanned)
+int vk_scan_passes(unsigned int passes, u64 *merged, u64 *scanned)
 {
 	unsigned long target;
 
 	*merged = 0;
 	*scanned = 0;
-	if (mutex_lock_killable(&ksm_scan_mutex))
+	if (mutex_lock_killable(&vk_scan_mutex))
 		return -EINTR;
 	if (cursor) {
 		cursor = NULL;	/* a fresh pass, not counted as full */
 		pass_end();
 	}
-	target = ksm_full_scans + passes;
+	target = vk_full_scans + passes;
 	/* No file: no pass ends, and there is nothing to do. */
-	while ((long)(ksm_full_scans - target) < 0 && !list_empty(&ksm_inodes)) {
+	while ((long)(vk_full_scans - target) < 0 && !list_empty(&vk_inodes)) {
 		scan_step(merged, scanned, VK_CHUNK);
-		mutex_unlock(&ksm_scan_mutex);
+		mutex_unlock(&vk_scan_mutex);
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
-		if (mutex_lock_killable(&ksm_scan_mutex))
+		if (mutex_lock_killable(&vk_scan_mutex))
 			return -EINTR;
 	}
-	mutex_unlock(&ksm_scan_mutex);
+	mutex_unlock(&vk_scan_mutex);
 	return 0;
 }
 
 /**
- * ksm_inode_add() - make a new regular file visible to the scanner
+ * vk_inode_add() - make a new regular file visible to the scanner
  * @vi: the file.
  */
-void ksm_inode_add(struct vk_inode *vi)
+void vk_inode_add(struct vk_inode *vi)
 {
-	mutex_lock(&ksm_scan_mutex);
-	list_add_tail(&vi->link, &ksm_inodes);
-	mutex_unlock(&ksm_scan_mutex);
+	mutex_lock(&vk_scan_mutex);
+	list_add_tail(&vi->link, &vk_inodes);
+	mutex_unlock(&vk_scan_mutex);
 }
 
 static void free_items(struct vk_inode *vi, pgoff_t start, pgoff_t last)
@@ -951,18 +951,18 @@ static void free_items(struct vk_inode *vi, pgoff_t start, pgoff_t last)
 	struct vk_item *item;
 	unsigned long index;
 
-	lockdep_assert_held(&ksm_scan_mutex);
+	lockdep_assert_held(&vk_scan_mutex);
 	xa_for_each_range(&vi->items, index, item, start, last)
 		item_free(item);
 }
 
 /**
- * ksm_inode_remove() - forget a file that is being evicted
+ * vk_inode_remove() - forget a file that is being evicted
  * @vi: the file.
  */
-void ksm_inode_remove(struct vk_inode *vi)
+void vk_inode_remove(struct vk_inode *vi)
 {
-	mutex_lock(&ksm_scan_mutex);
+	mutex_lock(&vk_scan_mutex);
 	if (cursor == &vi->link) {
 		cursor = vi->link.next;
 		cursor_index = 0;
@@ -970,17 +970,17 @@ void ksm_inode_remove(struct vk_inode *vi)
 	list_del_init(&vi->link);
 	free_items(vi, 0, ULONG_MAX);
 	xa_destroy(&vi->items);
-	mutex_unlock(&ksm_scan_mutex);
+	mutex_unlock(&vk_scan_mutex);
 }
 
 /**
- * ksm_set_group() - move a file to another merge group
+ * vk_set_group() - move a file to another merge group
  * @vi: the file.
  * @group: the new group.
  *
  * The file's candidates leave the unstable tree and its merged pages get
  * private copies (they were merged under the old group); only then, with
- * no merged page left (the scanner waits for ksm_scan_mutex), does the
+ * no merged page left (the scanner waits for vk_scan_mutex), does the
  * file join @group.  On failure it stays in its old group, so no page
  * merged under one group is ever used by a file of another.  A merged
  * page with a memory error cannot be copied: the file then stays in its
@@ -988,11 +988,11 @@ void ksm_inode_remove(struct vk_inode *vi)
  *
  * Return: 0, -ENOMEM, -EINTR or -EHWPOISON.
  */
-int ksm_set_group(struct vk_inode *vi, u32 group)
+int vk_set_group(struct vk_inode *vi, u32 group)
 {
 	int err;
 
-	if (mutex_lock_killable(&ksm_scan_mutex))
+	if (mutex_lock_killable(&vk_scan_mutex))
 		return -EINTR;
 	free_items(vi, 0, ULONG_MAX);
 	err = vk_break_range(vi, 0, ULONG_MAX);
@@ -1001,12 +1001,12 @@ int ksm_set_group(struct vk_inode *vi, u32 group)
 		vi->group = group;
 		mutex_unlock(&vi->lock);
 	}
-	mutex_unlock(&ksm_scan_mutex);
+	mutex_unlock(&vk_scan_mutex);
 	return err;
 }
 
 /**
- * ksm_set_mergeable() - allow or stop merging in a range of a file
+ * vk_set_mergeable() - allow or stop merging in a range of a file
  * @vi: the file.
  * @start: first page index.
  * @last: last page index.
@@ -1014,12 +1014,12 @@ int ksm_set_group(struct vk_inode *vi, u32 group)
  *
  * Return: 0, -ENOMEM or -EINTR.
  */
-int ksm_set_mergeable(struct vk_inode *vi, pgoff_t start, pgoff_t last,
-		      bool on)
+int vk_set_mergeable(struct vk_inode *vi, pgoff_t start, pgoff_t last,
+		     bool on)
 {
 	int err;
 
-	if (mutex_lock_killable(&ksm_scan_mutex))
+	if (mutex_lock_killable(&vk_scan_mutex))
 		return -EINTR;
 	if (on) {
 		err = mtree_store_range(&vi->mergeable, start, last,
@@ -1036,26 +1036,26 @@ int ksm_set_mergeable(struct vk_inode *vi, pgoff_t start, pgoff_t last,
 				err = 0;
 		}
 	}
-	mutex_unlock(&ksm_scan_mutex);
+	mutex_unlock(&vk_scan_mutex);
 	return err;
 }
 
 /**
- * ksm_unmerge_all() - give every merged file page a private copy
+ * vk_unmerge_all() - give every merged file page a private copy
  *
- * Context: ksm_scan_mutex held.  Also frees the scanner's per-page
+ * Context: vk_scan_mutex held.  Also frees the scanner's per-page
  * state, like run=2 upstream.
  * Return: 0, -ENOMEM or -EINTR.
  */
-int ksm_unmerge_all(void)
+int vk_unmerge_all(void)
 {
 	struct vk_inode *vi;
 	int err;
 
-	lockdep_assert_held(&ksm_scan_mutex);
+	lockdep_assert_held(&vk_scan_mutex);
 	cursor = NULL;
 	pass_end();
-	list_for_each_entry(vi, &ksm_inodes, link) {
+	list_for_each_entry(vi, &vk_inodes, link) {
 		free_items(vi, 0, ULONG_MAX);
 		err = vk_break_range(vi, 0, ULONG_MAX);
 		/* A merged page with a memory error stays merged. */
@@ -1066,17 +1066,17 @@ int ksm_unmerge_all(void)
 }
 
 /**
- * ksm_files_show() - one line of counters per vmaccelfs file (debugfs)
+ * vk_files_show() - one line of counters per vmaccelfs file (debugfs)
  * @m: the seq_file.
  */
-void ksm_files_show(struct seq_file *m)
+void vk_files_show(struct seq_file *m)
 {
 	struct vmaccel_ksm_file_stats st;
 	struct vk_inode *vi;
 
 	seq_puts(m, "ino group size resident merged shared sharing zero cow_breaks\n");
-	mutex_lock(&ksm_scan_mutex);
-	list_for_each_entry(vi, &ksm_inodes, link) {
+	mutex_lock(&vk_scan_mutex);
+	list_for_each_entry(vi, &vk_inodes, link) {
 		if (vk_file_stats(vi, &st))
 			continue;
 		seq_printf(m, "%lu %u %llu %llu %llu %llu %llu %llu %llu\n",
@@ -1084,61 +1084,61 @@ void ksm_files_show(struct seq_file *m)
 			   st.merged, st.shared, st.sharing, st.zero,
 			   st.cow_breaks);
 	}
-	mutex_unlock(&ksm_scan_mutex);
+	mutex_unlock(&vk_scan_mutex);
 }
 
 /**
- * ksm_scan_wake() - wake the scanner thread after a knob changed
+ * vk_scan_wake() - wake the scanner thread after a knob changed
  */
-void ksm_scan_wake(void)
+void vk_scan_wake(void)
 {
-	wake_up_interruptible(&ksm_thread_wait);
+	wake_up_interruptible(&vk_thread_wait);
 }
 
-static bool ksm_thread_should_run(void)
+static bool vk_thread_should_run(void)
 {
-	return READ_ONCE(ksm_run) == KSM_RUN_MERGE || kthread_should_stop();
+	return READ_ONCE(vk_run) == KSM_RUN_MERGE || kthread_should_stop();
 }
 
-static int ksm_scan_thread(void *unused)
+static int vk_scan_thread(void *unused)
 {
 	set_freezable();
 	set_user_nice(current, 5);
 	while (!kthread_should_stop()) {
-		if (READ_ONCE(ksm_run) == KSM_RUN_MERGE)
-			scan_batch(READ_ONCE(ksm_pages_to_scan));
+		if (READ_ONCE(vk_run) == KSM_RUN_MERGE)
+			scan_batch(READ_ONCE(vk_pages_to_scan));
 		try_to_freeze();
-		if (READ_ONCE(ksm_run) == KSM_RUN_MERGE) {
+		if (READ_ONCE(vk_run) == KSM_RUN_MERGE) {
 			long timeout;
 
-			timeout = msecs_to_jiffies(READ_ONCE(ksm_sleep_millisecs));
-			wait_event_interruptible_timeout(ksm_thread_wait,
+			timeout = msecs_to_jiffies(READ_ONCE(vk_sleep_millisecs));
+			wait_event_interruptible_timeout(vk_thread_wait,
 							 kthread_should_stop(),
 							 timeout);
 		} else {
-			wait_event_interruptible(ksm_thread_wait,
-						 ksm_thread_should_run());
+			wait_event_interruptible(vk_thread_wait,
+						 vk_thread_should_run());
 		}
 	}
 	return 0;
 }
 
 /**
- * ksm_scan_pid() - the scanner thread's pid
+ * vk_scan_pid() - the scanner thread's pid
  *
  * Return: its pid in the initial namespace.
  */
-pid_t ksm_scan_pid(void)
+pid_t vk_scan_pid(void)
 {
-	return ksm_thread ? task_pid_nr(ksm_thread) : 0;
+	return vk_thread ? task_pid_nr(vk_thread) : 0;
 }
 
 /**
- * ksm_scan_init() - create the item cache and start the scanner thread
+ * vk_scan_init() - create the item cache and start the scanner thread
  *
  * Return: 0 or a negative errno.
  */
-int ksm_scan_init(void)
+int vk_scan_init(void)
 {
 	void *zero = kzalloc(PAGE_SIZE, GFP_KERNEL);
 
@@ -1150,20 +1150,20 @@ int ksm_scan_init(void)
 				       sizeof(struct vk_item), 0, 0, NULL);
 	if (!item_cache)
 		return -ENOMEM;
-	ksm_thread = kthread_run(ksm_scan_thread, NULL, "vmaccel_ksmd");
-	if (IS_ERR(ksm_thread)) {
+	vk_thread = kthread_run(vk_scan_thread, NULL, "vmaccel_ksmd");
+	if (IS_ERR(vk_thread)) {
 		kmem_cache_destroy(item_cache);
-		return PTR_ERR(ksm_thread);
+		return PTR_ERR(vk_thread);
 	}
 	return 0;
 }
 
 /**
- * ksm_scan_exit() - stop the scanner thread (every file is gone)
+ * vk_scan_exit() - stop the scanner thread (every file is gone)
  */
-void ksm_scan_exit(void)
+void vk_scan_exit(void)
 {
-	kthread_stop(ksm_thread);
-	ksm_thread = NULL;
+	kthread_stop(vk_thread);
+	vk_thread = NULL;
 	kmem_cache_destroy(item_cache);
 }

@@ -20,12 +20,12 @@
 #define KSM_SLEEP_MILLISECS_MAX		3600000U
 #define KSM_MAX_PAGE_SHARING_MAX	BIT(20)
 
-static struct kobject *ksm_kobj;
+static struct kobject *vk_kobj;
 
 static ssize_t run_show(struct kobject *kobj, struct kobj_attribute *attr,
 			char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(ksm_run));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_run));
 }
 
 static ssize_t run_store(struct kobject *kobj, struct kobj_attribute *attr,
@@ -38,14 +38,14 @@ static ssize_t run_store(struct kobject *kobj, struct kobj_attribute *attr,
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (mutex_lock_killable(&ksm_scan_mutex))
+	if (mutex_lock_killable(&vk_scan_mutex))
 		return -EINTR;
 	if (val == KSM_RUN_UNMERGE)
-		err = ksm_unmerge_all();
+		err = vk_unmerge_all();
 	if (!err)
-		WRITE_ONCE(ksm_run, val);
-	mutex_unlock(&ksm_scan_mutex);
-	ksm_scan_wake();
+		WRITE_ONCE(vk_run, val);
+	mutex_unlock(&vk_scan_mutex);
+	vk_scan_wake();
 	return err ? err : count;
 }
 
@@ -59,21 +59,21 @@ static int store_uint(const char *buf, unsigned int min, unsigned int max,
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	WRITE_ONCE(*knob, val);
-	ksm_scan_wake();
+	vk_scan_wake();
 	return 0;
 }
 
 static ssize_t pages_to_scan_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(ksm_pages_to_scan));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_pages_to_scan));
 }
 
 static ssize_t pages_to_scan_store(struct kobject *kobj,
 				   struct kobj_attribute *attr,
 				   const char *buf, size_t count)
 {
-	int err = store_uint(buf, 1, KSM_PAGES_TO_SCAN_MAX, &ksm_pages_to_scan);
+	int err = store_uint(buf, 1, KSM_PAGES_TO_SCAN_MAX, &vk_pages_to_scan);
 
 	return err ? err : count;
 }
@@ -81,7 +81,7 @@ static ssize_t pages_to_scan_store(struct kobject *kobj,
 static ssize_t sleep_millisecs_show(struct kobject *kobj,
 				    struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(ksm_sleep_millisecs));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_sleep_millisecs));
 }
 
 static ssize_t sleep_millisecs_store(struct kobject *kobj,
@@ -89,7 +89,7 @@ static ssize_t sleep_millisecs_store(struct kobject *kobj,
 				     const char *buf, size_t count)
 {
 	int err = store_uint(buf, 0, KSM_SLEEP_MILLISECS_MAX,
-			     &ksm_sleep_millisecs);
+			     &vk_sleep_millisecs);
 
 	return err ? err : count;
 }
@@ -97,7 +97,7 @@ static ssize_t sleep_millisecs_store(struct kobject *kobj,
 static ssize_t max_page_sharing_show(struct kobject *kobj,
 				     struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(ksm_max_page_sharing));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_max_page_sharing));
 }
 
 static ssize_t max_page_sharing_store(struct kobject *kobj,
@@ -105,7 +105,7 @@ static ssize_t max_page_sharing_store(struct kobject *kobj,
 				      const char *buf, size_t count)
 {
 	int err = store_uint(buf, 2, KSM_MAX_PAGE_SHARING_MAX,
-			     &ksm_max_page_sharing);
+			     &vk_max_page_sharing);
 
 	return err ? err : count;
 }
@@ -120,48 +120,48 @@ static ssize_t store_bool_knob(const char *buf, size_t count, bool *knob,
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (mutex_lock_killable(&ksm_scan_mutex))
+	if (mutex_lock_killable(&vk_scan_mutex))
 		return -EINTR;
 	/* Like merge_across_nodes: only while nothing is merged. */
 	if (need_unmerged && val != *knob &&
-	    atomic_long_read(&ksm_pages_shared))
+	    atomic_long_read(&vk_pages_shared))
 		err = -EBUSY;
 	else
 		WRITE_ONCE(*knob, val);
-	mutex_unlock(&ksm_scan_mutex);
+	mutex_unlock(&vk_scan_mutex);
 	return err ? err : count;
 }
 
 static ssize_t use_zero_pages_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(ksm_use_zero_pages));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_use_zero_pages));
 }
 
 static ssize_t use_zero_pages_store(struct kobject *kobj,
 				    struct kobj_attribute *attr,
 				    const char *buf, size_t count)
 {
-	return store_bool_knob(buf, count, &ksm_use_zero_pages, false);
+	return store_bool_knob(buf, count, &vk_use_zero_pages, false);
 }
 
 static ssize_t merge_across_groups_show(struct kobject *kobj,
 					struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(ksm_merge_across_groups));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_merge_across_groups));
 }
 
 static ssize_t merge_across_groups_store(struct kobject *kobj,
 					 struct kobj_attribute *attr,
 					 const char *buf, size_t count)
 {
-	return store_bool_knob(buf, count, &ksm_merge_across_groups, true);
+	return store_bool_knob(buf, count, &vk_merge_across_groups, true);
 }
 
 static long pages_sharing(void)
 {
-	long v = atomic_long_read(&ksm_sharing_total) -
-		 atomic_long_read(&ksm_pages_shared);
+	long v = atomic_long_read(&vk_sharing_total) -
+		 atomic_long_read(&vk_pages_shared);
 
 	return v > 0 ? v : 0;
 }
@@ -169,7 +169,7 @@ static long pages_sharing(void)
 static ssize_t pages_shared_show(struct kobject *kobj,
 				 struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ksm_pages_shared));
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vk_pages_shared));
 }
 
 static ssize_t pages_sharing_show(struct kobject *kobj,
@@ -181,15 +181,15 @@ static ssize_t pages_sharing_show(struct kobject *kobj,
 static ssize_t pages_unshared_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%lu\n", READ_ONCE(ksm_pages_unshared));
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(vk_pages_unshared));
 }
 
 static ssize_t pages_volatile_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
 {
-	long v = atomic_long_read(&ksm_nr_items) -
-		 atomic_long_read(&ksm_pages_shared) - pages_sharing() -
-		 (long)READ_ONCE(ksm_pages_unshared);
+	long v = atomic_long_read(&vk_nr_items) -
+		 atomic_long_read(&vk_pages_shared) - pages_sharing() -
+		 (long)READ_ONCE(vk_pages_unshared);
 
 	/* As upstream: items neither merged nor candidates of this pass. */
 	return sysfs_emit(buf, "%ld\n", v > 0 ? v : 0);
@@ -198,22 +198,22 @@ static ssize_t pages_volatile_show(struct kobject *kobj,
 static ssize_t full_scans_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%lu\n", READ_ONCE(ksm_full_scans));
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(vk_full_scans));
 }
 
 static ssize_t pages_scanned_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ksm_pages_scanned));
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vk_pages_scanned));
 }
 
 static ssize_t general_profit_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
 {
 	long profit = pages_sharing() * (long)PAGE_SIZE -
-		      atomic_long_read(&ksm_nr_items) *
+		      atomic_long_read(&vk_nr_items) *
 		      (long)sizeof(struct vk_item) -
-		      atomic_long_read(&ksm_pages_shared) *
+		      atomic_long_read(&vk_pages_shared) *
 		      (long)sizeof(struct vk_spage);
 
 	return sysfs_emit(buf, "%ld\n", profit);
@@ -222,25 +222,25 @@ static ssize_t general_profit_show(struct kobject *kobj,
 static ssize_t zero_pages_sharing_show(struct kobject *kobj,
 				       struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ksm_zero_sharing));
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vk_zero_sharing));
 }
 
 static ssize_t cow_breaks_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ksm_cow_breaks));
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vk_cow_breaks));
 }
 
 static ssize_t pages_pinned_show(struct kobject *kobj,
 				 struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ksm_pages_pinned));
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vk_pages_pinned));
 }
 
 static ssize_t scanner_pid_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", ksm_scan_pid());
+	return sysfs_emit(buf, "%d\n", vk_scan_pid());
 }
 
 static struct kobj_attribute run_attr = __ATTR_RW(run);
@@ -263,7 +263,7 @@ static struct kobj_attribute cow_breaks_attr = __ATTR_RO(cow_breaks);
 static struct kobj_attribute pages_pinned_attr = __ATTR_RO(pages_pinned);
 static struct kobj_attribute scanner_pid_attr = __ATTR_RO(scanner_pid);
 
-static struct attribute *ksm_attrs[] = {
+static struct attribute *vk_attrs[] = {
 	&run_attr.attr,
 	&pages_to_scan_attr.attr,
 	&sleep_millisecs_attr.attr,
@@ -284,36 +284,36 @@ static struct attribute *ksm_attrs[] = {
 	NULL,
 };
 
-static const struct attribute_group ksm_attr_group = {
-	.attrs = ksm_attrs,
+static const struct attribute_group vk_attr_group = {
+	.attrs = vk_attrs,
 };
 
 /**
- * ksm_sysfs_init() - create /sys/kernel/mm/vmaccel_ksm/
+ * vk_sysfs_init() - create /sys/kernel/mm/vmaccel_ksm/
  *
  * Return: 0 or a negative errno.
  */
-int ksm_sysfs_init(void)
+int vk_sysfs_init(void)
 {
 	int err;
 
 	/* NULL only from the 6.6+ compat lookup: never the sysfs root. */
 	if (!mm_kobj)
 		return -ENOENT;
-	ksm_kobj = kobject_create_and_add("vmaccel_ksm", mm_kobj);
-	if (!ksm_kobj)
+	vk_kobj = kobject_create_and_add("vmaccel_ksm", mm_kobj);
+	if (!vk_kobj)
 		return -ENOMEM;
-	err = sysfs_create_group(ksm_kobj, &ksm_attr_group);
+	err = sysfs_create_group(vk_kobj, &vk_attr_group);
 	if (err)
-		kobject_put(ksm_kobj);
+		kobject_put(vk_kobj);
 	return err;
 }
 
 /**
- * ksm_sysfs_exit() - remove /sys/kernel/mm/vmaccel_ksm/
+ * vk_sysfs_exit() - remove /sys/kernel/mm/vmaccel_ksm/
  */
-void ksm_sysfs_exit(void)
+void vk_sysfs_exit(void)
 {
-	sysfs_remove_group(ksm_kobj, &ksm_attr_group);
-	kobject_put(ksm_kobj);
+	sysfs_remove_group(vk_kobj, &vk_attr_group);
+	kobject_put(vk_kobj);
 }

@@ -12,7 +12,7 @@
 #include <linux/tracepoint.h>
 #include <linux/types.h>
 
-TRACE_EVENT(vmaccel_ksm_merge,
+TRACE_EVENT(vk_merge,
 	    TP_PROTO(unsigned long ino, unsigned long index, unsigned long pfn,
 		     bool zero),
 	    TP_ARGS(ino, index, pfn, zero),
@@ -28,7 +28,7 @@ TRACE_EVENT(vmaccel_ksm_merge,
 		      __entry->index, __entry->pfn, __entry->zero)
 );
 
-TRACE_EVENT(vmaccel_ksm_cow,
+TRACE_EVENT(vk_cow,
 	    TP_PROTO(unsigned long ino, unsigned long index, bool write),
 	    TP_ARGS(ino, index, write),
 	    TP_STRUCT__entry(__field(unsigned long, ino)
@@ -41,7 +41,7 @@ TRACE_EVENT(vmaccel_ksm_cow,
 		      __entry->index, __entry->write)
 );
 
-TRACE_EVENT(vmaccel_ksm_pass,
+TRACE_EVENT(vk_pass,
 	    TP_PROTO(unsigned long full_scans, unsigned long pages),
 	    TP_ARGS(full_scans, pages),
 	    TP_STRUCT__entry(__field(unsigned long, full_scans)

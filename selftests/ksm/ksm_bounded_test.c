@@ -3,7 +3,7 @@
  * vmaccel_ksm selftest: work that one caller starts does not hold the
  * others up.
  *
- * - A VMACCEL_KSM_SCAN of many passes holds ksm_scan_mutex one chunk at a
+ * - A VMACCEL_KSM_SCAN of many passes holds vk_scan_mutex one chunk at a
  *   time: closing a file and SET_GROUP (both need the mutex) complete
  *   while it still runs (the passes it completed by then are fewer than
  *   it asked for; before, they waited for every pass).
@@ -82,7 +82,7 @@ TEST_F_TIMEOUT(slow, scan_lets_others_in, 300)
 	/* Wait until the passes are under way (no time limit: progress). */
 	while (ksm_sys_get("pages_scanned") == scanned0 && !atomic_load(&s.done))
 		usleep(1000);
-	/* Both need ksm_scan_mutex. */
+	/* Both need vk_scan_mutex. */
 	EXPECT_EQ(0, close(small));	/* evicts: leaves the scanner's list */
 	at_close = ksm_sys_get("full_scans");
 	EXPECT_EQ(0, ioctl(other, VMACCEL_KSM_SET_GROUP, &g));
