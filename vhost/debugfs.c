@@ -9,7 +9,7 @@
 #include <linux/fs.h>
 #include <linux/seq_file.h>
 
-#include "vhnet.h"
+#include "vhost.h"
 
 static struct dentry *vh_debugfs_dir;
 

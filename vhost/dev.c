@@ -19,7 +19,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
-#include "vhnet.h"
+#include "vhost.h"
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
@@ -327,4 +327,4 @@ module_exit(vh_exit);
 MODULE_LICENSE("GPL");
 MODULE_VERSION(VMACCEL_VERSION);
 MODULE_DESCRIPTION("vmaccel vhost-net device with zero-copy TX");
-MODULE_AUTHOR("vmaccel");
+MODULE_AUTHOR("vmaccel developers");

@@ -14,7 +14,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
-#include "vhnet.h"
+#include "vhost.h"
 #include "trace.h"
 
 #define VH_FEATURES ((1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) | \

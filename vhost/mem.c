@@ -14,7 +14,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "vhnet.h"
+#include "vhost.h"
 
 #define VH_LOG_PAGE	4096ULL
 

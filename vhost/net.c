@@ -28,7 +28,7 @@
 #include <net/sock.h>
 #include <net/xdp.h>
 
-#include "vhnet.h"
+#include "vhost.h"
 #include "trace.h"
 
 #define VH_WEIGHT_BYTES	0x80000

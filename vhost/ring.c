@@ -11,7 +11,7 @@
 #include <linux/uaccess.h>
 #include <linux/virtio_byteorder.h>
 
-#include "vhnet.h"
+#include "vhost.h"
 
 static inline u16 v16(__virtio16 v)
 {

@@ -10,7 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/sysfs.h>
 
-#include "vhnet.h"
+#include "vhost.h"
 
 /* Protects the defaults below (the zero-copy policy as a whole). */
 DEFINE_MUTEX(vh_param_lock);

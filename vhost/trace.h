@@ -4,7 +4,7 @@
  * zero-copy completion, guest notification, queue error.
  */
 #undef TRACE_SYSTEM
-#define TRACE_SYSTEM vmaccel_vhost
+#define TRACE_SYSTEM vmaccel_vhost_net
 
 #if !defined(_VMACCEL_VHOST_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _VMACCEL_VHOST_TRACE_H

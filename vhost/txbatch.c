@@ -37,7 +37,7 @@
 #include <net/sock.h>
 #include <net/xdp.h>
 
-#include "vhnet.h"
+#include "vhost.h"
 #include "trace.h"
 
 /* Room for struct skb_shared_info at the end of each fragment. */

@@ -12,7 +12,7 @@
 #include <linux/poll.h>
 #include <linux/sched.h>
 
-#include "vhnet.h"
+#include "vhost.h"
 #include "trace.h"
 
 struct vh_flush {

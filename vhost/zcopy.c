@@ -42,7 +42,7 @@
 #include <linux/slab.h>
 #include <net/sock.h>
 
-#include "vhnet.h"
+#include "vhost.h"
 #include "trace.h"
 
 #define VH_ZC_WINDOW	64

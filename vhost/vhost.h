@@ -16,8 +16,8 @@
  *                  vh_vq.mutex (the worker fills and flushes it inside one
  *                  vh_handle_tx() call; teardown drains it under the mutex).
  */
-#ifndef _VMACCEL_VHNET_H
-#define _VMACCEL_VHNET_H
+#ifndef _VMACCEL_VHOST_H
+#define _VMACCEL_VHOST_H
 
 #include <linux/eventfd.h>
 #include <linux/kref.h>
@@ -427,4 +427,4 @@ unsigned int vh_txb_len_limit(void);
 void vh_debugfs_init(void);
 void vh_debugfs_exit(void);
 
-#endif /* _VMACCEL_VHNET_H */
+#endif /* _VMACCEL_VHOST_H */
