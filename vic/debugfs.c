@@ -44,7 +44,7 @@ DEFINE_SHOW_ATTRIBUTE(coalescers);
 void vic_debugfs_init(void)
 {
 	vic_debugfs_dir = debugfs_create_dir("vmaccel_vic", NULL);
-	debugfs_create_file("coalescers", 0444, vic_debugfs_dir, NULL,
+	debugfs_create_file("coalescers", 0400, vic_debugfs_dir, NULL,
 			    &coalescers_fops);
 }
 
