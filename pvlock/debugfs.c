@@ -144,15 +144,15 @@ static const struct file_operations zero_stats_fops = {
 void pvlock_debugfs_init(void)
 {
 	pvlock_debugfs_dir = debugfs_create_dir("vmaccel_pvlock", NULL);
-	debugfs_create_file("stats", 0444, pvlock_debugfs_dir, NULL,
+	debugfs_create_file("stats", 0400, pvlock_debugfs_dir, NULL,
 			    &stats_fops);
-	debugfs_create_file("histo_time_blocked", 0444, pvlock_debugfs_dir,
+	debugfs_create_file("histo_time_blocked", 0400, pvlock_debugfs_dir,
 			    NULL, &histo_time_blocked_fops);
 	debugfs_create_file("zero_stats", 0200, pvlock_debugfs_dir, NULL,
 			    &zero_stats_fops);
-	debugfs_create_file("waiters", 0444, pvlock_debugfs_dir, NULL,
+	debugfs_create_file("waiters", 0400, pvlock_debugfs_dir, NULL,
 			    &waiters_fops);
-	debugfs_create_file("runs", 0444, pvlock_debugfs_dir, NULL,
+	debugfs_create_file("runs", 0400, pvlock_debugfs_dir, NULL,
 			    &runs_fops);
 	debugfs_create_file("stale_kick", 0400, pvlock_debugfs_dir, NULL,
 			    &stale_kick_fops);
@@ -160,7 +160,7 @@ void pvlock_debugfs_init(void)
 			    &stale_mark_fops);
 	debugfs_create_file("stale_premark", 0400, pvlock_debugfs_dir, NULL,
 			    &stale_premark_fops);
-	debugfs_create_file("hash", 0444, pvlock_debugfs_dir, NULL,
+	debugfs_create_file("hash", 0400, pvlock_debugfs_dir, NULL,
 			    &hash_fops);
 	debugfs_create_u32("hash_probes", 0600, pvlock_debugfs_dir,
 			   &pvlock_hash_probes);
