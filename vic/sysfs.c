@@ -123,6 +123,19 @@ static struct attribute *vic_attrs[] = {
 	&vic_attr_default_iops_threshold.attr.attr,
 	&vic_attr_default_max_delay_us.attr.attr,
 	&vic_attr_default_max_ratio.attr.attr,
+	NULL
+};
+
+static const struct attribute_group vic_attr_group = {
+	.attrs = vic_attrs,
+};
+
+/*
+ * The counters, under stats/ where every module of the suite keeps them,
+ * and in the device's directory as aliases (tools and scripts read them
+ * there): one list, two groups.
+ */
+static struct attribute *vic_stats_attrs[] = {
 	&dev_attr_coalescers.attr,
 	&vic_attr_completions.attr.attr,
 	&vic_attr_interrupts.attr.attr,
@@ -131,12 +144,19 @@ static struct attribute *vic_attrs[] = {
 	NULL
 };
 
-static const struct attribute_group vic_attr_group = {
-	.attrs = vic_attrs,
+static const struct attribute_group vic_stats_group = {
+	.name = "stats",
+	.attrs = vic_stats_attrs,
+};
+
+static const struct attribute_group vic_stats_alias_group = {
+	.attrs = vic_stats_attrs,
 };
 
 /* Attached to the misc device through miscdevice.groups. */
 const struct attribute_group *vic_attr_groups[] = {
 	&vic_attr_group,
+	&vic_stats_group,
+	&vic_stats_alias_group,
 	NULL
 };

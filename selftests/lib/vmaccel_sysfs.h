@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,6 +165,41 @@ static inline bool vmaccel_fault_injected(void)
 
 	return vmaccel_read_file("/proc/self/make-it-fail", buf,
 				 sizeof(buf)) > 0 && atoi(buf) > 0;
+}
+
+/*
+ * Counter @name of a module's sysfs directory @dir (with a trailing '/')
+ * is also @dir/stats/@name, read-only, with the same value: 0; -errno when
+ * a file is missing or unreadable; -EACCES when the stats/ file is
+ * writable; -EBADE when the two differ in a quiet moment (the top-level
+ * file read twice around the stats/ one gave the same value), or when no
+ * quiet moment came in 100 tries.
+ */
+static inline int vmaccel_stats_alias(const char *dir, const char *name)
+{
+	char top[256], st[256];
+	long a, s, b;
+	struct stat sb;
+	int i, r;
+
+	snprintf(top, sizeof(top), "%s%s", dir, name);
+	snprintf(st, sizeof(st), "%sstats/%s", dir, name);
+	if (stat(st, &sb))
+		return -errno;
+	if (sb.st_mode & 0222)
+		return -EACCES;
+	for (i = 0; i < 100; i++) {
+		r = vmaccel_read_long(top, &a);
+		if (!r)
+			r = vmaccel_read_long(st, &s);
+		if (!r)
+			r = vmaccel_read_long(top, &b);
+		if (r)
+			return r;
+		if (a == b)
+			return s == a ? 0 : -EBADE;
+	}
+	return -EBADE;
 }
 
 #endif /* VMACCEL_SYSFS_H */

@@ -205,6 +205,19 @@ TEST_F(sysfs, counters_read_only)
 	}
 }
 
+/* The counters are also under stats/, as in every module of the suite. */
+TEST_F(sysfs, counters_also_under_stats)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vic_counters); i++) {
+		const char *n = vic_counters[i];
+
+		ASSERT_EQ(0, vmaccel_stats_alias(VIC_SYSFS, n))
+			TH_LOG("%sstats/%s", VIC_SYSFS, n);
+	}
+}
+
 /* CREATE without parameters takes the defaults of the moment. */
 TEST_F(sysfs, create_uses_defaults)
 {
