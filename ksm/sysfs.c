@@ -270,6 +270,20 @@ static struct attribute *vk_attrs[] = {
 	&max_page_sharing_attr.attr,
 	&use_zero_pages_attr.attr,
 	&merge_across_groups_attr.attr,
+	&scanner_pid_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group vk_attr_group = {
+	.attrs = vk_attrs,
+};
+
+/*
+ * The counters, under stats/ where every module of the suite keeps them,
+ * and in the directory itself, named and placed as upstream KSM's in
+ * /sys/kernel/mm/ksm/: one list, two groups.
+ */
+static struct attribute *vk_stats_attrs[] = {
 	&pages_shared_attr.attr,
 	&pages_sharing_attr.attr,
 	&pages_unshared_attr.attr,
@@ -280,12 +294,23 @@ static struct attribute *vk_attrs[] = {
 	&zero_pages_sharing_attr.attr,
 	&cow_breaks_attr.attr,
 	&pages_pinned_attr.attr,
-	&scanner_pid_attr.attr,
 	NULL,
 };
 
-static const struct attribute_group vk_attr_group = {
-	.attrs = vk_attrs,
+static const struct attribute_group vk_stats_group = {
+	.name = "stats",
+	.attrs = vk_stats_attrs,
+};
+
+static const struct attribute_group vk_stats_alias_group = {
+	.attrs = vk_stats_attrs,
+};
+
+static const struct attribute_group *vk_attr_groups[] = {
+	&vk_attr_group,
+	&vk_stats_group,
+	&vk_stats_alias_group,
+	NULL,
 };
 
 /**
@@ -303,7 +328,7 @@ int vk_sysfs_init(void)
 	vk_kobj = kobject_create_and_add("vmaccel_ksm", mm_kobj);
 	if (!vk_kobj)
 		return -ENOMEM;
-	err = sysfs_create_group(vk_kobj, &vk_attr_group);
+	err = sysfs_create_groups(vk_kobj, vk_attr_groups);
 	if (err)
 		kobject_put(vk_kobj);
 	return err;
@@ -314,6 +339,6 @@ int vk_sysfs_init(void)
  */
 void vk_sysfs_exit(void)
 {
-	sysfs_remove_group(vk_kobj, &vk_attr_group);
+	sysfs_remove_groups(vk_kobj, vk_attr_groups);
 	kobject_put(vk_kobj);
 }

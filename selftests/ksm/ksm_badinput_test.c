@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "ksm_util.h"
+#include "../lib/vmaccel_sysfs.h"
 
 FIXTURE(bad) {
 	int dev, fd;
@@ -226,6 +227,25 @@ TEST_F(bad, sysfs_ranges)
 	EXPECT_EQ(0, ksm_sys_set("max_page_sharing", "2"));
 	ksm_sys_set("pages_to_scan", "100");
 	ksm_sys_set("sleep_millisecs", "20");
+}
+
+/* The counters are also under stats/, as in every module of the suite. */
+TEST_F(bad, counters_also_under_stats)
+{
+	static const char * const names[] = {
+		"pages_shared", "pages_sharing", "pages_unshared",
+		"pages_volatile", "full_scans", "pages_scanned",
+		"general_profit", "zero_pages_sharing", "cow_breaks",
+		"pages_pinned",
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		const char *n = names[i];
+
+		ASSERT_EQ(0, vmaccel_stats_alias(KSM_SYSFS, n))
+			TH_LOG("%sstats/%s", KSM_SYSFS, n);
+	}
 }
 
 TEST_F(bad, mount_options)
