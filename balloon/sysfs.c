@@ -210,6 +210,19 @@ static struct attribute *balloon_attrs[] = {
 	&knob_stall_ms.attr.attr,
 	&knob_stats_max_age_ms.attr.attr,
 	&test_available_pct_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group balloon_group = {
+	.attrs = balloon_attrs,
+};
+
+/*
+ * The counters and gauges, under stats/ where every module of the suite
+ * keeps them, and in the directory itself as aliases (tools and scripts
+ * read them there): one list, two groups.
+ */
+static struct attribute *balloon_stats_attrs[] = {
 	&host_available_pct_attr.attr,
 	&vms_attr.attr,
 	&total_target_changes.attr.attr,
@@ -223,8 +236,20 @@ static struct attribute *balloon_attrs[] = {
 	NULL,
 };
 
-static const struct attribute_group balloon_group = {
-	.attrs = balloon_attrs,
+static const struct attribute_group balloon_stats_group = {
+	.name = "stats",
+	.attrs = balloon_stats_attrs,
+};
+
+static const struct attribute_group balloon_stats_alias_group = {
+	.attrs = balloon_stats_attrs,
+};
+
+static const struct attribute_group *balloon_groups[] = {
+	&balloon_group,
+	&balloon_stats_group,
+	&balloon_stats_alias_group,
+	NULL,
 };
 
 /**
@@ -242,7 +267,7 @@ int balloon_sysfs_init(void)
 	balloon_kobj = kobject_create_and_add("vmaccel_balloon", mm_kobj);
 	if (!balloon_kobj)
 		return -ENOMEM;
-	ret = sysfs_create_group(balloon_kobj, &balloon_group);
+	ret = sysfs_create_groups(balloon_kobj, balloon_groups);
 	if (ret)
 		kobject_put(balloon_kobj);
 	return ret;
@@ -253,6 +278,6 @@ int balloon_sysfs_init(void)
  */
 void balloon_sysfs_exit(void)
 {
-	sysfs_remove_group(balloon_kobj, &balloon_group);
+	sysfs_remove_groups(balloon_kobj, balloon_groups);
 	kobject_put(balloon_kobj);
 }

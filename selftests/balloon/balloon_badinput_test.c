@@ -247,4 +247,22 @@ TEST_F(bad, sysfs_ranges)
 	EXPECT_EQ(30, balloon_knob("high_pct"));
 }
 
+/* The counters are also under stats/, as in every module of the suite. */
+TEST_F(bad, counters_also_under_stats)
+{
+	static const char * const names[] = {
+		"host_available_pct", "vms", "target_changes", "inflations",
+		"deflations", "released_bytes", "pressure_ticks",
+		"reclaim_ticks", "stalls", "fair_shares",
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		const char *n = names[i];
+
+		ASSERT_EQ(0, vmaccel_stats_alias(BALLOON_SYSFS, n))
+			TH_LOG("%sstats/%s", BALLOON_SYSFS, n);
+	}
+}
+
 TEST_HARNESS_MAIN
