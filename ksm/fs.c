@@ -236,7 +236,7 @@ static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
 		vi->cow_breaks++;
 		atomic_long_inc(&vk_cow_breaks);
 	}
-	trace_vk_cow(vi->vfs_inode.i_ino, index, count);
+	trace_vk_cow_break(vi->vfs_inode.i_ino, index, count);
 	vk_release_slot(old);
 	if (newp)
 		*newp = page;

@@ -128,7 +128,8 @@ struct vk_item {
 
 /**
  * struct vk_stable_key - a content in the stable tree
- * @node: in vk_stable_root, ordered by (group, csum, content).
+ * @node: in the stable tree (stable_root, scan.c), ordered by (group,
+ *	csum, content).
  * @group: merge group (0 for all when merging across groups).
  * @csum: xxh64 of the content.
  * @zero: the content is all zeroes.

@@ -28,7 +28,7 @@ TRACE_EVENT(vk_merge,
 		      __entry->index, __entry->pfn, __entry->zero)
 );
 
-TRACE_EVENT(vk_cow,
+TRACE_EVENT(vk_cow_break,
 	    TP_PROTO(unsigned long ino, unsigned long index, bool write),
 	    TP_ARGS(ino, index, write),
 	    TP_STRUCT__entry(__field(unsigned long, ino)
