@@ -276,4 +276,26 @@ TEST_F(bad, mount_options)
 	rmdir(dir);
 }
 
+/* The tracepoints: system named after the module, events after its prefix. */
+TEST(tracepoints_named_after_the_module)
+{
+	static const char * const ev[] = {
+		"vk_merge", "vk_cow_break", "vk_pass",
+	};
+	unsigned int i;
+	int r;
+
+	r = vmaccel_tracepoint("vmaccel_ksm", ev[0]);
+	if (r == -ENODEV)
+		SKIP(return, "no tracefs");
+	for (i = 0; i < ARRAY_SIZE(ev); i++) {
+		const char *n = ev[i];
+
+		ASSERT_EQ(0, vmaccel_tracepoint("vmaccel_ksm", n))
+			TH_LOG("%s", n);
+	}
+	ASSERT_EQ(-ENOENT,
+		  vmaccel_tracepoint("vmaccel_ksm", "vmaccel_ksm_merge"));
+}
+
 TEST_HARNESS_MAIN

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,14 +111,14 @@ static inline int vmaccel_read_u64(const char *path, __u64 *val)
 /* Read a file holding a signed decimal number (strtol): 0 or -errno. */
 static inline int vmaccel_read_long(const char *path, long *val)
 {
-	char buf[64];
+	char buf[64], *end;
 	int r;
 
 	r = vmaccel_read_file(path, buf, sizeof(buf));
 	if (r <= 0)
 		return r ? r : -EIO;
-	*val = strtol(buf, NULL, 10);
-	return 0;
+	*val = strtol(buf, &end, 10);
+	return end == buf ? -EINVAL : 0;
 }
 
 /*
@@ -169,11 +170,11 @@ static inline bool vmaccel_fault_injected(void)
 
 /*
  * Counter @name of a module's sysfs directory @dir (with a trailing '/')
- * is also @dir/stats/@name, read-only, with the same value: 0; -errno when
- * a file is missing or unreadable; -EACCES when the stats/ file is
- * writable; -EBADE when the two differ in a quiet moment (the top-level
- * file read twice around the stats/ one gave the same value), or when no
- * quiet moment came in 100 tries.
+ * is also @dir/stats/@name, read-only, with the same value: 0 once the
+ * stats/ file read between two equal readings of the top-level one gave
+ * that value; -errno when a file is missing or unreadable; -EACCES when
+ * the stats/ file is writable; -EBADE when that did not happen in 100
+ * tries (a value that moves and comes back is read again).
  */
 static inline int vmaccel_stats_alias(const char *dir, const char *name)
 {
@@ -196,10 +197,29 @@ static inline int vmaccel_stats_alias(const char *dir, const char *name)
 			r = vmaccel_read_long(top, &b);
 		if (r)
 			return r;
-		if (a == b)
-			return s == a ? 0 : -EBADE;
+		if (a == b && s == a)
+			return 0;
 	}
 	return -EBADE;
+}
+
+#define VMACCEL_TRACEFS "/sys/kernel/tracing"
+
+/*
+ * Whether tracepoint @event of trace system @system exists (tracefs
+ * mounted at VMACCEL_TRACEFS, mounted here if it is not): 0, -ENODEV
+ * without tracefs, or -errno of access().
+ */
+static inline int vmaccel_tracepoint(const char *system, const char *event)
+{
+	char path[256];
+
+	if (access(VMACCEL_TRACEFS "/events", F_OK) &&
+	    mount("tracefs", VMACCEL_TRACEFS, "tracefs", 0, NULL))
+		return -ENODEV;
+	snprintf(path, sizeof(path), VMACCEL_TRACEFS "/events/%s/%s",
+		 system, event);
+	return access(path, F_OK) ? -errno : 0;
 }
 
 #endif /* VMACCEL_SYSFS_H */

@@ -14,6 +14,7 @@
  * ring.  Oversized packets are dropped and their buffers returned.
  */
 #include "vhost_util.h"
+#include "../lib/vmaccel_sysfs.h"
 
 #include <sys/wait.h>
 
@@ -469,6 +470,28 @@ TEST_F(vm, oversized_packet_dropped)
 		ASSERT_EQ(1u, st.dropped);
 		ASSERT_EQ(0u, st.packets);
 	}
+}
+
+/* The tracepoints: system named after the module, events after its prefix. */
+TEST_F(vm, tracepoints_named_after_the_module)
+{
+	static const char * const ev[] = {
+		"vh_kick", "vh_tx", "vh_rx", "vh_zc_done", "vh_tx_batch",
+		"vh_notify", "vh_error",
+	};
+	unsigned int i;
+	int r;
+
+	r = vmaccel_tracepoint("vmaccel_vhost_net", ev[0]);
+	if (r == -ENODEV)
+		SKIP(return, "no tracefs");
+	for (i = 0; i < ARRAY_SIZE(ev); i++) {
+		const char *n = ev[i];
+
+		ASSERT_EQ(0, vmaccel_tracepoint("vmaccel_vhost_net", n))
+			TH_LOG("%s", n);
+	}
+	ASSERT_EQ(-ENOENT, vmaccel_tracepoint("vmaccel_vhost", ""));
 }
 
 TEST_HARNESS_MAIN
