@@ -278,6 +278,9 @@ static void scan_child(const struct fds *f, long *v)
 	v[3] = -ksm_sys_set("run", "1");
 	v[4] = -ksm_sys_set("merge_across_groups", "1");
 	v[5] = -ksm_sys_set("pages_to_scan", "5");
+	/* A bad value is refused as such before the capability check. */
+	v[6] = -ksm_sys_set("run", "3");
+	v[7] = -ksm_sys_set("use_zero_pages", "2");
 }
 
 TEST(scan_and_unmerge_need_cap_sys_admin)
@@ -307,6 +310,8 @@ TEST(scan_and_unmerge_need_cap_sys_admin)
 		EXPECT_EQ(how == DROP_CAP ? EPERM : EACCES, v[3]);
 		EXPECT_EQ(how == DROP_CAP ? EPERM : EACCES, v[4]);
 		EXPECT_EQ(how == DROP_CAP ? EPERM : EACCES, v[5]);
+		EXPECT_EQ(how == DROP_CAP ? EINVAL : EACCES, v[6]);
+		EXPECT_EQ(how == DROP_CAP ? EINVAL : EACCES, v[7]);
 		/* Nothing merged, nothing changed. */
 		ASSERT_EQ(0, ksm_stats(f.fd, &st));
 		EXPECT_EQ(0, st.merged);

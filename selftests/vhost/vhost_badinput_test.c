@@ -12,6 +12,7 @@
  * one on RX, an avail index that jumps) fire the queue's error eventfd,
  * consume nothing, and the queue works again once the guest fixes its
  * ring.  Oversized packets are dropped and their buffers returned.
+ * The sysfs knobs refuse bad values with -EINVAL and keep their value.
  */
 #include "vhost_util.h"
 #include "../lib/vmaccel_sysfs.h"
@@ -470,6 +471,66 @@ TEST_F(vm, oversized_packet_dropped)
 		ASSERT_EQ(1u, st.dropped);
 		ASSERT_EQ(0u, st.packets);
 	}
+}
+
+/*
+ * Every knob refuses what is not a decimal number in its range with
+ * -EINVAL, and keeps its value.  The zero-copy policy is checked as a
+ * whole (vh_zpol_check); the weights and batch knobs alone.
+ */
+TEST_F(vm, sysfs_knobs_refuse_bad_values)
+{
+	static const struct {
+		const char *knob;
+		const char *bad[2];	/* out of range, below and above */
+	} k[] = {
+		{ "zcopy_enable", { "2", "3" } },
+		{ "zcopy_min_len", { "65537", "4294967295" } },
+		{ "zcopy_max_pending", { "0", "1025" } },
+		{ "zcopy_fail_pct", { "0", "101" } },
+		{ "zcopy_backoff_pkts", { "0", "1000001" } },
+		{ "zcopy_stall_ms", { "0", "60001" } },
+		{ "tx_weight", { "0", "65537" } },
+		{ "rx_weight", { "0", "65537" } },
+		{ "tx_batch_max_len", { "4096", "65536" } },
+		{ "tx_batch_pkts", { "0", "65" } },
+	};
+	static const char * const junk[] = {
+		"-1", "abc", "12abc", "0x10", "4294967296", "1 2", "\n",
+	};
+	const unsigned int nbad = ARRAY_SIZE(k[0].bad);
+	const char *val;
+	char path[128];
+	unsigned int i, j;
+	long long v;
+	int r;
+
+	if (!vh_is_ours() || access(VH_SYSFS "tx_weight", F_OK))
+		SKIP(return, "vmaccel only");
+	for (i = 0; i < ARRAY_SIZE(k); i++) {
+		snprintf(path, sizeof(path), VH_SYSFS "%s", k[i].knob);
+		v = vh_read_ll(path);
+		ASSERT_GE(v, 0);
+		for (j = 0; j < nbad + ARRAY_SIZE(junk); j++) {
+			val = j < nbad ? k[i].bad[j] : junk[j - nbad];
+			r = vmaccel_write_file(path, val);
+			if (r != -EINVAL)
+				fprintf(stderr, "# %s <- \"%s\": %d\n", path, val, r);
+			ASSERT_EQ(-EINVAL, r);
+		}
+		if (vh_read_ll(path) != v)
+			fprintf(stderr, "# %s changed\n", path);
+		ASSERT_EQ(v, vh_read_ll(path));
+	}
+	/* The limits themselves are accepted; restored afterwards. */
+	v = vh_read_ll(VH_SYSFS "zcopy_max_pending");
+	ASSERT_EQ(0, vmaccel_write_file(VH_SYSFS "zcopy_max_pending", "1024"));
+	ASSERT_EQ(1024, vh_read_ll(VH_SYSFS "zcopy_max_pending"));
+	ASSERT_EQ(0, vmaccel_write_long(VH_SYSFS "zcopy_max_pending", v));
+	v = vh_read_ll(VH_SYSFS "rx_weight");
+	ASSERT_EQ(0, vmaccel_write_file(VH_SYSFS "rx_weight", "65536\n"));
+	ASSERT_EQ(65536, vh_read_ll(VH_SYSFS "rx_weight"));
+	ASSERT_EQ(0, vmaccel_write_long(VH_SYSFS "rx_weight", v));
 }
 
 /* The tracepoints: system named after the module, events after its prefix. */
