@@ -10,59 +10,38 @@
 #include <linux/kernel.h>
 #include <linux/stddef.h>
 #include <linux/sysfs.h>
+#include <vmaccel/knob.h>
 #include <vmaccel/vic.h>
 
 #include "vic.h"
 
-/**
- * struct vic_u32_attr - a sysfs attribute backed by a u32 or u64 field
- * @attr: the device attribute.
- * @offset: offset of the field, in &struct vmaccel_vic_params for the
- *	defaults or in &struct vic_totals for the counters.
- */
-struct vic_u32_attr {
-	struct device_attribute attr;
-	size_t offset;
-};
-
-#define to_vic_attr(a) container_of(a, struct vic_u32_attr, attr)
-
-static ssize_t vic_param_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
+/* A default of &struct vmaccel_vic_params, @k->arg its offset. */
+static s64 vic_default_get(const struct vmk_knob *k)
 {
 	struct vmaccel_vic_params p;
 	u32 val;
 
 	vmaccel_vic_default_params(&p);
-	memcpy(&val, (u8 *)&p + to_vic_attr(attr)->offset, sizeof(val));
-	return sysfs_emit(buf, "%u\n", val);
+	memcpy(&val, (u8 *)&p + k->arg, sizeof(val));
+	return val;
 }
 
-static ssize_t vic_param_store(struct device *dev,
-			       struct device_attribute *attr,
-			       const char *buf, size_t count)
+/* vic_defaults_set() checks the whole set, the ranges included. */
+static int vic_default_set(const struct vmk_knob *k, s64 val)
 {
-	u32 val;
-	int ret;
-
-	ret = kstrtou32(buf, 10, &val);
-	if (ret)
-		return -EINVAL;
-	ret = vic_defaults_set(to_vic_attr(attr)->offset, val);
-	return ret ? ret : count;
+	return vic_defaults_set(k->arg, val);
 }
 
-#define VIC_PARAM_ATTR(_name, _field)					\
-static struct vic_u32_attr vic_attr_##_name = {				\
-	.attr = __ATTR(_name, 0644, vic_param_show, vic_param_store),	\
-	.offset = offsetof(struct vmaccel_vic_params, _field),		\
-}
+#define VIC_DEFAULT(_name, _field)					\
+	VMK_DEV_KNOB(_name, .type = VMK_U32, VMK_RANGE(0, U32_MAX),	\
+		     .get = vic_default_get, .set = vic_default_set,	\
+		     .arg = offsetof(struct vmaccel_vic_params, _field))
 
-VIC_PARAM_ATTR(default_fixed_ratio, fixed_ratio);
-VIC_PARAM_ATTR(default_cif_threshold, cif_threshold);
-VIC_PARAM_ATTR(default_iops_threshold, iops_threshold);
-VIC_PARAM_ATTR(default_max_delay_us, max_delay_us);
-VIC_PARAM_ATTR(default_max_ratio, max_ratio);
+VIC_DEFAULT(default_fixed_ratio, fixed_ratio);
+VIC_DEFAULT(default_cif_threshold, cif_threshold);
+VIC_DEFAULT(default_iops_threshold, iops_threshold);
+VIC_DEFAULT(default_max_delay_us, max_delay_us);
+VIC_DEFAULT(default_max_ratio, max_ratio);
 
 static ssize_t default_mode_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
@@ -87,42 +66,40 @@ static ssize_t default_mode_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(default_mode);
 
-static ssize_t coalescers_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
+static s64 vic_coalescers_get(const struct vmk_knob *k)
 {
-	return sysfs_emit(buf, "%u\n", vic_live_count());
+	return vic_live_count();
 }
-static DEVICE_ATTR_RO(coalescers);
 
-static ssize_t vic_total_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
+VMK_DEV_COUNTER(coalescers, .type = VMK_U64, .get = vic_coalescers_get);
+
+/* A counter of &struct vic_totals, @k->arg its offset. */
+static s64 vic_total_get(const struct vmk_knob *k)
 {
 	struct vic_totals t;
 	u64 val;
 
 	vic_totals_read(&t);
-	memcpy(&val, (u8 *)&t + to_vic_attr(attr)->offset, sizeof(val));
-	return sysfs_emit(buf, "%llu\n", val);
+	memcpy(&val, (u8 *)&t + k->arg, sizeof(val));
+	return val;
 }
 
-#define VIC_TOTAL_ATTR(_name, _field)					\
-static struct vic_u32_attr vic_attr_##_name = {				\
-	.attr = __ATTR(_name, 0444, vic_total_show, NULL),		\
-	.offset = offsetof(struct vic_totals, _field),			\
-}
+#define VIC_TOTAL(_name, _field)					\
+	VMK_DEV_COUNTER(_name, .type = VMK_U64, .get = vic_total_get,	\
+			.arg = offsetof(struct vic_totals, _field))
 
-VIC_TOTAL_ATTR(completions, completions);
-VIC_TOTAL_ATTR(interrupts, interrupts);
-VIC_TOTAL_ATTR(deferred, deferred);
-VIC_TOTAL_ATTR(backstop, backstop);
+VIC_TOTAL(completions, completions);
+VIC_TOTAL(interrupts, interrupts);
+VIC_TOTAL(deferred, deferred);
+VIC_TOTAL(backstop, backstop);
 
 static struct attribute *vic_attrs[] = {
 	&dev_attr_default_mode.attr,
-	&vic_attr_default_fixed_ratio.attr.attr,
-	&vic_attr_default_cif_threshold.attr.attr,
-	&vic_attr_default_iops_threshold.attr.attr,
-	&vic_attr_default_max_delay_us.attr.attr,
-	&vic_attr_default_max_ratio.attr.attr,
+	VMK_ATTR(default_fixed_ratio),
+	VMK_ATTR(default_cif_threshold),
+	VMK_ATTR(default_iops_threshold),
+	VMK_ATTR(default_max_delay_us),
+	VMK_ATTR(default_max_ratio),
 	NULL
 };
 
@@ -136,11 +113,11 @@ static const struct attribute_group vic_attr_group = {
  * there): one list, two groups.
  */
 static struct attribute *vic_stats_attrs[] = {
-	&dev_attr_coalescers.attr,
-	&vic_attr_completions.attr.attr,
-	&vic_attr_interrupts.attr.attr,
-	&vic_attr_deferred.attr.attr,
-	&vic_attr_backstop.attr.attr,
+	VMK_ATTR(coalescers),
+	VMK_ATTR(completions),
+	VMK_ATTR(interrupts),
+	VMK_ATTR(deferred),
+	VMK_ATTR(backstop),
 	NULL
 };
 
