@@ -9,6 +9,7 @@
 #include <linux/kernel.h>
 #include <linux/mutex.h>
 #include <linux/sysfs.h>
+#include <vmaccel/knob.h>
 
 #include "vhost.h"
 
@@ -33,149 +34,80 @@ unsigned int vh_txb_pkts = VH_TXB_MAX;
 
 #define VH_WEIGHT_MAX 65536
 
-enum vh_knob {
-	K_ZC_ENABLE, K_ZC_MIN_LEN, K_ZC_MAX_PENDING, K_ZC_FAIL_PCT,
-	K_ZC_BACKOFF, K_ZC_STALL_MS, K_TX_WEIGHT, K_RX_WEIGHT,
-	K_TXB_MAX_LEN, K_TXB_PKTS,
-};
-
-struct vh_knob_attr {
-	struct device_attribute attr;
-	enum vh_knob knob;
-};
-
-static u32 vh_knob_get(enum vh_knob k)
+/*
+ * A field of the zero-copy policy, @k->arg its offset in &struct
+ * vmaccel_vhost_zcopy; zcopy_enable is the ENABLE bit of its flags.
+ */
+static s64 vh_zpol_get(const struct vmk_knob *k)
 {
-	switch (k) {
-	case K_ZC_ENABLE:
+	u32 val;
+
+	lockdep_assert_held(&vh_param_lock);
+	if (k->arg == offsetof(struct vmaccel_vhost_zcopy, flags))
 		return !!(vh_zpol_default.flags & VMACCEL_VHOST_ZCOPY_ENABLE);
-	case K_ZC_MIN_LEN:
-		return vh_zpol_default.min_len;
-	case K_ZC_MAX_PENDING:
-		return vh_zpol_default.max_pending;
-	case K_ZC_FAIL_PCT:
-		return vh_zpol_default.fail_pct;
-	case K_ZC_BACKOFF:
-		return vh_zpol_default.backoff_pkts;
-	case K_ZC_STALL_MS:
-		return vh_zpol_default.stall_ms;
-	case K_TX_WEIGHT:
-		return READ_ONCE(vh_tx_weight);
-	case K_RX_WEIGHT:
-		return READ_ONCE(vh_rx_weight);
-	case K_TXB_MAX_LEN:
-		return READ_ONCE(vh_txb_max_len);
-	case K_TXB_PKTS:
-		return READ_ONCE(vh_txb_pkts);
-	}
-	return 0;
+	memcpy(&val, (u8 *)&vh_zpol_default + k->arg, sizeof(val));
+	return val;
 }
 
-static ssize_t knob_show(struct device *dev, struct device_attribute *attr,
-			 char *buf)
+/* The policy with the new value must pass vh_zpol_check() as a whole. */
+static int vh_zpol_set(const struct vmk_knob *k, s64 val)
 {
-	struct vh_knob_attr *ka = container_of(attr, struct vh_knob_attr, attr);
-	u32 v;
+	struct vmaccel_vhost_zcopy z = vh_zpol_default;
+	u32 v = val;
+	int ret;
 
-	mutex_lock(&vh_param_lock);
-	v = vh_knob_get(ka->knob);
-	mutex_unlock(&vh_param_lock);
-	return sysfs_emit(buf, "%u\n", v);
-}
-
-static ssize_t knob_store(struct device *dev, struct device_attribute *attr,
-			  const char *buf, size_t count)
-{
-	struct vh_knob_attr *ka = container_of(attr, struct vh_knob_attr, attr);
-	struct vmaccel_vhost_zcopy z;
-	int ret = 0;
-	u32 v;
-
-	/* Decimal, as every vmaccel knob: "010" is ten, not eight. */
-	if (kstrtou32(buf, 10, &v))
-		return -EINVAL;
-	mutex_lock(&vh_param_lock);
-	z = vh_zpol_default;
-	switch (ka->knob) {
-	case K_ZC_ENABLE:
-		if (v > 1)
-			ret = -EINVAL;
+	lockdep_assert_held(&vh_param_lock);
+	if (k->arg == offsetof(struct vmaccel_vhost_zcopy, flags))
 		z.flags = v ? VMACCEL_VHOST_ZCOPY_ENABLE : 0;
-		break;
-	case K_ZC_MIN_LEN:
-		z.min_len = v;
-		break;
-	case K_ZC_MAX_PENDING:
-		z.max_pending = v;
-		break;
-	case K_ZC_FAIL_PCT:
-		z.fail_pct = v;
-		break;
-	case K_ZC_BACKOFF:
-		z.backoff_pkts = v;
-		break;
-	case K_ZC_STALL_MS:
-		z.stall_ms = v;
-		break;
-	case K_TX_WEIGHT:
-	case K_RX_WEIGHT:
-		if (!v || v > VH_WEIGHT_MAX) {
-			ret = -EINVAL;
-			break;
-		}
-		WRITE_ONCE(*(ka->knob == K_TX_WEIGHT ? &vh_tx_weight : &vh_rx_weight), v);
-		break;
-	case K_TXB_MAX_LEN:
-		if (v > vh_txb_len_limit()) {
-			ret = -EINVAL;
-			break;
-		}
-		WRITE_ONCE(vh_txb_max_len, v);
-		break;
-	case K_TXB_PKTS:
-		if (!v || v > VH_TXB_MAX) {
-			ret = -EINVAL;
-			break;
-		}
-		WRITE_ONCE(vh_txb_pkts, v);
-		break;
-	}
-	if (!ret)
-		ret = vh_zpol_check(&z);
+	else
+		memcpy((u8 *)&z + k->arg, &v, sizeof(v));
+	ret = vh_zpol_check(&z);
 	if (!ret)
 		vh_zpol_default = z;
-	mutex_unlock(&vh_param_lock);
-	return ret ? ret : count;
+	return ret;
 }
 
-#define VH_KNOB(_name, _knob)						\
-	static struct vh_knob_attr dev_attr_##_name = {			\
-		.attr = __ATTR(_name, 0644, knob_show, knob_store),	\
-		.knob = _knob,						\
-	}
+/* The longest batched frame depends on the build: checked at run time. */
+static int vh_txb_len_set(const struct vmk_knob *k, s64 val)
+{
+	if (val > vh_txb_len_limit())
+		return -EINVAL;
+	return vmk_knob_write(k, val);
+}
 
-VH_KNOB(zcopy_enable, K_ZC_ENABLE);
-VH_KNOB(zcopy_min_len, K_ZC_MIN_LEN);
-VH_KNOB(zcopy_max_pending, K_ZC_MAX_PENDING);
-VH_KNOB(zcopy_fail_pct, K_ZC_FAIL_PCT);
-VH_KNOB(zcopy_backoff_pkts, K_ZC_BACKOFF);
-VH_KNOB(zcopy_stall_ms, K_ZC_STALL_MS);
-VH_KNOB(tx_weight, K_TX_WEIGHT);
-VH_KNOB(rx_weight, K_RX_WEIGHT);
-VH_KNOB(tx_batch_max_len, K_TXB_MAX_LEN);
-VH_KNOB(tx_batch_pkts, K_TXB_PKTS);
+#define VH_LOCKED .lock = &vh_param_lock, .flags = VMK_SHOW_LOCKED
+#define VH_ZPOL(_name, _field, _max)					\
+	VMK_DEV_KNOB(_name, VH_LOCKED, .type = VMK_U32,			\
+		     VMK_RANGE(0, _max), .get = vh_zpol_get,		\
+		     .set = vh_zpol_set,					\
+		     .arg = offsetof(struct vmaccel_vhost_zcopy, _field))
+
+VH_ZPOL(zcopy_enable, flags, 1);
+VH_ZPOL(zcopy_min_len, min_len, U32_MAX);
+VH_ZPOL(zcopy_max_pending, max_pending, U32_MAX);
+VH_ZPOL(zcopy_fail_pct, fail_pct, U32_MAX);
+VH_ZPOL(zcopy_backoff_pkts, backoff_pkts, U32_MAX);
+VH_ZPOL(zcopy_stall_ms, stall_ms, U32_MAX);
+VMK_DEV_KNOB(tx_weight, VH_LOCKED, VMK_U32_VAR(&vh_tx_weight),
+	     VMK_RANGE(1, VH_WEIGHT_MAX));
+VMK_DEV_KNOB(rx_weight, VH_LOCKED, VMK_U32_VAR(&vh_rx_weight),
+	     VMK_RANGE(1, VH_WEIGHT_MAX));
+VMK_DEV_KNOB(tx_batch_max_len, VH_LOCKED, VMK_U32_VAR(&vh_txb_max_len),
+	     VMK_RANGE(0, U32_MAX), .set = vh_txb_len_set);
+VMK_DEV_KNOB(tx_batch_pkts, VH_LOCKED, VMK_U32_VAR(&vh_txb_pkts),
+	     VMK_RANGE(1, VH_TXB_MAX));
 
 static struct attribute *vh_attrs[] = {
-	&dev_attr_zcopy_enable.attr.attr,
-	&dev_attr_zcopy_min_len.attr.attr,
-	&dev_attr_zcopy_max_pending.attr.attr,
-	&dev_attr_zcopy_fail_pct.attr.attr,
-	&dev_attr_zcopy_backoff_pkts.attr.attr,
-	&dev_attr_zcopy_stall_ms.attr.attr,
-	&dev_attr_tx_weight.attr.attr,
-	&dev_attr_rx_weight.attr.attr,
-	&dev_attr_tx_batch_max_len.attr.attr,
-	&dev_attr_tx_batch_pkts.attr.attr,
+	VMK_ATTR(zcopy_enable),
+	VMK_ATTR(zcopy_min_len),
+	VMK_ATTR(zcopy_max_pending),
+	VMK_ATTR(zcopy_fail_pct),
+	VMK_ATTR(zcopy_backoff_pkts),
+	VMK_ATTR(zcopy_stall_ms),
+	VMK_ATTR(tx_weight),
+	VMK_ATTR(rx_weight),
+	VMK_ATTR(tx_batch_max_len),
+	VMK_ATTR(tx_batch_pkts),
 	NULL,
 };
 
@@ -183,45 +115,39 @@ static const struct attribute_group vh_attr_group = {
 	.attrs = vh_attrs,
 };
 
-#define VH_TOTAL(_name, _expr)						\
-	static ssize_t _name##_show(struct device *dev,			\
-				    struct device_attribute *attr,	\
-				    char *buf)				\
-	{								\
-		return sysfs_emit(buf, "%lld\n", (long long)(_expr));	\
-	}								\
-	static DEVICE_ATTR_RO(_name)
+#define VH_TOTAL(_name, _field)						\
+	VMK_DEV_COUNTER(_name, VMK_ATOMIC64_VAR(&vh_totals._field))
 
-VH_TOTAL(devices, atomic_read(&vh_totals.devices));
-VH_TOTAL(tx_packets, atomic64_read(&vh_totals.tx_packets));
-VH_TOTAL(tx_bytes, atomic64_read(&vh_totals.tx_bytes));
-VH_TOTAL(rx_packets, atomic64_read(&vh_totals.rx_packets));
-VH_TOTAL(rx_bytes, atomic64_read(&vh_totals.rx_bytes));
-VH_TOTAL(dropped, atomic64_read(&vh_totals.dropped));
-VH_TOTAL(zcopy_sent, atomic64_read(&vh_totals.zcopy_sent));
-VH_TOTAL(zcopy_failed, atomic64_read(&vh_totals.zcopy_failed));
-VH_TOTAL(notify_sent, atomic64_read(&vh_totals.notify_sent));
-VH_TOTAL(errors, atomic64_read(&vh_totals.errors));
-VH_TOTAL(tx_batched, atomic64_read(&vh_totals.tx_batched));
-VH_TOTAL(tx_batch_sends, atomic64_read(&vh_totals.tx_batch_sends));
-VH_TOTAL(log_pages, atomic64_read(&vh_totals.log_pages));
-VH_TOTAL(zcopy_orphaned, atomic64_read(&vh_totals.zcopy_orphaned));
+VMK_DEV_COUNTER(devices, VMK_ATOMIC_VAR(&vh_totals.devices));
+VH_TOTAL(tx_packets, tx_packets);
+VH_TOTAL(tx_bytes, tx_bytes);
+VH_TOTAL(rx_packets, rx_packets);
+VH_TOTAL(rx_bytes, rx_bytes);
+VH_TOTAL(dropped, dropped);
+VH_TOTAL(zcopy_sent, zcopy_sent);
+VH_TOTAL(zcopy_failed, zcopy_failed);
+VH_TOTAL(notify_sent, notify_sent);
+VH_TOTAL(errors, errors);
+VH_TOTAL(tx_batched, tx_batched);
+VH_TOTAL(tx_batch_sends, tx_batch_sends);
+VH_TOTAL(log_pages, log_pages);
+VH_TOTAL(zcopy_orphaned, zcopy_orphaned);
 
 static struct attribute *vh_stats_attrs[] = {
-	&dev_attr_devices.attr,
-	&dev_attr_tx_packets.attr,
-	&dev_attr_tx_bytes.attr,
-	&dev_attr_rx_packets.attr,
-	&dev_attr_rx_bytes.attr,
-	&dev_attr_dropped.attr,
-	&dev_attr_zcopy_sent.attr,
-	&dev_attr_zcopy_failed.attr,
-	&dev_attr_notify_sent.attr,
-	&dev_attr_errors.attr,
-	&dev_attr_tx_batched.attr,
-	&dev_attr_tx_batch_sends.attr,
-	&dev_attr_log_pages.attr,
-	&dev_attr_zcopy_orphaned.attr,
+	VMK_ATTR(devices),
+	VMK_ATTR(tx_packets),
+	VMK_ATTR(tx_bytes),
+	VMK_ATTR(rx_packets),
+	VMK_ATTR(rx_bytes),
+	VMK_ATTR(dropped),
+	VMK_ATTR(zcopy_sent),
+	VMK_ATTR(zcopy_failed),
+	VMK_ATTR(notify_sent),
+	VMK_ATTR(errors),
+	VMK_ATTR(tx_batched),
+	VMK_ATTR(tx_batch_sends),
+	VMK_ATTR(log_pages),
+	VMK_ATTR(zcopy_orphaned),
 	NULL,
 };
 
