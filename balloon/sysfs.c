@@ -10,6 +10,7 @@
 #include <linux/mm.h>
 #include <linux/stddef.h>
 #include <linux/sysfs.h>
+#include <vmaccel/knob.h>
 
 #include "balloon.h"
 
@@ -27,189 +28,74 @@ struct balloon_params balloon_params = {
 
 static struct kobject *balloon_kobj;
 
-/**
- * struct balloon_knob - a u32 knob in [@min, @max]
- * @attr: the sysfs attribute.
- * @off: offset in balloon_params of the parameter it sets.
- * @min: smallest value accepted.
- * @max: largest value accepted.
- */
-struct balloon_knob {
-	struct kobj_attribute attr;
-	size_t off;
-	u32 min;
-	u32 max;
-};
-
-static u32 *knob_val(const struct balloon_knob *kn)
+/* The policy acts on a new setting at once. */
+static void balloon_knob_after(const struct vmk_knob *k, int ret)
 {
-	return (u32 *)((u8 *)&balloon_params + kn->off);
+	if (!ret)
+		balloon_policy_kick();
 }
 
-static ssize_t knob_show(struct kobject *k, struct kobj_attribute *a,
-			 char *buf)
+/* The watermarks must keep low_pct < high_pct. */
+static int balloon_wm_set(const struct vmk_knob *k, s64 val)
 {
-	struct balloon_knob *kn = container_of(a, struct balloon_knob, attr);
-
-	return sysfs_emit(buf, "%u\n", READ_ONCE(*knob_val(kn)));
-}
-
-static ssize_t knob_store(struct kobject *k, struct kobj_attribute *a,
-			  const char *buf, size_t count)
-{
-	struct balloon_knob *kn = container_of(a, struct balloon_knob, attr);
-	u32 val;
-	int ret = 0;
-
-	if (kstrtou32(buf, 10, &val) || val < kn->min || val > kn->max)
+	lockdep_assert_held(&balloon_lock);
+	if (k->var == &balloon_params.low_pct ?
+	    val >= balloon_params.high_pct : val <= balloon_params.low_pct)
 		return -EINVAL;
-	/* The watermarks must keep low_pct < high_pct. */
-	mutex_lock(&balloon_lock);
-	if ((kn->off == offsetof(struct balloon_params, low_pct) &&
-	     val >= balloon_params.high_pct) ||
-	    (kn->off == offsetof(struct balloon_params, high_pct) &&
-	     val <= balloon_params.low_pct))
-		ret = -EINVAL;
-	else
-		WRITE_ONCE(*knob_val(kn), val);
-	mutex_unlock(&balloon_lock);
-	if (ret)
-		return ret;
-	balloon_policy_kick();
-	return count;
+	return vmk_knob_write(k, val);
 }
 
-/* A knob of balloon_params, its sysfs file named after it. */
-#define BALLOON_KNOB(_name, _min, _max)					\
-static struct balloon_knob knob_##_name = {				\
-	.attr = {							\
-		.attr = { .name = #_name, .mode = 0644 },		\
-		.show = knob_show,					\
-		.store = knob_store,					\
-	},								\
-	.off = offsetof(struct balloon_params, _name),			\
-	.min = _min,							\
-	.max = _max,							\
-}
+/* A u32 knob of balloon_params, its sysfs file named after it. */
+#define BALLOON_KNOB(_name, _field, _min, _max, ...)			\
+	VMK_KOBJ_KNOB(_name, VMK_U32_VAR(&balloon_params._field),		\
+		      VMK_RANGE(_min, _max), .lock = &balloon_lock,	\
+		      .after = balloon_knob_after, ##__VA_ARGS__)
 
-BALLOON_KNOB(interval_ms, 100, 60000);
-BALLOON_KNOB(low_pct, 1, 90);
-BALLOON_KNOB(high_pct, 2, 99);
-BALLOON_KNOB(step_pct, 1, 50);
-BALLOON_KNOB(guest_free_pct, 0, 90);
-BALLOON_KNOB(stall_ms, 100, 600000);
-BALLOON_KNOB(stats_max_age_ms, 1000, 3600000);
+BALLOON_KNOB(interval_ms, interval_ms, 100, 60000);
+BALLOON_KNOB(low_pct, low_pct, 1, 90, .set = balloon_wm_set);
+BALLOON_KNOB(high_pct, high_pct, 2, 99, .set = balloon_wm_set);
+BALLOON_KNOB(step_pct, step_pct, 1, 50);
+BALLOON_KNOB(guest_free_pct, guest_free_pct, 0, 90);
+BALLOON_KNOB(stall_ms, stall_ms, 100, 600000);
+BALLOON_KNOB(stats_max_age_ms, stats_max_age_ms, 1000, 3600000);
+VMK_KOBJ_KNOB(enabled, VMK_BOOL_VAR(&balloon_params.enabled), VMK_RANGE(0, 1),
+	      .after = balloon_knob_after);
+VMK_KOBJ_KNOB(test_available_pct,
+	      VMK_S32_VAR(&balloon_params.test_available_pct),
+	      VMK_RANGE(-1, 100), .after = balloon_knob_after);
 
-static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
-			    char *buf)
+static s64 balloon_host_avail_get(const struct vmk_knob *k)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(balloon_params.enabled));
+	return balloon_host_avail_pct();
 }
 
-static ssize_t enabled_store(struct kobject *k, struct kobj_attribute *a,
-			     const char *buf, size_t count)
-{
-	u32 val;
-
-	if (kstrtou32(buf, 10, &val) || val > 1)
-		return -EINVAL;
-	WRITE_ONCE(balloon_params.enabled, val);
-	balloon_policy_kick();
-	return count;
-}
-
-static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
-
-static ssize_t test_available_pct_show(struct kobject *k,
-				       struct kobj_attribute *a, char *buf)
-{
-	return sysfs_emit(buf, "%d\n",
-			  READ_ONCE(balloon_params.test_available_pct));
-}
-
-static ssize_t test_available_pct_store(struct kobject *k,
-					struct kobj_attribute *a,
-					const char *buf, size_t count)
-{
-	int val;
-
-	if (kstrtoint(buf, 10, &val) || val < -1 || val > 100)
-		return -EINVAL;
-	WRITE_ONCE(balloon_params.test_available_pct, val);
-	balloon_policy_kick();
-	return count;
-}
-
-static struct kobj_attribute test_available_pct_attr =
-	__ATTR_RW(test_available_pct);
-
-static ssize_t host_available_pct_show(struct kobject *k,
-				       struct kobj_attribute *a, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", balloon_host_avail_pct());
-}
-
-static struct kobj_attribute host_available_pct_attr =
-	__ATTR_RO(host_available_pct);
-
-static ssize_t vms_show(struct kobject *k, struct kobj_attribute *a,
-			char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(balloon_nr_vms));
-}
-
-static struct kobj_attribute vms_attr = __ATTR_RO(vms);
-
-/**
- * struct balloon_total_attr - a read-only module-wide counter
- * @attr: the sysfs attribute.
- * @off: offset of the counter in balloon_totals.
- */
-struct balloon_total_attr {
-	struct kobj_attribute attr;
-	size_t off;
-};
-
-static ssize_t total_show(struct kobject *k, struct kobj_attribute *a,
-			  char *buf)
-{
-	struct balloon_total_attr *t =
-		container_of(a, struct balloon_total_attr, attr);
-
-	return sysfs_emit(buf, "%lld\n",
-			  atomic64_read((atomic64_t *)((u8 *)&balloon_totals +
-						       t->off)));
-}
+VMK_KOBJ_COUNTER(host_available_pct, .type = VMK_U64,
+		 .get = balloon_host_avail_get);
+VMK_KOBJ_COUNTER(vms, VMK_U32_VAR(&balloon_nr_vms));
 
 /* A counter of balloon_totals, its sysfs file named after it. */
-#define BALLOON_TOTAL(_name)						\
-static struct balloon_total_attr total_##_name = {			\
-	.attr = {							\
-		.attr = { .name = #_name, .mode = 0444 },		\
-		.show = total_show,					\
-	},								\
-	.off = offsetof(struct balloon_totals, _name),			\
-}
+#define BALLOON_TOTAL(_name, _field)					\
+	VMK_KOBJ_COUNTER(_name, VMK_ATOMIC64_VAR(&balloon_totals._field))
 
-BALLOON_TOTAL(target_changes);
-BALLOON_TOTAL(inflations);
-BALLOON_TOTAL(deflations);
-BALLOON_TOTAL(released_bytes);
-BALLOON_TOTAL(pressure_ticks);
-BALLOON_TOTAL(reclaim_ticks);
-BALLOON_TOTAL(stalls);
-BALLOON_TOTAL(fair_shares);
+BALLOON_TOTAL(target_changes, target_changes);
+BALLOON_TOTAL(inflations, inflations);
+BALLOON_TOTAL(deflations, deflations);
+BALLOON_TOTAL(released_bytes, released_bytes);
+BALLOON_TOTAL(pressure_ticks, pressure_ticks);
+BALLOON_TOTAL(reclaim_ticks, reclaim_ticks);
+BALLOON_TOTAL(stalls, stalls);
+BALLOON_TOTAL(fair_shares, fair_shares);
 
 static struct attribute *balloon_attrs[] = {
-	&enabled_attr.attr,
-	&knob_interval_ms.attr.attr,
-	&knob_low_pct.attr.attr,
-	&knob_high_pct.attr.attr,
-	&knob_step_pct.attr.attr,
-	&knob_guest_free_pct.attr.attr,
-	&knob_stall_ms.attr.attr,
-	&knob_stats_max_age_ms.attr.attr,
-	&test_available_pct_attr.attr,
+	VMK_ATTR(enabled),
+	VMK_ATTR(interval_ms),
+	VMK_ATTR(low_pct),
+	VMK_ATTR(high_pct),
+	VMK_ATTR(step_pct),
+	VMK_ATTR(guest_free_pct),
+	VMK_ATTR(stall_ms),
+	VMK_ATTR(stats_max_age_ms),
+	VMK_ATTR(test_available_pct),
 	NULL,
 };
 
@@ -223,16 +109,16 @@ static const struct attribute_group balloon_group = {
  * read them there): one list, two groups.
  */
 static struct attribute *balloon_stats_attrs[] = {
-	&host_available_pct_attr.attr,
-	&vms_attr.attr,
-	&total_target_changes.attr.attr,
-	&total_inflations.attr.attr,
-	&total_deflations.attr.attr,
-	&total_released_bytes.attr.attr,
-	&total_pressure_ticks.attr.attr,
-	&total_reclaim_ticks.attr.attr,
-	&total_stalls.attr.attr,
-	&total_fair_shares.attr.attr,
+	VMK_ATTR(host_available_pct),
+	VMK_ATTR(vms),
+	VMK_ATTR(target_changes),
+	VMK_ATTR(inflations),
+	VMK_ATTR(deflations),
+	VMK_ATTR(released_bytes),
+	VMK_ATTR(pressure_ticks),
+	VMK_ATTR(reclaim_ticks),
+	VMK_ATTR(stalls),
+	VMK_ATTR(fair_shares),
 	NULL,
 };
 
@@ -259,18 +145,8 @@ static const struct attribute_group *balloon_groups[] = {
  */
 int balloon_sysfs_init(void)
 {
-	int ret;
-
-	/* NULL only from the 6.6+ compat lookup: never the sysfs root. */
-	if (!mm_kobj)
-		return -ENOENT;
-	balloon_kobj = kobject_create_and_add("vmaccel_balloon", mm_kobj);
-	if (!balloon_kobj)
-		return -ENOMEM;
-	ret = sysfs_create_groups(balloon_kobj, balloon_groups);
-	if (ret)
-		kobject_put(balloon_kobj);
-	return ret;
+	balloon_kobj = vmk_kobj_add(mm_kobj, "vmaccel_balloon", balloon_groups);
+	return PTR_ERR_OR_ZERO(balloon_kobj);
 }
 
 /**
@@ -278,6 +154,5 @@ int balloon_sysfs_init(void)
  */
 void balloon_sysfs_exit(void)
 {
-	sysfs_remove_groups(balloon_kobj, balloon_groups);
-	kobject_put(balloon_kobj);
+	vmk_kobj_del(balloon_kobj, balloon_groups);
 }
