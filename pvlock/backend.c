@@ -282,21 +282,6 @@ void pvlock_runs_put(void)
 }
 
 /**
- * pvlock_spin_threshold_set() - set the spins without progress before a
- *	waiter blocks
- * @val: 0..%VMACCEL_PVLOCK_SPIN_THRESHOLD_MAX.
- *
- * Return: 0, or -EINVAL when out of range.
- */
-int pvlock_spin_threshold_set(u32 val)
-{
-	if (val > VMACCEL_PVLOCK_SPIN_THRESHOLD_MAX)
-		return -EINVAL;
-	WRITE_ONCE(pvlock_spin_threshold, val);
-	return 0;
-}
-
-/**
  * pvlock_backend_init() - probe the machine, choose the default backend
  *
  * Return: 0.  The default is the best available backend, except that

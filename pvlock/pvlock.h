@@ -58,7 +58,6 @@ extern const unsigned int pvlock_nr_backends;
 int pvlock_backend_init(void);
 void pvlock_backend_exit(void);
 int pvlock_backend_set(const char *name);
-int pvlock_spin_threshold_set(u32 val);
 extern u32 pvlock_spin_threshold;
 extern atomic_t pvlock_runs_active;
 const struct pvlock_backend *pvlock_runs_get(void);

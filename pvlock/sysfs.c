@@ -9,6 +9,7 @@
 #include <linux/device.h>
 #include <linux/kernel.h>
 #include <linux/sysfs.h>
+#include <vmaccel/knob.h>
 
 #include "pvlock.h"
 
@@ -46,47 +47,23 @@ static ssize_t available_backends_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(available_backends);
 
-static ssize_t spin_threshold_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
+VMK_DEV_KNOB(spin_threshold, VMK_U32_VAR(&pvlock_spin_threshold),
+	     VMK_RANGE(0, VMACCEL_PVLOCK_SPIN_THRESHOLD_MAX));
+
+static s64 pvlock_locks_in_use_get(const struct vmk_knob *k)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(pvlock_spin_threshold));
+	return pvlock_locks_in_use();
 }
 
-static ssize_t spin_threshold_store(struct device *dev,
-				    struct device_attribute *attr,
-				    const char *buf, size_t count)
-{
-	u32 val;
-	int ret;
-
-	ret = kstrtou32(buf, 10, &val);
-	if (ret)
-		return -EINVAL;
-	ret = pvlock_spin_threshold_set(val);
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_RW(spin_threshold);
-
-static ssize_t locks_in_use_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", pvlock_locks_in_use());
-}
-static DEVICE_ATTR_RO(locks_in_use);
-
-static ssize_t runs_active_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", atomic_read(&pvlock_runs_active));
-}
-static DEVICE_ATTR_RO(runs_active);
+VMK_DEV_COUNTER(locks_in_use, .type = VMK_S64, .get = pvlock_locks_in_use_get);
+VMK_DEV_COUNTER(runs_active, VMK_ATOMIC_VAR(&pvlock_runs_active));
 
 static struct attribute *pvlock_attrs[] = {
 	&dev_attr_backend.attr,
 	&dev_attr_available_backends.attr,
-	&dev_attr_spin_threshold.attr,
-	&dev_attr_locks_in_use.attr,
-	&dev_attr_runs_active.attr,
+	VMK_ATTR(spin_threshold),
+	VMK_ATTR(locks_in_use),
+	VMK_ATTR(runs_active),
 	NULL,
 };
 
@@ -94,57 +71,43 @@ static const struct attribute_group pvlock_attr_group = {
 	.attrs = pvlock_attrs,
 };
 
-/**
- * struct pvlock_stat_attr - a read-only sysfs file for one counter
- * @attr: the device attribute.
- * @stat: the &enum pvlock_stat it shows.
- */
-struct pvlock_stat_attr {
-	struct device_attribute attr;
-	enum pvlock_stat stat;
-};
-
-static ssize_t pvlock_stat_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
+/* The sum over all CPUs of the counter @k->arg, an &enum pvlock_stat. */
+static s64 pvlock_stat_get(const struct vmk_knob *k)
 {
 	struct pvlock_stats sum;
 
 	pvlock_stats_sum(&sum);
-	return sysfs_emit(buf, "%llu\n",
-			  sum.stat[container_of(attr, struct pvlock_stat_attr,
-						attr)->stat]);
+	return sum.stat[k->arg];
 }
 
-#define PVLOCK_STAT_ATTR(_name, _stat)					\
-static struct pvlock_stat_attr pvlock_stat_attr_##_name = {		\
-	.attr = __ATTR(_name, 0444, pvlock_stat_show, NULL),		\
-	.stat = _stat,							\
-}
+#define PVLOCK_STAT(_name, _stat)					\
+	VMK_DEV_COUNTER(_name, .type = VMK_U64, .get = pvlock_stat_get,	\
+			.arg = PVLOCK_STAT_##_stat)
 
-PVLOCK_STAT_ATTR(taken_fast, PVLOCK_STAT_TAKEN_FAST);
-PVLOCK_STAT_ATTR(taken_slow, PVLOCK_STAT_TAKEN_SLOW);
-PVLOCK_STAT_ATTR(taken_slow_pickup, PVLOCK_STAT_TAKEN_SLOW_PICKUP);
-PVLOCK_STAT_ATTR(blocked, PVLOCK_STAT_BLOCKED);
-PVLOCK_STAT_ATTR(halts, PVLOCK_STAT_HALTS);
-PVLOCK_STAT_ATTR(spurious_wakeups, PVLOCK_STAT_SPURIOUS);
-PVLOCK_STAT_ATTR(irqs_off_spins, PVLOCK_STAT_IRQS_OFF_SPINS);
-PVLOCK_STAT_ATTR(released_slow, PVLOCK_STAT_RELEASED_SLOW);
-PVLOCK_STAT_ATTR(released_slow_kicked, PVLOCK_STAT_RELEASED_SLOW_KICKED);
-PVLOCK_STAT_ATTR(wakeups_sent, PVLOCK_STAT_WAKEUPS);
-PVLOCK_STAT_ATTR(time_blocked_ns, PVLOCK_STAT_TIME_BLOCKED_NS);
+PVLOCK_STAT(taken_fast, TAKEN_FAST);
+PVLOCK_STAT(taken_slow, TAKEN_SLOW);
+PVLOCK_STAT(taken_slow_pickup, TAKEN_SLOW_PICKUP);
+PVLOCK_STAT(blocked, BLOCKED);
+PVLOCK_STAT(halts, HALTS);
+PVLOCK_STAT(spurious_wakeups, SPURIOUS);
+PVLOCK_STAT(irqs_off_spins, IRQS_OFF_SPINS);
+PVLOCK_STAT(released_slow, RELEASED_SLOW);
+PVLOCK_STAT(released_slow_kicked, RELEASED_SLOW_KICKED);
+PVLOCK_STAT(wakeups_sent, WAKEUPS);
+PVLOCK_STAT(time_blocked_ns, TIME_BLOCKED_NS);
 
 static struct attribute *pvlock_stat_attrs[] = {
-	&pvlock_stat_attr_taken_fast.attr.attr,
-	&pvlock_stat_attr_taken_slow.attr.attr,
-	&pvlock_stat_attr_taken_slow_pickup.attr.attr,
-	&pvlock_stat_attr_blocked.attr.attr,
-	&pvlock_stat_attr_halts.attr.attr,
-	&pvlock_stat_attr_spurious_wakeups.attr.attr,
-	&pvlock_stat_attr_irqs_off_spins.attr.attr,
-	&pvlock_stat_attr_released_slow.attr.attr,
-	&pvlock_stat_attr_released_slow_kicked.attr.attr,
-	&pvlock_stat_attr_wakeups_sent.attr.attr,
-	&pvlock_stat_attr_time_blocked_ns.attr.attr,
+	VMK_ATTR(taken_fast),
+	VMK_ATTR(taken_slow),
+	VMK_ATTR(taken_slow_pickup),
+	VMK_ATTR(blocked),
+	VMK_ATTR(halts),
+	VMK_ATTR(spurious_wakeups),
+	VMK_ATTR(irqs_off_spins),
+	VMK_ATTR(released_slow),
+	VMK_ATTR(released_slow_kicked),
+	VMK_ATTR(wakeups_sent),
+	VMK_ATTR(time_blocked_ns),
 	NULL,
 };
 
