@@ -8,11 +8,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/capability.h>
 #include <linux/kernel.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
 #include <linux/sysfs.h>
+#include <vmaccel/knob.h>
 
 #include "ksm.h"
 
@@ -22,141 +22,51 @@
 
 static struct kobject *vk_kobj;
 
-static ssize_t run_show(struct kobject *kobj, struct kobj_attribute *attr,
-			char *buf)
+/* A new setting takes effect at the scanner's next pass: wake it. */
+static void vk_knob_after(const struct vmk_knob *k, int ret)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_run));
+	vk_scan_wake();
 }
 
-static ssize_t run_store(struct kobject *kobj, struct kobj_attribute *attr,
-			 const char *buf, size_t count)
+/* run: 2 unmerges everything first, and stays 0 or 1 if that fails. */
+static int vk_run_set(const struct vmk_knob *k, s64 val)
 {
-	unsigned int val;
 	int err = 0;
 
-	if (kstrtouint(buf, 10, &val) || val > KSM_RUN_UNMERGE)
-		return -EINVAL;
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (mutex_lock_killable(&vk_scan_mutex))
-		return -EINTR;
+	lockdep_assert_held(&vk_scan_mutex);
 	if (val == KSM_RUN_UNMERGE)
 		err = vk_unmerge_all();
-	if (!err)
-		WRITE_ONCE(vk_run, val);
-	mutex_unlock(&vk_scan_mutex);
-	vk_scan_wake();
-	return err ? err : count;
+	return err ? err : vmk_knob_write(k, val);
 }
 
-static int store_uint(const char *buf, unsigned int min, unsigned int max,
-		      unsigned int *knob)
+/* Like merge_across_nodes: only changes while nothing is merged. */
+static int vk_merge_across_groups_set(const struct vmk_knob *k, s64 val)
 {
-	unsigned int val;
-
-	if (kstrtouint(buf, 10, &val) || val < min || val > max)
-		return -EINVAL;
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	WRITE_ONCE(*knob, val);
-	vk_scan_wake();
-	return 0;
-}
-
-static ssize_t pages_to_scan_show(struct kobject *kobj,
-				  struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_pages_to_scan));
-}
-
-static ssize_t pages_to_scan_store(struct kobject *kobj,
-				   struct kobj_attribute *attr,
-				   const char *buf, size_t count)
-{
-	int err = store_uint(buf, 1, KSM_PAGES_TO_SCAN_MAX, &vk_pages_to_scan);
-
-	return err ? err : count;
-}
-
-static ssize_t sleep_millisecs_show(struct kobject *kobj,
-				    struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_sleep_millisecs));
-}
-
-static ssize_t sleep_millisecs_store(struct kobject *kobj,
-				     struct kobj_attribute *attr,
-				     const char *buf, size_t count)
-{
-	int err = store_uint(buf, 0, KSM_SLEEP_MILLISECS_MAX,
-			     &vk_sleep_millisecs);
-
-	return err ? err : count;
-}
-
-static ssize_t max_page_sharing_show(struct kobject *kobj,
-				     struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_max_page_sharing));
-}
-
-static ssize_t max_page_sharing_store(struct kobject *kobj,
-				      struct kobj_attribute *attr,
-				      const char *buf, size_t count)
-{
-	int err = store_uint(buf, 2, KSM_MAX_PAGE_SHARING_MAX,
-			     &vk_max_page_sharing);
-
-	return err ? err : count;
-}
-
-static ssize_t store_bool_knob(const char *buf, size_t count, bool *knob,
-			       bool need_unmerged)
-{
-	unsigned int val;
-	int err = 0;
-
-	if (kstrtouint(buf, 10, &val) || val > 1)
-		return -EINVAL;
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (mutex_lock_killable(&vk_scan_mutex))
-		return -EINTR;
-	/* Like merge_across_nodes: only while nothing is merged. */
-	if (need_unmerged && val != *knob &&
+	lockdep_assert_held(&vk_scan_mutex);
+	if (val != READ_ONCE(vk_merge_across_groups) &&
 	    atomic_long_read(&vk_pages_shared))
-		err = -EBUSY;
-	else
-		WRITE_ONCE(*knob, val);
-	mutex_unlock(&vk_scan_mutex);
-	return err ? err : count;
+		return -EBUSY;
+	return vmk_knob_write(k, val);
 }
 
-static ssize_t use_zero_pages_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_use_zero_pages));
-}
+/* The scanner's knobs: run and the two bools under vk_scan_mutex. */
+#define VK_LOCKED .lock = &vk_scan_mutex, .flags = VMK_ADMIN | VMK_KILLABLE
 
-static ssize_t use_zero_pages_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t count)
-{
-	return store_bool_knob(buf, count, &vk_use_zero_pages, false);
-}
-
-static ssize_t merge_across_groups_show(struct kobject *kobj,
-					struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(vk_merge_across_groups));
-}
-
-static ssize_t merge_across_groups_store(struct kobject *kobj,
-					 struct kobj_attribute *attr,
-					 const char *buf, size_t count)
-{
-	return store_bool_knob(buf, count, &vk_merge_across_groups, true);
-}
+VMK_KOBJ_KNOB(run, VMK_U32_VAR(&vk_run), VMK_RANGE(0, KSM_RUN_UNMERGE),
+	      VK_LOCKED, .set = vk_run_set, .after = vk_knob_after);
+VMK_KOBJ_KNOB(pages_to_scan, VMK_U32_VAR(&vk_pages_to_scan),
+	      VMK_RANGE(1, KSM_PAGES_TO_SCAN_MAX), .flags = VMK_ADMIN,
+	      .after = vk_knob_after);
+VMK_KOBJ_KNOB(sleep_millisecs, VMK_U32_VAR(&vk_sleep_millisecs),
+	      VMK_RANGE(0, KSM_SLEEP_MILLISECS_MAX), .flags = VMK_ADMIN,
+	      .after = vk_knob_after);
+VMK_KOBJ_KNOB(max_page_sharing, VMK_U32_VAR(&vk_max_page_sharing),
+	      VMK_RANGE(2, KSM_MAX_PAGE_SHARING_MAX), .flags = VMK_ADMIN,
+	      .after = vk_knob_after);
+VMK_KOBJ_KNOB(use_zero_pages, VMK_BOOL_VAR(&vk_use_zero_pages),
+	      VMK_RANGE(0, 1), VK_LOCKED);
+VMK_KOBJ_KNOB(merge_across_groups, VMK_BOOL_VAR(&vk_merge_across_groups),
+	      VMK_RANGE(0, 1), VK_LOCKED, .set = vk_merge_across_groups_set);
 
 static long pages_sharing(void)
 {
@@ -166,111 +76,57 @@ static long pages_sharing(void)
 	return v > 0 ? v : 0;
 }
 
-static ssize_t pages_shared_show(struct kobject *kobj,
-				 struct kobj_attribute *attr, char *buf)
+static s64 vk_pages_sharing_get(const struct vmk_knob *k)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vk_pages_shared));
+	return pages_sharing();
 }
 
-static ssize_t pages_sharing_show(struct kobject *kobj,
-				  struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", pages_sharing());
-}
-
-static ssize_t pages_unshared_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", READ_ONCE(vk_pages_unshared));
-}
-
-static ssize_t pages_volatile_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
+/* As upstream: items neither merged nor candidates of this pass. */
+static s64 vk_pages_volatile_get(const struct vmk_knob *k)
 {
 	long v = atomic_long_read(&vk_nr_items) -
 		 atomic_long_read(&vk_pages_shared) - pages_sharing() -
 		 (long)READ_ONCE(vk_pages_unshared);
 
-	/* As upstream: items neither merged nor candidates of this pass. */
-	return sysfs_emit(buf, "%ld\n", v > 0 ? v : 0);
+	return v > 0 ? v : 0;
 }
 
-static ssize_t full_scans_show(struct kobject *kobj,
-			       struct kobj_attribute *attr, char *buf)
+/* Bytes saved by merging less the bookkeeping: may be negative. */
+static s64 vk_general_profit_get(const struct vmk_knob *k)
 {
-	return sysfs_emit(buf, "%lu\n", READ_ONCE(vk_full_scans));
+	return pages_sharing() * (long)PAGE_SIZE -
+	       atomic_long_read(&vk_nr_items) * (long)sizeof(struct vk_item) -
+	       atomic_long_read(&vk_pages_shared) *
+	       (long)sizeof(struct vk_spage);
 }
 
-static ssize_t pages_scanned_show(struct kobject *kobj,
-				  struct kobj_attribute *attr, char *buf)
+static s64 vk_scanner_pid_get(const struct vmk_knob *k)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vk_pages_scanned));
+	return vk_scan_pid();
 }
 
-static ssize_t general_profit_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	long profit = pages_sharing() * (long)PAGE_SIZE -
-		      atomic_long_read(&vk_nr_items) *
-		      (long)sizeof(struct vk_item) -
-		      atomic_long_read(&vk_pages_shared) *
-		      (long)sizeof(struct vk_spage);
-
-	return sysfs_emit(buf, "%ld\n", profit);
-}
-
-static ssize_t zero_pages_sharing_show(struct kobject *kobj,
-				       struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vk_zero_sharing));
-}
-
-static ssize_t cow_breaks_show(struct kobject *kobj,
-			       struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vk_cow_breaks));
-}
-
-static ssize_t pages_pinned_show(struct kobject *kobj,
-				 struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vk_pages_pinned));
-}
-
-static ssize_t scanner_pid_show(struct kobject *kobj,
-				struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", vk_scan_pid());
-}
-
-static struct kobj_attribute run_attr = __ATTR_RW(run);
-static struct kobj_attribute pages_to_scan_attr = __ATTR_RW(pages_to_scan);
-static struct kobj_attribute sleep_millisecs_attr = __ATTR_RW(sleep_millisecs);
-static struct kobj_attribute max_page_sharing_attr = __ATTR_RW(max_page_sharing);
-static struct kobj_attribute use_zero_pages_attr = __ATTR_RW(use_zero_pages);
-static struct kobj_attribute merge_across_groups_attr =
-	__ATTR_RW(merge_across_groups);
-static struct kobj_attribute pages_shared_attr = __ATTR_RO(pages_shared);
-static struct kobj_attribute pages_sharing_attr = __ATTR_RO(pages_sharing);
-static struct kobj_attribute pages_unshared_attr = __ATTR_RO(pages_unshared);
-static struct kobj_attribute pages_volatile_attr = __ATTR_RO(pages_volatile);
-static struct kobj_attribute full_scans_attr = __ATTR_RO(full_scans);
-static struct kobj_attribute pages_scanned_attr = __ATTR_RO(pages_scanned);
-static struct kobj_attribute general_profit_attr = __ATTR_RO(general_profit);
-static struct kobj_attribute zero_pages_sharing_attr =
-	__ATTR_RO(zero_pages_sharing);
-static struct kobj_attribute cow_breaks_attr = __ATTR_RO(cow_breaks);
-static struct kobj_attribute pages_pinned_attr = __ATTR_RO(pages_pinned);
-static struct kobj_attribute scanner_pid_attr = __ATTR_RO(scanner_pid);
+VMK_KOBJ_COUNTER(pages_shared, VMK_ATOMIC_LONG_VAR(&vk_pages_shared));
+VMK_KOBJ_COUNTER(pages_sharing, .type = VMK_S64, .get = vk_pages_sharing_get);
+VMK_KOBJ_COUNTER(pages_unshared, VMK_ULONG_VAR(&vk_pages_unshared));
+VMK_KOBJ_COUNTER(pages_volatile, .type = VMK_S64,
+		 .get = vk_pages_volatile_get);
+VMK_KOBJ_COUNTER(full_scans, VMK_ULONG_VAR(&vk_full_scans));
+VMK_KOBJ_COUNTER(pages_scanned, VMK_ATOMIC_LONG_VAR(&vk_pages_scanned));
+VMK_KOBJ_COUNTER(general_profit, .type = VMK_S64,
+		 .get = vk_general_profit_get);
+VMK_KOBJ_COUNTER(zero_pages_sharing, VMK_ATOMIC_LONG_VAR(&vk_zero_sharing));
+VMK_KOBJ_COUNTER(cow_breaks, VMK_ATOMIC_LONG_VAR(&vk_cow_breaks));
+VMK_KOBJ_COUNTER(pages_pinned, VMK_ATOMIC_LONG_VAR(&vk_pages_pinned));
+VMK_KOBJ_COUNTER(scanner_pid, .type = VMK_S64, .get = vk_scanner_pid_get);
 
 static struct attribute *vk_attrs[] = {
-	&run_attr.attr,
-	&pages_to_scan_attr.attr,
-	&sleep_millisecs_attr.attr,
-	&max_page_sharing_attr.attr,
-	&use_zero_pages_attr.attr,
-	&merge_across_groups_attr.attr,
-	&scanner_pid_attr.attr,
+	VMK_ATTR(run),
+	VMK_ATTR(pages_to_scan),
+	VMK_ATTR(sleep_millisecs),
+	VMK_ATTR(max_page_sharing),
+	VMK_ATTR(use_zero_pages),
+	VMK_ATTR(merge_across_groups),
+	VMK_ATTR(scanner_pid),
 	NULL,
 };
 
@@ -284,16 +140,16 @@ static const struct attribute_group vk_attr_group = {
  * /sys/kernel/mm/ksm/: one list, two groups.
  */
 static struct attribute *vk_stats_attrs[] = {
-	&pages_shared_attr.attr,
-	&pages_sharing_attr.attr,
-	&pages_unshared_attr.attr,
-	&pages_volatile_attr.attr,
-	&full_scans_attr.attr,
-	&pages_scanned_attr.attr,
-	&general_profit_attr.attr,
-	&zero_pages_sharing_attr.attr,
-	&cow_breaks_attr.attr,
-	&pages_pinned_attr.attr,
+	VMK_ATTR(pages_shared),
+	VMK_ATTR(pages_sharing),
+	VMK_ATTR(pages_unshared),
+	VMK_ATTR(pages_volatile),
+	VMK_ATTR(full_scans),
+	VMK_ATTR(pages_scanned),
+	VMK_ATTR(general_profit),
+	VMK_ATTR(zero_pages_sharing),
+	VMK_ATTR(cow_breaks),
+	VMK_ATTR(pages_pinned),
 	NULL,
 };
 
@@ -320,18 +176,8 @@ static const struct attribute_group *vk_attr_groups[] = {
  */
 int vk_sysfs_init(void)
 {
-	int err;
-
-	/* NULL only from the 6.6+ compat lookup: never the sysfs root. */
-	if (!mm_kobj)
-		return -ENOENT;
-	vk_kobj = kobject_create_and_add("vmaccel_ksm", mm_kobj);
-	if (!vk_kobj)
-		return -ENOMEM;
-	err = sysfs_create_groups(vk_kobj, vk_attr_groups);
-	if (err)
-		kobject_put(vk_kobj);
-	return err;
+	vk_kobj = vmk_kobj_add(mm_kobj, "vmaccel_ksm", vk_attr_groups);
+	return PTR_ERR_OR_ZERO(vk_kobj);
 }
 
 /**
@@ -339,6 +185,5 @@ int vk_sysfs_init(void)
  */
 void vk_sysfs_exit(void)
 {
-	sysfs_remove_groups(vk_kobj, vk_attr_groups);
-	kobject_put(vk_kobj);
+	vmk_kobj_del(vk_kobj, vk_attr_groups);
 }
