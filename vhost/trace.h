@@ -12,14 +12,20 @@
 #include <linux/tracepoint.h>
 #include <linux/types.h>
 
-TRACE_EVENT(vh_kick,
-	    TP_PROTO(unsigned int dev, unsigned int vq),
-	    TP_ARGS(dev, vq),
-	    TP_STRUCT__entry(__field(unsigned int, dev)
-			     __field(unsigned int, vq)),
-	    TP_fast_assign(__entry->dev = dev;
-			   __entry->vq = vq;),
-	    TP_printk("dev=%u vq=%u", __entry->dev, __entry->vq)
+/* One queue of one device: a guest kick, or a guest notification. */
+DECLARE_EVENT_CLASS(vh_queue_event,
+		    TP_PROTO(unsigned int dev, unsigned int vq),
+		    TP_ARGS(dev, vq),
+		    TP_STRUCT__entry(__field(unsigned int, dev)
+				     __field(unsigned int, vq)),
+		    TP_fast_assign(__entry->dev = dev;
+				   __entry->vq = vq;),
+		    TP_printk("dev=%u vq=%u", __entry->dev, __entry->vq)
+);
+
+DEFINE_EVENT(vh_queue_event, vh_kick,
+	     TP_PROTO(unsigned int dev, unsigned int vq),
+	     TP_ARGS(dev, vq)
 );
 
 TRACE_EVENT(vh_tx,
@@ -82,14 +88,9 @@ TRACE_EVENT(vh_tx_batch,
 		      __entry->err)
 );
 
-TRACE_EVENT(vh_notify,
-	    TP_PROTO(unsigned int dev, unsigned int vq),
-	    TP_ARGS(dev, vq),
-	    TP_STRUCT__entry(__field(unsigned int, dev)
-			     __field(unsigned int, vq)),
-	    TP_fast_assign(__entry->dev = dev;
-			   __entry->vq = vq;),
-	    TP_printk("dev=%u vq=%u", __entry->dev, __entry->vq)
+DEFINE_EVENT(vh_queue_event, vh_notify,
+	     TP_PROTO(unsigned int dev, unsigned int vq),
+	     TP_ARGS(dev, vq)
 );
 
 TRACE_EVENT(vh_error,
