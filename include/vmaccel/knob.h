@@ -9,8 +9,9 @@
  * attribute for a group's list.
  *
  * Every knob parses the same way: decimal only ("010" is ten, "0x10" is
- * refused), one trailing newline allowed, and every value that does not
- * parse or lies outside [@min, @max] is -EINVAL.  A store then checks
+ * refused, a leading '+' allowed as kstrtou32() allows it), one trailing
+ * newline allowed, and every value that does not parse or lies outside
+ * [@min, @max] is -EINVAL.  A store then checks
  * %CAP_SYS_ADMIN (VMK_ADMIN: -EPERM), takes the knob's mutex if it has
  * one (VMK_KILLABLE: -EINTR on a fatal signal), runs @set (or writes the
  * variable), drops the mutex and calls @after with the result.  So an
@@ -60,7 +61,7 @@ enum vmk_type {
 /* &vmk_knob.flags */
 #define VMK_ADMIN	BIT(0)	/* a store needs CAP_SYS_ADMIN: -EPERM */
 #define VMK_KILLABLE	BIT(1)	/* the store's mutex_lock is killable: -EINTR */
-#define VMK_SHOW_LOCKED	BIT(2)	/* a show takes &vmk_knob.lock too */
+#define VMK_SHOW_LOCKED	BIT(2)	/* a show takes &vmk_knob.lock too (if any) */
 
 /**
  * struct vmk_knob - one number in sysfs
@@ -130,7 +131,8 @@ struct vmk_knob {
  * vmk_knob_value() - the current value of a knob or counter
  * @k: the knob.
  *
- * Context: any; the caller holds @k->lock if the value needs it.
+ * Context: process context if &vmk_knob.get may sleep (the getters of
+ * this suite may); the caller holds @k->lock if the value needs it.
  * Return: the value; an unsigned type's value is the s64 of the same bits.
  */
 static inline s64 vmk_knob_value(const struct vmk_knob *k)
@@ -195,12 +197,13 @@ static inline int vmk_knob_write(const struct vmk_knob *k, s64 val)
  */
 static inline ssize_t vmk_knob_show(const struct vmk_knob *k, char *buf)
 {
+	bool locked = k->lock && (k->flags & VMK_SHOW_LOCKED);
 	s64 v;
 
-	if (k->flags & VMK_SHOW_LOCKED)
+	if (locked)
 		mutex_lock(k->lock);
 	v = vmk_knob_value(k);
-	if (k->flags & VMK_SHOW_LOCKED)
+	if (locked)
 		mutex_unlock(k->lock);
 	switch (k->type) {
 	case VMK_U32:
@@ -217,8 +220,9 @@ static inline ssize_t vmk_knob_show(const struct vmk_knob *k, char *buf)
  * @buf: what was written.
  * @val: the value, on success.
  *
- * Decimal only; a signed knob (VMK_S32) takes a leading '-', the others
- * none.
+ * Decimal only, as kstrtou32()/kstrtoint() read it: an optional leading
+ * '+' (and '-' for a signed knob, VMK_S32, only), one trailing newline.
+ * A store is a u32 or an int: @k->min and @k->max lie within that type.
  *
  * Return: 0, or -EINVAL for anything that is not a number in
  * [@k->min, @k->max].
@@ -425,12 +429,14 @@ vmk_kobj_add(struct kobject *parent, const char *name,
 
 /**
  * vmk_kobj_del() - remove what vmk_kobj_add() made
- * @kobj: its kobject.
+ * @kobj: its kobject (an error pointer or NULL: nothing to do).
  * @groups: the same groups.
  */
 static inline void vmk_kobj_del(struct kobject *kobj,
 				const struct attribute_group **groups)
 {
+	if (IS_ERR_OR_NULL(kobj))
+		return;
 	sysfs_remove_groups(kobj, groups);
 	kobject_put(kobj);
 }
