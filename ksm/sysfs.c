@@ -49,24 +49,30 @@ static int vk_merge_across_groups_set(const struct vmk_knob *k, s64 val)
 	return vmk_knob_write(k, val);
 }
 
-/* The scanner's knobs: run and the two bools under vk_scan_mutex. */
-#define VK_LOCKED .lock = &vk_scan_mutex, .flags = VMK_ADMIN | VMK_KILLABLE
+/*
+ * Every knob needs CAP_SYS_ADMIN: declared through one of these two, the
+ * second for run and the two bools, which change under vk_scan_mutex (a
+ * fatal signal ends the wait).  A second .flags would override the first:
+ * W=1 (-Woverride-init) says so.
+ */
+#define VK_KNOB(_name, ...)						\
+	VMK_KOBJ_KNOB(_name, .flags = VMK_ADMIN, __VA_ARGS__)
+#define VK_SCAN_KNOB(_name, ...)					\
+	VMK_KOBJ_KNOB(_name, .flags = VMK_ADMIN | VMK_KILLABLE,		\
+		      .lock = &vk_scan_mutex, __VA_ARGS__)
 
-VMK_KOBJ_KNOB(run, VMK_U32_VAR(&vk_run), VMK_RANGE(0, KSM_RUN_UNMERGE),
-	      VK_LOCKED, .set = vk_run_set, .after = vk_knob_after);
-VMK_KOBJ_KNOB(pages_to_scan, VMK_U32_VAR(&vk_pages_to_scan),
-	      VMK_RANGE(1, KSM_PAGES_TO_SCAN_MAX), .flags = VMK_ADMIN,
-	      .after = vk_knob_after);
-VMK_KOBJ_KNOB(sleep_millisecs, VMK_U32_VAR(&vk_sleep_millisecs),
-	      VMK_RANGE(0, KSM_SLEEP_MILLISECS_MAX), .flags = VMK_ADMIN,
-	      .after = vk_knob_after);
-VMK_KOBJ_KNOB(max_page_sharing, VMK_U32_VAR(&vk_max_page_sharing),
-	      VMK_RANGE(2, KSM_MAX_PAGE_SHARING_MAX), .flags = VMK_ADMIN,
-	      .after = vk_knob_after);
-VMK_KOBJ_KNOB(use_zero_pages, VMK_BOOL_VAR(&vk_use_zero_pages),
-	      VMK_RANGE(0, 1), VK_LOCKED);
-VMK_KOBJ_KNOB(merge_across_groups, VMK_BOOL_VAR(&vk_merge_across_groups),
-	      VMK_RANGE(0, 1), VK_LOCKED, .set = vk_merge_across_groups_set);
+VK_SCAN_KNOB(run, VMK_U32_VAR(&vk_run), VMK_RANGE(0, KSM_RUN_UNMERGE),
+	     .set = vk_run_set, .after = vk_knob_after);
+VK_KNOB(pages_to_scan, VMK_U32_VAR(&vk_pages_to_scan),
+	VMK_RANGE(1, KSM_PAGES_TO_SCAN_MAX), .after = vk_knob_after);
+VK_KNOB(sleep_millisecs, VMK_U32_VAR(&vk_sleep_millisecs),
+	VMK_RANGE(0, KSM_SLEEP_MILLISECS_MAX), .after = vk_knob_after);
+VK_KNOB(max_page_sharing, VMK_U32_VAR(&vk_max_page_sharing),
+	VMK_RANGE(2, KSM_MAX_PAGE_SHARING_MAX), .after = vk_knob_after);
+VK_SCAN_KNOB(use_zero_pages, VMK_BOOL_VAR(&vk_use_zero_pages),
+	     VMK_RANGE(0, 1));
+VK_SCAN_KNOB(merge_across_groups, VMK_BOOL_VAR(&vk_merge_across_groups),
+	     VMK_RANGE(0, 1), .set = vk_merge_across_groups_set);
 
 static long pages_sharing(void)
 {
