@@ -265,4 +265,37 @@ TEST_F(bad, counters_also_under_stats)
 	}
 }
 
+/*
+ * Every numeric file as the knob helper declares it: knobs 0644, counters
+ * 0444 (also under stats/), one decimal number and a newline each.
+ */
+TEST_F(bad, numbers_modes_and_format)
+{
+	static const char * const knobs[] = {
+		"enabled", "interval_ms", "low_pct", "high_pct", "step_pct",
+		"guest_free_pct", "stall_ms", "stats_max_age_ms",
+		"test_available_pct",
+		NULL,
+	};
+	static const char * const counters[] = {
+		"host_available_pct", "vms", "target_changes", "inflations",
+		"deflations", "released_bytes", "pressure_ticks",
+		"reclaim_ticks", "stalls", "fair_shares",
+		"stats/host_available_pct", "stats/vms",
+		"stats/target_changes", "stats/inflations", "stats/deflations",
+		"stats/released_bytes", "stats/pressure_ticks",
+		"stats/reclaim_ticks", "stats/stalls", "stats/fair_shares",
+		NULL,
+	};
+	static const char * const sign[] = {
+		"test_available_pct",
+		NULL,
+	};
+	const char *bad = NULL;
+	int r;
+
+	r = vmaccel_sysfs_numbers(BALLOON_SYSFS, knobs, counters, sign, &bad);
+	ASSERT_EQ(0, r) TH_LOG("%s%s: %s", BALLOON_SYSFS, bad, strerror(-r));
+}
+
 TEST_HARNESS_MAIN

@@ -248,6 +248,40 @@ TEST_F(bad, counters_also_under_stats)
 	}
 }
 
+/*
+ * Every numeric file as the knob helper declares it: knobs 0644, counters
+ * 0444 (also under stats/), one decimal number and a newline each.
+ */
+TEST_F(bad, numbers_modes_and_format)
+{
+	static const char * const knobs[] = {
+		"run", "pages_to_scan", "sleep_millisecs", "max_page_sharing",
+		"use_zero_pages", "merge_across_groups",
+		NULL,
+	};
+	static const char * const counters[] = {
+		"pages_shared", "pages_sharing", "pages_unshared",
+		"pages_volatile", "full_scans", "pages_scanned",
+		"general_profit", "zero_pages_sharing", "cow_breaks",
+		"pages_pinned", "stats/pages_shared", "stats/pages_sharing",
+		"stats/pages_unshared", "stats/pages_volatile",
+		"stats/full_scans", "stats/pages_scanned",
+		"stats/general_profit", "stats/zero_pages_sharing",
+		"stats/cow_breaks", "stats/pages_pinned",
+		"scanner_pid",
+		NULL,
+	};
+	static const char * const sign[] = {
+		"general_profit", "stats/general_profit",
+		NULL,
+	};
+	const char *bad = NULL;
+	int r;
+
+	r = vmaccel_sysfs_numbers(KSM_SYSFS, knobs, counters, sign, &bad);
+	ASSERT_EQ(0, r) TH_LOG("%s%s: %s", KSM_SYSFS, bad, strerror(-r));
+}
+
 TEST_F(bad, mount_options)
 {
 	char dir[] = "/tmp/vmaccelfs-bad.XXXXXX", path[128];

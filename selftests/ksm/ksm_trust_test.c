@@ -34,7 +34,7 @@
 /* How the child loses CAP_SYS_ADMIN. */
 enum { DROP_CAP, DROP_UID };
 
-#define NRES	8
+#define NRES	11
 #define NO_RES	LONG_MIN
 
 static int drop_cap_sys_admin(void)
@@ -281,13 +281,17 @@ static void scan_child(const struct fds *f, long *v)
 	/* A bad value is refused as such before the capability check. */
 	v[6] = -ksm_sys_set("run", "3");
 	v[7] = -ksm_sys_set("use_zero_pages", "2");
+	/* Every other knob needs the capability too. */
+	v[8] = -ksm_sys_set("sleep_millisecs", "123");
+	v[9] = -ksm_sys_set("max_page_sharing", "300");
+	v[10] = -ksm_sys_set("use_zero_pages", "0");
 }
 
 TEST(scan_and_unmerge_need_cap_sys_admin)
 {
 	struct vmaccel_ksm_file_stats st;
 	struct fds f;
-	long v[NRES], sharing;
+	long v[NRES], sharing, sleep_ms, max_sharing, zero_pages;
 	int how;
 
 	if (!ksm_present())
@@ -300,6 +304,12 @@ TEST(scan_and_unmerge_need_cap_sys_admin)
 	f.fd2 = -1;
 	ASSERT_EQ(0, fill_file(f.fd, 8, 5, 1));
 	ASSERT_EQ(0, ksm_sys_set("pages_to_scan", "100"));
+	sleep_ms = ksm_sys_get("sleep_millisecs");
+	max_sharing = ksm_sys_get("max_page_sharing");
+	zero_pages = ksm_sys_get("use_zero_pages");
+	ASSERT_NE(123, sleep_ms);
+	ASSERT_NE(300, max_sharing);
+	ASSERT_EQ(1, zero_pages);
 	for (how = DROP_CAP; how <= DROP_UID; how++) {
 		ASSERT_EQ(0, in_child(how, scan_child, &f, v));
 		ASSERT_LT(-1000, v[0]);
@@ -312,6 +322,12 @@ TEST(scan_and_unmerge_need_cap_sys_admin)
 		EXPECT_EQ(how == DROP_CAP ? EPERM : EACCES, v[5]);
 		EXPECT_EQ(how == DROP_CAP ? EINVAL : EACCES, v[6]);
 		EXPECT_EQ(how == DROP_CAP ? EINVAL : EACCES, v[7]);
+		EXPECT_EQ(how == DROP_CAP ? EPERM : EACCES, v[8]);
+		EXPECT_EQ(how == DROP_CAP ? EPERM : EACCES, v[9]);
+		EXPECT_EQ(how == DROP_CAP ? EPERM : EACCES, v[10]);
+		EXPECT_EQ(sleep_ms, ksm_sys_get("sleep_millisecs"));
+		EXPECT_EQ(max_sharing, ksm_sys_get("max_page_sharing"));
+		EXPECT_EQ(zero_pages, ksm_sys_get("use_zero_pages"));
 		/* Nothing merged, nothing changed. */
 		ASSERT_EQ(0, ksm_stats(f.fd, &st));
 		EXPECT_EQ(0, st.merged);

@@ -203,6 +203,74 @@ static inline int vmaccel_stats_alias(const char *dir, const char *name)
 	return -EBADE;
 }
 
+/*
+ * One numeric sysfs file @dir@name (dir with a trailing '/'): its mode is
+ * exactly @mode, and it reads as one decimal number (a leading '-' only
+ * with @sign, no leading zero but for "0") and one newline.  0, -errno
+ * when it is missing or unreadable, -EACCES for another mode, -EBADMSG for
+ * another format.
+ */
+static inline int vmaccel_sysfs_number(const char *dir, const char *name,
+				       unsigned int mode, bool sign)
+{
+	char path[256], buf[64];
+	struct stat sb;
+	const char *p;
+	int n;
+
+	snprintf(path, sizeof(path), "%s%s", dir, name);
+	if (stat(path, &sb))
+		return -errno;
+	if ((sb.st_mode & 07777) != mode)
+		return -EACCES;
+	n = vmaccel_read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	p = buf;
+	if (sign && *p == '-')
+		p++;
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] != '\n'))
+		return -EBADMSG;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return strcmp(p, "\n") ? -EBADMSG : 0;
+}
+
+/*
+ * The numeric files of a module's sysfs directory @dir, as the suite's
+ * knob helper (include/vmaccel/knob.h) declares them: each of @knobs is
+ * 0644, each of @counters 0444 (a name may hold "stats/"), each reads as
+ * one number and a newline; a name in @signed_names may be negative.
+ * NULL-terminated lists.  0, or the first failure of
+ * vmaccel_sysfs_number() with the file's name in @bad.
+ */
+static inline int vmaccel_sysfs_numbers(const char *dir,
+					const char * const *knobs,
+					const char * const *counters,
+					const char * const *signed_names,
+					const char **bad)
+{
+	const char * const *l, * const *s;
+	unsigned int pass;
+	bool sign;
+	int r;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (l = pass ? counters : knobs; *l; l++) {
+			sign = false;
+			for (s = signed_names; s && *s; s++)
+				sign |= !strcmp(*s, *l);
+			r = vmaccel_sysfs_number(dir, *l, pass ? 0444 : 0644,
+						 sign);
+			if (r) {
+				*bad = *l;
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
 #define VMACCEL_TRACEFS "/sys/kernel/tracing"
 
 /*

@@ -347,4 +347,26 @@ TEST_F(dev, result_wait_is_interruptible)
 	EXPECT_EQ(VMACCEL_PVLOCK_STATUS_STOPPED, r.status);
 }
 
+/*
+ * Every numeric file as the knob helper declares it: spin_threshold 0644,
+ * the counters 0444, one decimal number and a newline each.
+ */
+TEST_F(dev, numbers_modes_and_format)
+{
+	static const char * const knobs[] = { "spin_threshold", NULL };
+	static const char * const counters[] = {
+		"locks_in_use", "runs_active", "stats/taken_fast",
+		"stats/taken_slow", "stats/taken_slow_pickup", "stats/blocked",
+		"stats/halts", "stats/spurious_wakeups", "stats/irqs_off_spins",
+		"stats/released_slow", "stats/released_slow_kicked",
+		"stats/wakeups_sent", "stats/time_blocked_ns",
+		NULL,
+	};
+	const char *bad = NULL;
+	int r;
+
+	r = vmaccel_sysfs_numbers(PVLOCK_SYSFS, knobs, counters, NULL, &bad);
+	ASSERT_EQ(0, r) TH_LOG("%s%s: %s", PVLOCK_SYSFS, bad, strerror(-r));
+}
+
 TEST_HARNESS_MAIN

@@ -473,64 +473,115 @@ TEST_F(vm, oversized_packet_dropped)
 	}
 }
 
+static const char * const vh_knobs[] = {
+	"zcopy_enable", "zcopy_min_len", "zcopy_max_pending", "zcopy_fail_pct",
+	"zcopy_backoff_pkts", "zcopy_stall_ms", "tx_weight", "rx_weight",
+	"tx_batch_max_len", "tx_batch_pkts",
+};
+
+/* The knobs' values before a test, restored after it. */
+FIXTURE(knobs) {
+	long long saved[ARRAY_SIZE(vh_knobs)];
+};
+
+FIXTURE_SETUP(knobs)
+{
+	char path[128];
+	unsigned int i;
+
+	if (!vh_is_ours() || access(VH_SYSFS "tx_weight", F_OK))
+		SKIP(return, "vmaccel only");
+	for (i = 0; i < ARRAY_SIZE(vh_knobs); i++) {
+		snprintf(path, sizeof(path), VH_SYSFS "%s", vh_knobs[i]);
+		self->saved[i] = vh_read_ll(path);
+		ASSERT_GE(self->saved[i], 0) TH_LOG("%s", path);
+	}
+}
+
+FIXTURE_TEARDOWN(knobs)
+{
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vh_knobs); i++) {
+		snprintf(path, sizeof(path), VH_SYSFS "%s", vh_knobs[i]);
+		if (self->saved[i] >= 0 && vh_read_ll(path) != self->saved[i])
+			EXPECT_EQ(0, vmaccel_write_long(path, self->saved[i]));
+	}
+}
+
 /*
  * Every knob refuses what is not a decimal number in its range with
  * -EINVAL, and keeps its value.  The zero-copy policy is checked as a
  * whole (vh_zpol_check); the weights and batch knobs alone.
  */
-TEST_F(vm, sysfs_knobs_refuse_bad_values)
+TEST_F(knobs, refuse_bad_values)
 {
-	static const struct {
-		const char *knob;
-		const char *bad[2];	/* out of range, below and above */
-	} k[] = {
-		{ "zcopy_enable", { "2", "3" } },
-		{ "zcopy_min_len", { "65537", "4294967295" } },
-		{ "zcopy_max_pending", { "0", "1025" } },
-		{ "zcopy_fail_pct", { "0", "101" } },
-		{ "zcopy_backoff_pkts", { "0", "1000001" } },
-		{ "zcopy_stall_ms", { "0", "60001" } },
-		{ "tx_weight", { "0", "65537" } },
-		{ "rx_weight", { "0", "65537" } },
-		{ "tx_batch_max_len", { "4096", "65536" } },
-		{ "tx_batch_pkts", { "0", "65" } },
+	/* Out of range: two values of each knob, in vh_knobs' order. */
+	static const char * const range[][2] = {
+		{ "2", "3" }, { "65537", "4294967295" }, { "0", "1025" },
+		{ "0", "101" }, { "0", "1000001" }, { "0", "60001" },
+		{ "0", "65537" }, { "0", "65537" }, { "65536", "4294967295" },
+		{ "0", "65" },
 	};
 	static const char * const junk[] = {
-		"-1", "abc", "12abc", "0x10", "4294967296", "1 2", "\n",
+		"-1", "abc", "12abc", "0x10", "4294967296", "1 2", "\n", "-0",
 	};
-	const unsigned int nbad = ARRAY_SIZE(k[0].bad);
+	const unsigned int nr = ARRAY_SIZE(range[0]);
 	const char *val;
 	char path[128];
 	unsigned int i, j;
-	long long v;
 	int r;
 
-	if (!vh_is_ours() || access(VH_SYSFS "tx_weight", F_OK))
-		SKIP(return, "vmaccel only");
-	for (i = 0; i < ARRAY_SIZE(k); i++) {
-		snprintf(path, sizeof(path), VH_SYSFS "%s", k[i].knob);
-		v = vh_read_ll(path);
-		ASSERT_GE(v, 0);
-		for (j = 0; j < nbad + ARRAY_SIZE(junk); j++) {
-			val = j < nbad ? k[i].bad[j] : junk[j - nbad];
+	for (i = 0; i < ARRAY_SIZE(vh_knobs); i++) {
+		snprintf(path, sizeof(path), VH_SYSFS "%s", vh_knobs[i]);
+		for (j = 0; j < nr + ARRAY_SIZE(junk); j++) {
+			val = j < nr ? range[i][j] : junk[j - nr];
 			r = vmaccel_write_file(path, val);
 			if (r != -EINVAL)
 				fprintf(stderr, "# %s <- \"%s\": %d\n", path, val, r);
-			ASSERT_EQ(-EINVAL, r);
+			EXPECT_EQ(-EINVAL, r);
 		}
-		if (vh_read_ll(path) != v)
-			fprintf(stderr, "# %s changed\n", path);
-		ASSERT_EQ(v, vh_read_ll(path));
+		EXPECT_EQ(self->saved[i], vh_read_ll(path)) TH_LOG("%s", path);
 	}
-	/* The limits themselves are accepted; restored afterwards. */
-	v = vh_read_ll(VH_SYSFS "zcopy_max_pending");
+}
+
+/* The limits themselves are accepted, in decimal ("010" is ten). */
+TEST_F(knobs, limits_and_decimal_accepted)
+{
 	ASSERT_EQ(0, vmaccel_write_file(VH_SYSFS "zcopy_max_pending", "1024"));
-	ASSERT_EQ(1024, vh_read_ll(VH_SYSFS "zcopy_max_pending"));
-	ASSERT_EQ(0, vmaccel_write_long(VH_SYSFS "zcopy_max_pending", v));
-	v = vh_read_ll(VH_SYSFS "rx_weight");
+	EXPECT_EQ(1024, vh_read_ll(VH_SYSFS "zcopy_max_pending"));
 	ASSERT_EQ(0, vmaccel_write_file(VH_SYSFS "rx_weight", "65536\n"));
-	ASSERT_EQ(65536, vh_read_ll(VH_SYSFS "rx_weight"));
-	ASSERT_EQ(0, vmaccel_write_long(VH_SYSFS "rx_weight", v));
+	EXPECT_EQ(65536, vh_read_ll(VH_SYSFS "rx_weight"));
+	ASSERT_EQ(0, vmaccel_write_file(VH_SYSFS "zcopy_min_len", "0"));
+	EXPECT_EQ(0, vh_read_ll(VH_SYSFS "zcopy_min_len"));
+	ASSERT_EQ(0, vmaccel_write_file(VH_SYSFS "tx_batch_pkts", "010"));
+	EXPECT_EQ(10, vh_read_ll(VH_SYSFS "tx_batch_pkts"));
+}
+
+/*
+ * Every numeric file as the knob helper declares it: knobs 0644, the
+ * totals under stats/ 0444, one decimal number and a newline each.
+ */
+TEST_F(knobs, numbers_modes_and_format)
+{
+	static const char * const counters[] = {
+		"stats/devices", "stats/tx_packets", "stats/tx_bytes",
+		"stats/rx_packets", "stats/rx_bytes", "stats/dropped",
+		"stats/zcopy_sent", "stats/zcopy_failed", "stats/notify_sent",
+		"stats/errors", "stats/tx_batched", "stats/tx_batch_sends",
+		"stats/log_pages", "stats/zcopy_orphaned",
+		NULL,
+	};
+	const char *knobs[ARRAY_SIZE(vh_knobs) + 1] = { NULL };
+	const char *bad = NULL;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(vh_knobs); i++)
+		knobs[i] = vh_knobs[i];
+	r = vmaccel_sysfs_numbers(VH_SYSFS, knobs, counters, NULL, &bad);
+	ASSERT_EQ(0, r) TH_LOG("%s%s: %s", VH_SYSFS, bad, strerror(-r));
 }
 
 /* The tracepoints: system named after the module, events after its prefix. */

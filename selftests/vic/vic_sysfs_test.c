@@ -218,6 +218,31 @@ TEST_F(sysfs, counters_also_under_stats)
 	}
 }
 
+/*
+ * Every numeric file as the knob helper declares it: knobs 0644, counters
+ * 0444 (also under stats/), one decimal number and a newline each.
+ */
+TEST_F(sysfs, numbers_modes_and_format)
+{
+	static const char * const knobs[] = {
+		"default_fixed_ratio", "default_cif_threshold",
+		"default_iops_threshold", "default_max_delay_us",
+		"default_max_ratio",
+		NULL,
+	};
+	static const char * const counters[] = {
+		"coalescers", "completions", "interrupts", "deferred",
+		"backstop", "stats/coalescers", "stats/completions",
+		"stats/interrupts", "stats/deferred", "stats/backstop",
+		NULL,
+	};
+	const char *bad = NULL;
+	int r;
+
+	r = vmaccel_sysfs_numbers(VIC_SYSFS, knobs, counters, NULL, &bad);
+	ASSERT_EQ(0, r) TH_LOG("%s%s: %s", VIC_SYSFS, bad, strerror(-r));
+}
+
 /* CREATE without parameters takes the defaults of the moment. */
 TEST_F(sysfs, create_uses_defaults)
 {
