@@ -304,6 +304,7 @@ TEST(scan_and_unmerge_need_cap_sys_admin)
 	f.fd2 = -1;
 	ASSERT_EQ(0, fill_file(f.fd, 8, 5, 1));
 	ASSERT_EQ(0, ksm_sys_set("pages_to_scan", "100"));
+	ASSERT_EQ(0, ksm_sys_set("use_zero_pages", "1"));
 	sleep_ms = ksm_sys_get("sleep_millisecs");
 	max_sharing = ksm_sys_get("max_page_sharing");
 	zero_pages = ksm_sys_get("use_zero_pages");

@@ -479,9 +479,14 @@ static const char * const vh_knobs[] = {
 	"tx_batch_max_len", "tx_batch_pkts",
 };
 
-/* The knobs' values before a test, restored after it. */
+/*
+ * The knobs' values before a test, restored after it.  The 6.1 harness
+ * runs the body and the teardown after a SKIP in the setup: both do
+ * nothing unless @ready (every value saved).
+ */
 FIXTURE(knobs) {
 	long long saved[ARRAY_SIZE(vh_knobs)];
+	bool ready;
 };
 
 FIXTURE_SETUP(knobs)
@@ -489,6 +494,7 @@ FIXTURE_SETUP(knobs)
 	char path[128];
 	unsigned int i;
 
+	self->ready = false;
 	if (!vh_is_ours() || access(VH_SYSFS "tx_weight", F_OK))
 		SKIP(return, "vmaccel only");
 	for (i = 0; i < ARRAY_SIZE(vh_knobs); i++) {
@@ -496,6 +502,7 @@ FIXTURE_SETUP(knobs)
 		self->saved[i] = vh_read_ll(path);
 		ASSERT_GE(self->saved[i], 0) TH_LOG("%s", path);
 	}
+	self->ready = true;
 }
 
 FIXTURE_TEARDOWN(knobs)
@@ -503,6 +510,8 @@ FIXTURE_TEARDOWN(knobs)
 	char path[128];
 	unsigned int i;
 
+	if (!self->ready)
+		return;
 	for (i = 0; i < ARRAY_SIZE(vh_knobs); i++) {
 		snprintf(path, sizeof(path), VH_SYSFS "%s", vh_knobs[i]);
 		if (self->saved[i] >= 0 && vh_read_ll(path) != self->saved[i])
@@ -533,6 +542,8 @@ TEST_F(knobs, refuse_bad_values)
 	unsigned int i, j;
 	int r;
 
+	if (!self->ready)
+		return;
 	for (i = 0; i < ARRAY_SIZE(vh_knobs); i++) {
 		snprintf(path, sizeof(path), VH_SYSFS "%s", vh_knobs[i]);
 		for (j = 0; j < nr + ARRAY_SIZE(junk); j++) {
@@ -549,6 +560,8 @@ TEST_F(knobs, refuse_bad_values)
 /* The limits themselves are accepted, in decimal ("010" is ten). */
 TEST_F(knobs, limits_and_decimal_accepted)
 {
+	if (!self->ready)
+		return;
 	ASSERT_EQ(0, vmaccel_write_file(VH_SYSFS "zcopy_max_pending", "1024"));
 	EXPECT_EQ(1024, vh_read_ll(VH_SYSFS "zcopy_max_pending"));
 	ASSERT_EQ(0, vmaccel_write_file(VH_SYSFS "rx_weight", "65536\n"));
@@ -578,6 +591,8 @@ TEST_F(knobs, numbers_modes_and_format)
 	unsigned int i;
 	int r;
 
+	if (!self->ready)
+		return;
 	for (i = 0; i < ARRAY_SIZE(vh_knobs); i++)
 		knobs[i] = vh_knobs[i];
 	r = vmaccel_sysfs_numbers(VH_SYSFS, knobs, counters, NULL, &bad);
