@@ -52,7 +52,8 @@
  * @rate: completion rate estimate, per second (EWMA of window rates).
  * @ratio: completions per interrupt currently in effect (>= 1).
  * @cif: last commands-in-flight value passed by the caller or reported.
- * @cif_known: @cif has been set at least once; until then CIF is estimated.
+ * @cif_known: @cif holds a count given by the caller; while false (at
+ *	first, and after %VMACCEL_VIC_CIF_RATE) CIF is estimated from @rate.
  * @armed: the backstop timer is armed for the current pending batch.
  * @completions: completions seen.
  * @interrupts: interrupts delivered.
@@ -377,12 +378,52 @@ void vmaccel_vic_free(struct vmaccel_vic *v)
 }
 EXPORT_SYMBOL_GPL(vmaccel_vic_free);
 
+/* vmaccel_vic_complete() under the lock; true when the caller must deliver. */
+static bool vic_complete_locked(struct vmaccel_vic *v, u64 n, int cif)
+{
+	ktime_t now = ktime_get();
+
+	lockdep_assert_held(&v->lock);
+
+	if (n)
+		vic_update_rate(v, now, n);
+	if (cif >= 0) {
+		v->cif = cif;
+		v->cif_known = true;
+	} else if (cif == VMACCEL_VIC_CIF_RATE) {
+		v->cif_known = false;
+	}
+	v->ratio = vic_compute_ratio(v);
+	if (n) {
+		if (!v->pending)
+			v->first_pending = now;
+		v->pending = vic_add_sat(v->pending, n);
+		v->completions = vic_add_sat(v->completions, n);
+		this_cpu_add(vic_pcpu_totals.completions, n);
+	}
+	if (v->pending && v->pending >= v->ratio) {
+		vic_take(v, now, false);
+		return true;
+	}
+	if (n) {
+		v->deferred = vic_add_sat(v->deferred, n);
+		this_cpu_add(vic_pcpu_totals.deferred, n);
+		trace_vic_defer(v->id, v->pending, v->ratio);
+		if (!v->armed)
+			vic_arm(v, now);
+	}
+	return false;
+}
+
 /**
  * vmaccel_vic_complete() - report completions
  * @v: coalescer.
  * @n: number of completions (0 only updates @cif).
- * @cif: commands still in flight, or negative when unknown: then the last
- *	known value is used if there is one, else an estimate from the rate.
+ * @cif: commands still in flight; %VMACCEL_VIC_CIF_UNKNOWN: the last
+ *	known value is used if there is one, else an estimate from the rate;
+ *	%VMACCEL_VIC_CIF_RATE: the estimate from the rate, also for later
+ *	calls with %VMACCEL_VIC_CIF_UNKNOWN (any other negative value is
+ *	taken as %VMACCEL_VIC_CIF_UNKNOWN).
  *
  * Updates the rate estimate and the ratio, then either delivers one
  * interrupt for everything pending (calling the deliver callback before
@@ -402,41 +443,49 @@ EXPORT_SYMBOL_GPL(vmaccel_vic_free);
 void vmaccel_vic_complete(struct vmaccel_vic *v, u64 n, int cif)
 {
 	unsigned long flags;
-	bool fire = false;
-	ktime_t now;
+	bool fire;
 
 	spin_lock_irqsave(&v->lock, flags);
-	now = ktime_get();
-	if (n)
-		vic_update_rate(v, now, n);
-	if (cif >= 0) {
-		v->cif = cif;
-		v->cif_known = true;
-	}
-	v->ratio = vic_compute_ratio(v);
-	if (n) {
-		if (!v->pending)
-			v->first_pending = now;
-		v->pending = vic_add_sat(v->pending, n);
-		v->completions = vic_add_sat(v->completions, n);
-		this_cpu_add(vic_pcpu_totals.completions, n);
-	}
-	if (v->pending && v->pending >= v->ratio) {
-		vic_take(v, now, false);
-		fire = true;
-	} else if (n) {
-		v->deferred = vic_add_sat(v->deferred, n);
-		this_cpu_add(vic_pcpu_totals.deferred, n);
-		trace_vic_defer(v->id, v->pending, v->ratio);
-		if (!v->armed)
-			vic_arm(v, now);
-	}
+	fire = vic_complete_locked(v, n, cif);
 	spin_unlock_irqrestore(&v->lock, flags);
 
 	if (fire)
 		v->deliver(v->ctx);
 }
 EXPORT_SYMBOL_GPL(vmaccel_vic_complete);
+
+/**
+ * vmaccel_vic_join() - add completions to an interrupt still owed, if any
+ * @v: coalescer.
+ * @n: number of completions.
+ * @cif: as for vmaccel_vic_complete().
+ *
+ * For completions that need no interrupt of their own because the guest
+ * asked for one at an earlier completion (virtio's used event index): if
+ * that interrupt was deferred and is still pending, they join its batch
+ * as vmaccel_vic_complete() would add them (and may complete the ratio,
+ * delivering it now); if nothing is pending, nothing happens.  Without
+ * this, an interrupt deferred under the event index could only be
+ * delivered by the backstop, whatever the ratio.
+ *
+ * Context: as vmaccel_vic_complete().
+ * Return: true when the completions joined a pending interrupt.
+ */
+bool vmaccel_vic_join(struct vmaccel_vic *v, u64 n, int cif)
+{
+	unsigned long flags;
+	bool fire, joined;
+
+	spin_lock_irqsave(&v->lock, flags);
+	joined = n && v->pending;
+	fire = joined && vic_complete_locked(v, n, cif);
+	spin_unlock_irqrestore(&v->lock, flags);
+
+	if (fire)
+		v->deliver(v->ctx);
+	return joined;
+}
+EXPORT_SYMBOL_GPL(vmaccel_vic_join);
 
 /**
  * vmaccel_vic_set_cif() - record commands in flight reported by a VMM

@@ -276,7 +276,7 @@ static void vic_fd_del_edge(struct vic_fd *f)
 static void vic_fd_complete(struct vic_fd *f, u64 cnt)
 {
 	if (cnt)
-		vmaccel_vic_complete(f->vic, cnt, -1);
+		vmaccel_vic_complete(f->vic, cnt, VMACCEL_VIC_CIF_UNKNOWN);
 }
 
 /*

@@ -29,6 +29,14 @@ struct vmaccel_vic;
  */
 typedef void (*vmaccel_vic_deliver_fn)(void *ctx);
 
+/*
+ * Values of vmaccel_vic_complete()'s @cif other than a count:
+ * VMACCEL_VIC_CIF_UNKNOWN: the last count given, else the rate estimate;
+ * VMACCEL_VIC_CIF_RATE: the rate estimate, until a count is given again.
+ */
+#define VMACCEL_VIC_CIF_UNKNOWN	(-1)
+#define VMACCEL_VIC_CIF_RATE	(-2)
+
 void vmaccel_vic_default_params(struct vmaccel_vic_params *p);
 int vmaccel_vic_check_params(const struct vmaccel_vic_params *p);
 struct vmaccel_vic *vmaccel_vic_alloc(const struct vmaccel_vic_params *p,
@@ -36,6 +44,7 @@ struct vmaccel_vic *vmaccel_vic_alloc(const struct vmaccel_vic_params *p,
 				      gfp_t gfp);
 void vmaccel_vic_free(struct vmaccel_vic *v);
 void vmaccel_vic_complete(struct vmaccel_vic *v, u64 n, int cif);
+bool vmaccel_vic_join(struct vmaccel_vic *v, u64 n, int cif);
 void vmaccel_vic_set_cif(struct vmaccel_vic *v, unsigned int cif);
 void vmaccel_vic_flush(struct vmaccel_vic *v);
 int vmaccel_vic_set_params(struct vmaccel_vic *v,
