@@ -174,6 +174,8 @@ static void vh_vq_reset(struct vh_vq *vq)
 	vq->sock_hlen = 0;
 	vq->nheads = 0;
 	vq->unnotified = 0;
+	vq->unnotified_pkts = 0;
+	atomic_set(&vq->run, 0);
 	mutex_unlock(&vq->mutex);
 }
 

@@ -233,6 +233,8 @@ static long vh_set_backend(struct vh_dev *d, struct vhost_vring_file __user *arg
 	vq->signalled_valid = false;
 	vq->nheads = 0;
 	vq->unnotified = 0;
+	vq->unnotified_pkts = 0;
+	atomic_set(&vq->run, 0);
 	if (s.index == VH_TX)
 		ret = vh_zc_start(vq);
 	if (ret) {

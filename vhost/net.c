@@ -585,6 +585,7 @@ void vh_handle_rx(struct vh_vq *vq)
 			}
 		}
 		vq->nheads += count;
+		vq->unnotified_pkts++;
 		trace_vh_rx(vq->dev->id, plen, count, 0);
 		vq->stats.packets++;
 		vq->stats.bytes += plen;

@@ -8,6 +8,8 @@
  * worker in the owner's mm, so a bad guest or VMM can at worst make one
  * fail: the handler then reports the error on the queue's error eventfd.
  */
+#include <linux/bits.h>
+#include <linux/minmax.h>
 #include <linux/uaccess.h>
 #include <linux/virtio_byteorder.h>
 
@@ -359,6 +361,46 @@ static bool vh_need_notify(struct vh_vq *vq)
 	return vring_need_event(v16(v), new, old);
 }
 
+/* Cap of vh_vq.run: only its comparison with VH_RUN_STREAM matters. */
+#define VH_RUN_MAX	BIT(20)
+/*
+ * More packets than this one way without one back are a stream: one
+ * transaction in flight gives 1, and one stray packet between two
+ * transactions (an ARP or neighbour probe, an IPv6 router advertisement)
+ * 2, which must not hold the next transaction's interrupt back.
+ */
+#define VH_RUN_STREAM	2
+
+/*
+ * The commands in flight that a queue reports to vic.  A network queue
+ * has no commands: packets arrive unasked on RX, and a copied TX buffer is
+ * returned at once.  What tells a stream from request/response is how
+ * many packets one direction moves without one in the other: with one
+ * transaction in flight each request is answered before the next one
+ * comes (1), a stream moves several between the peer's acknowledgements.
+ * So:
+ * - zero-copy TX buffers still in flight, when more than one: the true
+ *   CIF;
+ * - else, more than VH_RUN_STREAM packets published since the other
+ *   queue last published one: a stream, whose rate tells vic how many
+ *   completions one backstop window holds (VMACCEL_VIC_CIF_RATE);
+ * - else 0 or 1, which adaptive mode never coalesces.
+ * @pkts is the packets of this notification's elements.
+ */
+static int vh_notify_cif(struct vh_vq *vq, unsigned int pkts)
+{
+	struct vh_vq *peer = &vq->dev->vqs[vq->index == VH_RX ? VH_TX : VH_RX];
+	unsigned int run, zc = vq->zc ? atomic_read(&vq->zc->inflight) : 0;
+
+	run = min_t(unsigned int, atomic_read(&vq->run) + pkts, VH_RUN_MAX);
+	atomic_set(&vq->run, run);
+	if (atomic_read(&peer->run))
+		atomic_set(&peer->run, 0);
+	if (zc > 1)
+		return zc;
+	return run > VH_RUN_STREAM ? VMACCEL_VIC_CIF_RATE : min(run, 1U);
+}
+
 /**
  * vh_notify() - notify the guest of the used buffers published since the
  *	last call, if it wants that
@@ -366,7 +408,8 @@ static bool vh_need_notify(struct vh_vq *vq)
  *
  * Honours VRING_AVAIL_F_NO_INTERRUPT, the used event index and
  * NOTIFY_ON_EMPTY; what remains goes through the queue's vic coalescer
- * with the buffers still in flight as its CIF.
+ * with the commands in flight of vh_notify_cif(), and so does what the
+ * event index does not need notified while vic holds back an interrupt.
  */
 void vh_notify(struct vh_vq *vq)
 {
@@ -377,11 +420,17 @@ void vh_notify(struct vh_vq *vq)
 	if (!n)
 		return;
 	vq->unnotified = 0;
+	cif = vh_notify_cif(vq, vq->index == VH_RX ? vq->unnotified_pkts : n);
+	vq->unnotified_pkts = 0;
 	if (!vh_need_notify(vq)) {
-		vq->stats.notify_suppressed += n;
+		/*
+		 * The guest asked for an interrupt at an earlier entry: if vic
+		 * still holds that one back, these entries are in its batch.
+		 */
+		if (!vmaccel_vic_join(vq->vic, n, cif))
+			vq->stats.notify_suppressed += n;
 		return;
 	}
-	cif = (u16)(vq->last_avail_idx - vq->last_used_idx);
 	vmaccel_vic_complete(vq->vic, n, cif);
 }
 

@@ -229,6 +229,12 @@ struct vh_txb {
  * @heads: used elements waiting to be written.
  * @nheads: entries in @heads, at most @num (what one flush may write).
  * @unnotified: used elements published since the last vh_notify().
+ * @unnotified_pkts: RX only: packets those elements hold (a mergeable
+ *	packet takes several); on TX each element is one packet.
+ * @run: packets published on this queue since the other queue of the
+ *	device last published one: more than two is a stream for vic (see
+ *	vh_notify_cif()).  Atomic, not under @mutex: the other queue resets it
+ *	under its own mutex.
  * @vic: interrupt coalescer of this queue's notifications.
  * @zc: zero-copy context (TX only), NULL when zero-copy is unused.
  * @zc_backoff: packets still to copy before trying zero-copy again.
@@ -280,6 +286,8 @@ struct vh_vq {
 	struct vring_used_elem *heads;
 	unsigned int nheads;
 	unsigned int unnotified;
+	unsigned int unnotified_pkts;
+	atomic_t run;
 	struct vmaccel_vic *vic;
 	struct vh_zc *zc;
 	u32 zc_backoff;

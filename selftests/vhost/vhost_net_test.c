@@ -692,6 +692,204 @@ TEST_F(bare, fixed_ratio_coalesces_with_backstop)
 	vh_vm_close(&vm);
 }
 
+/* vic's module-wide totals: the tests run one at a time in their VM. */
+#define VIC_TOTALS "/sys/class/misc/vmaccel-vic/"
+
+struct vic_totals {
+	long long deferred, backstop;
+};
+
+static struct vic_totals vic_totals(void)
+{
+	struct vic_totals t = {
+		.deferred = vh_read_ll(VIC_TOTALS "deferred"),
+		.backstop = vh_read_ll(VIC_TOTALS "backstop"),
+	};
+
+	return t;
+}
+
+/*
+ * Adaptive coalescing at any rate (iops_threshold 0), CIF threshold 4, a
+ * backstop of @delay_us: what the device reports as commands in flight
+ * alone decides.
+ */
+static void vic_adaptive(struct __test_metadata *_metadata, struct vh_vm *vm,
+			 __u32 delay_us)
+{
+	struct vmaccel_vhost_vic v;
+
+	memset(&v, 0, sizeof(v));
+	ASSERT_EQ(0, ioctl(vm->dev, VMACCEL_VHOST_GET_VIC, &v));
+	v.params.mode = VMACCEL_VIC_MODE_ADAPTIVE;
+	v.params.cif_threshold = 4;
+	v.params.iops_threshold = 0;
+	v.params.max_delay_us = delay_us;
+	v.params.max_ratio = 32;
+	ASSERT_EQ(0, ioctl(vm->dev, VMACCEL_VHOST_SET_VIC, &v));
+}
+
+/* The guest answers: one packet on TX, its buffer back with a call. */
+static void vic_answer(struct __test_metadata *_metadata, struct vh_vm *vm,
+		       __u16 target)
+{
+	__u8 pkt[VH_HLEN + 100];
+
+	memset(pkt, 0, VH_HLEN);
+	vh_frame(pkt + VH_HLEN, 100, target);
+	vh_tx_queue(vm, pkt, sizeof(pkt), 1, true);
+	ASSERT_TRUE(vh_wait_used(&vm->q[1], target, WAIT_MS));
+}
+
+/*
+ * Request/response, one transaction in flight: each packet the guest
+ * receives is answered before the next one comes.  The RX queue reports
+ * CIF 1 and every packet is an interrupt at once, none deferred.
+ */
+TEST_F(vm, vic_request_response_is_not_coalesced)
+{
+	struct vmaccel_vhost_vq_stats rx, tx;
+	struct vh_vm *vm = &self->vm;
+	const unsigned int n = 32;
+	unsigned int i;
+
+	struct vic_totals t0, t1;
+
+	if (!vh_is_ours() || access(VIC_TOTALS "deferred", R_OK))
+		SKIP(return, "vmaccel only");
+	vic_adaptive(_metadata, vm, 500000);
+	vh_rx_post(vm, n, 2048, NULL, NULL, true);
+	t0 = vic_totals();
+	for (i = 1; i <= n; i++) {
+		vh_frame(frame, 100, i);
+		ASSERT_EQ(0, vh_inject(vm, frame, 100));
+		ASSERT_TRUE(vh_wait_used(&vm->q[0], i, WAIT_MS));
+		vic_answer(_metadata, vm, i);
+	}
+	t1 = vic_totals();
+	ASSERT_EQ(0, vh_stats(vm, VMACCEL_VHOST_VQ_RX, &rx));
+	ASSERT_EQ(0, vh_stats(vm, VMACCEL_VHOST_VQ_TX, &tx));
+	/* Nothing held back, so no backstop either: each call was at once. */
+	EXPECT_EQ(t0.deferred, t1.deferred);
+	EXPECT_EQ(t0.backstop, t1.backstop);
+	EXPECT_EQ(n, rx.notify_sent);
+	EXPECT_EQ(n, tx.notify_sent);
+	/* Suppressed counts vic's deferrals too: none. */
+	EXPECT_EQ(0ULL, rx.notify_suppressed);
+	EXPECT_EQ(0ULL, tx.notify_suppressed);
+}
+
+/*
+ * A stream: packets keep coming and the guest sends nothing back.  The RX
+ * queue's CIF grows with the packets since the guest's last one, so vic
+ * coalesces: far fewer interrupts than packets, the last ones delivered
+ * by the backstop.  Once the guest answers, the next packet is an
+ * interrupt at once again.
+ */
+TEST_F(vm, vic_stream_is_coalesced)
+{
+	struct vmaccel_vhost_vq_stats before, after;
+	struct vh_vm *vm = &self->vm;
+	const unsigned int n = 160;
+	unsigned int i;
+
+	struct vic_totals t0, t1;
+
+	if (!vh_is_ours() || access(VIC_TOTALS "deferred", R_OK))
+		SKIP(return, "vmaccel only");
+	vic_adaptive(_metadata, vm, 100000);
+	vh_rx_post(vm, n + 1, 2048, NULL, NULL, true);
+	/* One packet per handler run: each reaches vic on its own. */
+	for (i = 1; i <= n; i++) {
+		vh_frame(frame, 100, i);
+		ASSERT_EQ(0, vh_inject(vm, frame, 100));
+		ASSERT_TRUE(vh_poll_used(&vm->q[0], i, WAIT_MS));
+	}
+	/* A call covers the last ones (the backstop, if nothing else). */
+	ASSERT_TRUE(vh_wait_used(&vm->q[0], n, WAIT_MS));
+	/* Past any backstop still armed (100 ms), with its call taken. */
+	vh_sleep_ms(300);
+	vh_call_take(&vm->q[0]);
+	ASSERT_EQ(0, vh_stats(vm, VMACCEL_VHOST_VQ_RX, &before));
+	TH_LOG("%u packets: %llu interrupts, %llu deferred", n,
+	       (unsigned long long)before.notify_sent,
+	       (unsigned long long)before.notify_suppressed);
+	EXPECT_GT(n / 2, before.notify_sent);
+	EXPECT_LT(0ULL, before.notify_suppressed);
+
+	t0 = vic_totals();
+	vic_answer(_metadata, vm, 1);
+	vh_frame(frame, 100, 0);
+	ASSERT_EQ(0, vh_inject(vm, frame, 100));
+	ASSERT_TRUE(vh_wait_used(&vm->q[0], n + 1, WAIT_MS));
+	t1 = vic_totals();
+	ASSERT_EQ(0, vh_stats(vm, VMACCEL_VHOST_VQ_RX, &after));
+	EXPECT_EQ(before.notify_sent + 1, after.notify_sent);
+	EXPECT_EQ(before.notify_suppressed, after.notify_suppressed);
+	/* The answer and the packet after it: neither held back. */
+	EXPECT_EQ(t0.deferred, t1.deferred);
+	EXPECT_EQ(t0.backstop, t1.backstop);
+}
+
+/*
+ * Under the event index the guest asks for one interrupt, at an entry;
+ * the entries after it need none of their own.  When vic defers that
+ * interrupt, they join its batch: fixed ratio 8 delivers it with the 8th
+ * entry, not at the backstop (1 s).  Before, they were dropped as not
+ * needed and only the backstop delivered.
+ */
+TEST_F(bare, vic_event_idx_entries_join_a_deferred_interrupt)
+{
+	long long c0, i0, b0, c1, i1, b1;
+	struct vmaccel_vhost_vic v;
+	struct vh_vm vm;
+	unsigned int i;
+	__u64 t0;
+
+	if (!vh_is_ours() || access(VIC_TOTALS "completions", R_OK))
+		SKIP(return, "vmaccel only");
+	ASSERT_EQ(0, vh_vm_start(&vm, VH_BASE_FEATURES |
+				 (1ull << VIRTIO_RING_F_EVENT_IDX)));
+	memset(&v, 0, sizeof(v));
+	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_GET_VIC, &v));
+	v.params.mode = VMACCEL_VIC_MODE_FIXED;
+	v.params.fixed_ratio = 8;
+	v.params.max_delay_us = VMACCEL_VIC_DELAY_US_MAX;
+	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_SET_VIC, &v));
+	vm.q[0].evidx_manual = true;	/* the test sets used_event */
+	vh_rx_post(&vm, 9, 2048, NULL, NULL, true);
+	c0 = vh_read_ll(VIC_TOTALS "completions");
+	i0 = vh_read_ll(VIC_TOTALS "interrupts");
+	b0 = vh_read_ll(VIC_TOTALS "backstop");
+	t0 = vh_now_ms();
+	/* Entry 1: the first notification is unconditional; 1 of 8. */
+	vh_frame(frame, 100, 1);
+	ASSERT_EQ(0, vh_inject(&vm, frame, 100));
+	ASSERT_TRUE(vh_poll_used(&vm.q[0], 1, WAIT_MS));
+	/* An interrupt wanted when entry 2 is used (used_event 1). */
+	*vh_used_event(&vm.q[0]) = 1;
+	for (i = 2; i <= 8; i++) {
+		vh_frame(frame, 100, i);
+		ASSERT_EQ(0, vh_inject(&vm, frame, 100));
+		ASSERT_TRUE(vh_poll_used(&vm.q[0], i, WAIT_MS));
+	}
+	if (vh_now_ms() - t0 >= VMACCEL_VIC_DELAY_US_MAX / 1000 - 100) {
+		vh_vm_close(&vm);
+		SKIP(return, "the entries took longer than the backstop");
+	}
+	ASSERT_TRUE(vh_wait_used(&vm.q[0], 8, WAIT_MS));
+	c1 = vh_read_ll(VIC_TOTALS "completions");
+	i1 = vh_read_ll(VIC_TOTALS "interrupts");
+	b1 = vh_read_ll(VIC_TOTALS "backstop");
+	TH_LOG("8 entries: %lld completions, %lld interrupts, %lld backstop",
+	       c1 - c0, i1 - i0, b1 - b0);
+	/* Entries 3-8 needed no interrupt, but joined the deferred one. */
+	EXPECT_EQ(8, c1 - c0);
+	EXPECT_EQ(1, i1 - i0);
+	EXPECT_EQ(0, b1 - b0);
+	vh_vm_close(&vm);
+}
+
 /* A 64 KiB IPv4/TCP frame with a GSO header: out on the tap as one GSO skb. */
 TEST_F(vm, tx_gso_exact)
 {
