@@ -115,7 +115,8 @@ err:
  * packets go back to the backend's ring and the TX batch's page-fragment
  * cache is freed in the same section; then zero-copy buffers are waited
  * for and returned (to the guest's ring only when @user: the caller runs
- * in the owner's address space), then the socket is dropped.
+ * in the owner's address space), an interrupt vic holds back is delivered,
+ * then the socket is dropped.
  */
 void vh_vq_stop_backend(struct vh_vq *vq, bool user)
 {
@@ -136,6 +137,13 @@ void vh_vq_stop_backend(struct vh_vq *vq, bool user)
 	if (!f)
 		return;
 	vh_zc_stop(vq, user);
+	/*
+	 * An interrupt vic still holds back goes out now, to the call
+	 * eventfd the VMM still reads: after a stop it may look at that
+	 * eventfd once and switch it off (QEMU does, to hand the guest what
+	 * is pending); a backstop firing later would signal nobody.
+	 */
+	vmaccel_vic_flush(vq->vic);
 	fput(f);
 }
 

@@ -306,6 +306,8 @@ static long vh_vring_ioctl(struct vh_dev *d, unsigned int cmd,
 		vq->avail_idx = s.num;
 		break;
 	case VHOST_GET_VRING_BASE:
+		/* The VMM is stopping the queue: nothing held back (see stop). */
+		vmaccel_vic_flush(vq->vic);
 		s.index = idx;
 		s.num = vq->last_avail_idx;
 		if (copy_to_user(argp, &s, sizeof(s)))

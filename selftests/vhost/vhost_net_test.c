@@ -832,6 +832,60 @@ TEST_F(vm, vic_stream_is_coalesced)
 }
 
 /*
+ * An interrupt vic holds back is delivered when the VMM stops the backend
+ * (SET_BACKEND -1), not by the backstop a second later: QEMU reads the
+ * call eventfd once after the stop and then stops watching it.  Likewise
+ * at GET_VRING_BASE.
+ */
+TEST_F(bare, vic_backend_stop_delivers_what_is_held_back)
+{
+	struct vmaccel_vhost_vic v;
+	__u8 pkt[VH_HLEN + 100];
+	struct vhost_vring_state st = { .index = 1 };
+	struct pollfd p;
+	struct vh_vm vm;
+	__u64 t0, c;
+
+	if (!vh_is_ours())
+		SKIP(return, "vmaccel only");
+	ASSERT_EQ(0, vh_vm_start(&vm, VH_BASE_FEATURES));
+	memset(&v, 0, sizeof(v));
+	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_GET_VIC, &v));
+	v.params.mode = VMACCEL_VIC_MODE_FIXED;
+	v.params.fixed_ratio = 256;
+	v.params.max_delay_us = VMACCEL_VIC_DELAY_US_MAX;
+	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_SET_VIC, &v));
+	memset(pkt, 0, VH_HLEN);
+	vh_frame(pkt + VH_HLEN, 100, 1);
+	t0 = vh_now_ms();
+	/* 1 of 256: held back. */
+	vh_tx_queue(&vm, pkt, sizeof(pkt), 1, true);
+	ASSERT_TRUE(vh_poll_used(&vm.q[1], 1, WAIT_MS));
+	ASSERT_EQ(0, vh_set_backend(&vm, 1, -1));
+	p.fd = vm.q[1].call;
+	p.events = POLLIN;
+	c = poll(&p, 1, 0) == 1 ? vh_call_take(&vm.q[1]) : 0;
+	if (!c && vh_now_ms() - t0 >= VMACCEL_VIC_DELAY_US_MAX / 1000 - 100) {
+		vh_vm_close(&vm);
+		SKIP(return, "slower than the backstop");
+	}
+	EXPECT_EQ(1ULL, c);
+	/* Again, stopped by GET_VRING_BASE this time. */
+	ASSERT_EQ(0, vh_set_backend(&vm, 1, vm.tap));
+	t0 = vh_now_ms();
+	vh_tx_queue(&vm, pkt, sizeof(pkt), 1, true);
+	ASSERT_TRUE(vh_poll_used(&vm.q[1], 2, WAIT_MS));
+	ASSERT_EQ(0, ioctl(vm.dev, VHOST_GET_VRING_BASE, &st));
+	c = poll(&p, 1, 0) == 1 ? vh_call_take(&vm.q[1]) : 0;
+	if (!c && vh_now_ms() - t0 >= VMACCEL_VIC_DELAY_US_MAX / 1000 - 100) {
+		vh_vm_close(&vm);
+		SKIP(return, "slower than the backstop");
+	}
+	EXPECT_EQ(1ULL, c);
+	vh_vm_close(&vm);
+}
+
+/*
  * Under the event index the guest asks for one interrupt, at an entry;
  * the entries after it need none of their own.  When vic defers that
  * interrupt, they join its batch: fixed ratio 8 delivers it with the 8th
