@@ -25,6 +25,11 @@
  *   vic_e2e_net rx|tx HOST PORT BYTES LABEL
  *	one TCP stream of BYTES from the server (rx: the guest receives) or
  *	to it (tx); prints "STREAM LABEL dir=rx bytes=.. us=.. mbit_s=..".
+ *   vic_e2e_net ux HOST PORT N PPS LABEL
+ *	a UDP stream to the guest: asks the server ('U') for N datagrams of
+ *	UX_LEN bytes, sent PPS per second and never answered, then an end
+ *	mark ('F'); prints "STREAM LABEL dir=ux bytes=.. us=.. mbit_s=..
+ *	sent=N got=M" (us from the first datagram to the last).
  *
  * It measures and prints; the script computes the ratios.
  */
@@ -44,6 +49,9 @@
 
 #define MAX_COUNTERS	8
 #define MSG_LEN		64
+#define UX_LEN		1024
+#define UX_MAX_N	1000000
+#define UX_MAX_PPS	1000000
 
 static int ncounters;
 static char **counter_files;
@@ -94,6 +102,41 @@ static void phase_mark(char kind, const char *label)
 	fflush(stdout);
 }
 
+/* 'U' N PPS: N datagrams of UX_LEN bytes paced at PPS, then 'F' marks. */
+static void udp_stream(int fd, const char *req, struct sockaddr_in *peer,
+		       socklen_t plen)
+{
+	static char d[UX_LEN];
+	struct timespec due;
+	long n, pps, i;
+	long long step;
+
+	if (sscanf(req + 1, "%ld %ld", &n, &pps) != 2 || n < 1 ||
+	    n > UX_MAX_N || pps < 1 || pps > UX_MAX_PPS)
+		return;
+	step = 1000000000LL / pps;
+	memset(d, 'u', sizeof(d));
+	d[0] = 'D';
+	clock_gettime(CLOCK_MONOTONIC, &due);
+	for (i = 0; i < n; i++) {
+		memcpy(d + 1, &i, sizeof(i));
+		if (sendto(fd, d, sizeof(d), 0, (struct sockaddr *)peer,
+			   plen) < 0 && errno != ENOBUFS)
+			perror("sendto");
+		due.tv_nsec += step;
+		while (due.tv_nsec >= 1000000000L) {
+			due.tv_nsec -= 1000000000L;
+			due.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
+	}
+	/* The end, a few times (a datagram may be lost), after the last. */
+	for (i = 0; i < 5; i++) {
+		usleep(20000);
+		sendto(fd, "F", 1, 0, (struct sockaddr *)peer, plen);
+	}
+}
+
 static void udp_serve_one(int fd)
 {
 	char buf[MSG_LEN + 1];
@@ -105,6 +148,10 @@ static void udp_serve_one(int fd)
 	if (n <= 0)
 		return;
 	buf[n] = 0;
+	if (buf[0] == 'U') {
+		udp_stream(fd, buf, &peer, plen);
+		return;
+	}
 	if (buf[0] == 'B' || buf[0] == 'E')
 		phase_mark(buf[0], buf + 1);
 	else if (buf[0] != 'P')
@@ -349,6 +396,47 @@ static int run_stream(char dir, const char *host, int port,
 	return done == bytes ? 0 : 1;
 }
 
+static int run_ux(const char *host, int port, long n, long pps,
+		  const char *label)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	static char buf[UX_LEN + 1];
+	double first = 0, last = 0;
+	struct sockaddr_in a;
+	char req[MSG_LEN];
+	long got = 0;
+	int fd, tries;
+	ssize_t r;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || peer_addr(&a, host, port) ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		return perror("ux setup"), 1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	snprintf(req, sizeof(req), "U%ld %ld", n, pps);
+	/* Asked again only while nothing came (the request was lost). */
+	for (tries = 0; tries < 3 && !got; tries++) {
+		if (send(fd, req, strlen(req), 0) < 0)
+			return perror("ux"), 1;
+		while ((r = recv(fd, buf, sizeof(buf), 0)) > 0) {
+			if (buf[0] == 'F')
+				break;
+			if (buf[0] != 'D' || r != UX_LEN)
+				continue;
+			last = now_us();
+			if (!got++)
+				first = last;
+		}
+		if (r > 0)
+			break;
+	}
+	close(fd);
+	printf("STREAM %s dir=ux bytes=%ld us=%.0f mbit_s=%.1f sent=%ld got=%ld\n",
+	       label, got * UX_LEN, last - first,
+	       last > first ? got * UX_LEN * 8 / (last - first) : 0.0, n, got);
+	return got ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "serve")) {
@@ -366,11 +454,15 @@ int main(int argc, char **argv)
 		return run_stream(argv[1][0] == 'r' ? 'r' : 't', argv[2],
 			      atoi(argv[3]), strtoull(argv[4], NULL, 0),
 			      argv[5]);
+	if (argc == 7 && !strcmp(argv[1], "ux"))
+		return run_ux(argv[2], atoi(argv[3]), atol(argv[4]),
+			      atol(argv[5]), argv[6]);
 	fprintf(stderr,
 		"usage: %s serve PORT [COUNTER_FILE...]\n"
 		"       %s mark B|E HOST PORT LABEL\n"
 		"       %s rr HOST PORT N LABEL\n"
-		"       %s rx|tx HOST PORT BYTES LABEL\n",
-		argv[0], argv[0], argv[0], argv[0]);
+		"       %s rx|tx HOST PORT BYTES LABEL\n"
+		"       %s ux HOST PORT N PPS LABEL\n",
+		argv[0], argv[0], argv[0], argv[0], argv[0]);
 	return 2;
 }
