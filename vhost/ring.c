@@ -392,10 +392,13 @@ static int vh_notify_cif(struct vh_vq *vq, unsigned int pkts)
 	struct vh_vq *peer = &vq->dev->vqs[vq->index == VH_RX ? VH_TX : VH_RX];
 	unsigned int run, zc = vq->zc ? atomic_read(&vq->zc->inflight) : 0;
 
-	run = min_t(unsigned int, atomic_read(&vq->run) + pkts, VH_RUN_MAX);
-	atomic_set(&vq->run, run);
+	run = atomic_add_return(pkts, &vq->run);
+	if (run > VH_RUN_MAX) {
+		run = VH_RUN_MAX;
+		atomic_set(&vq->run, run);
+	}
 	if (atomic_read(&peer->run))
-		atomic_set(&peer->run, 0);
+		atomic_xchg(&peer->run, 0);
 	if (zc > 1)
 		return zc;
 	return run > VH_RUN_STREAM ? VMACCEL_VIC_CIF_RATE : min(run, 1U);

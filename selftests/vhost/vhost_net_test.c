@@ -710,9 +710,10 @@ static struct vic_totals vic_totals(void)
 }
 
 /*
- * Adaptive coalescing at any rate (iops_threshold 0), CIF threshold 4, a
- * backstop of @delay_us: what the device reports as commands in flight
- * alone decides.
+ * Adaptive coalescing at any rate (iops_threshold 0), CIF threshold 1 (so
+ * that a stream's ratio is the completions expected within the backstop,
+ * even at a slow VM's rate), a backstop of @delay_us: what the device
+ * reports as commands in flight alone decides.
  */
 static void vic_adaptive(struct __test_metadata *_metadata, struct vh_vm *vm,
 			 __u32 delay_us)
@@ -722,7 +723,7 @@ static void vic_adaptive(struct __test_metadata *_metadata, struct vh_vm *vm,
 	memset(&v, 0, sizeof(v));
 	ASSERT_EQ(0, ioctl(vm->dev, VMACCEL_VHOST_GET_VIC, &v));
 	v.params.mode = VMACCEL_VIC_MODE_ADAPTIVE;
-	v.params.cif_threshold = 4;
+	v.params.cif_threshold = 1;
 	v.params.iops_threshold = 0;
 	v.params.max_delay_us = delay_us;
 	v.params.max_ratio = 32;
@@ -797,7 +798,7 @@ TEST_F(vm, vic_stream_is_coalesced)
 
 	if (!vh_is_ours() || access(VIC_TOTALS "deferred", R_OK))
 		SKIP(return, "vmaccel only");
-	vic_adaptive(_metadata, vm, 100000);
+	vic_adaptive(_metadata, vm, VMACCEL_VIC_DELAY_US_MAX);
 	vh_rx_post(vm, n + 1, 2048, NULL, NULL, true);
 	/* One packet per handler run: each reaches vic on its own. */
 	for (i = 1; i <= n; i++) {
@@ -807,8 +808,8 @@ TEST_F(vm, vic_stream_is_coalesced)
 	}
 	/* A call covers the last ones (the backstop, if nothing else). */
 	ASSERT_TRUE(vh_wait_used(&vm->q[0], n, WAIT_MS));
-	/* Past any backstop still armed (100 ms), with its call taken. */
-	vh_sleep_ms(300);
+	/* Past any backstop still armed (1 s), with its call taken. */
+	vh_sleep_ms(VMACCEL_VIC_DELAY_US_MAX / 1000 + 200);
 	vh_call_take(&vm->q[0]);
 	ASSERT_EQ(0, vh_stats(vm, VMACCEL_VHOST_VQ_RX, &before));
 	TH_LOG("%u packets: %llu interrupts, %llu deferred", n,
@@ -842,11 +843,12 @@ TEST_F(bare, vic_backend_stop_delivers_what_is_held_back)
 	struct vmaccel_vhost_vic v;
 	__u8 pkt[VH_HLEN + 100];
 	struct vhost_vring_state st = { .index = 1 };
+	struct vic_totals v0, v1;
 	struct pollfd p;
 	struct vh_vm vm;
 	__u64 t0, c;
 
-	if (!vh_is_ours())
+	if (!vh_is_ours() || access(VIC_TOTALS "backstop", R_OK))
 		SKIP(return, "vmaccel only");
 	ASSERT_EQ(0, vh_vm_start(&vm, VH_BASE_FEATURES));
 	memset(&v, 0, sizeof(v));
@@ -857,6 +859,7 @@ TEST_F(bare, vic_backend_stop_delivers_what_is_held_back)
 	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_SET_VIC, &v));
 	memset(pkt, 0, VH_HLEN);
 	vh_frame(pkt + VH_HLEN, 100, 1);
+	v0 = vic_totals();
 	t0 = vh_now_ms();
 	/* 1 of 256: held back. */
 	vh_tx_queue(&vm, pkt, sizeof(pkt), 1, true);
@@ -870,6 +873,9 @@ TEST_F(bare, vic_backend_stop_delivers_what_is_held_back)
 		SKIP(return, "slower than the backstop");
 	}
 	EXPECT_EQ(1ULL, c);
+	/* Delivered by the stop, not by a backstop that came first. */
+	v1 = vic_totals();
+	EXPECT_EQ(v0.backstop, v1.backstop);
 	/* Again, stopped by GET_VRING_BASE this time. */
 	ASSERT_EQ(0, vh_set_backend(&vm, 1, vm.tap));
 	t0 = vh_now_ms();
@@ -882,6 +888,7 @@ TEST_F(bare, vic_backend_stop_delivers_what_is_held_back)
 		SKIP(return, "slower than the backstop");
 	}
 	EXPECT_EQ(1ULL, c);
+	EXPECT_EQ(v1.backstop, vic_totals().backstop);
 	vh_vm_close(&vm);
 }
 
