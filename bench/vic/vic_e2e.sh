@@ -52,13 +52,15 @@
 # second at most); on a real KVM host use far more (see below).
 #
 # Prints each phase, then a table of medians over the rounds with their
-# range (min-max), and adaptive / off as ratios of the medians.  Nothing is
-# timed in the checks: with -c (the selftest, selftests/vic/
+# range (min-max), and adaptive / off as ratios of the medians.  No time
+# is compared in the checks (the UDP stream's rate, set by the host's
+# pacing, decides how much vic coalesces, though): with -c (the selftest, selftests/vic/
 # vic_e2e_qemu_test.c) it exits 1 unless the rr phases of the adaptive
 # NIC deferred nothing and fired no backstop, off deferred nothing
 # anywhere, and on the UDP stream adaptive deferred completions and its
-# median interrupts per packet is below off's, with no more than 1 % fewer
-# datagrams received than off (coalescing must not drop).  The TCP streams are
+# median interrupts per packet is below off's, with no more datagrams lost
+# than off beyond 2 % (3 at least: a slow guest drops some on either NIC;
+# coalescing must not).  The TCP streams are
 # measured and printed, not checked: in a nested TCG guest they are a few
 # large GSO packets, each acknowledged (CIF 1 or 2), and holding their
 # interrupts back only delays the acknowledgements that clock the stream
@@ -392,7 +394,8 @@ END {
 			    " yet %.3f irq/pkt, not fewer than off %.3f", deferred[d "|adaptive"],
 			    m(d "_irqpk|adaptive"), m(d "_irqpk|off"))
 		}
-		if (d == "ux" && m("ux_got|adaptive") < 0.99 * m("ux_got|off")) {
+		slack = m("ux_got|off") / 50; if (slack < 3) slack = 3
+		if (d == "ux" && m("ux_got|adaptive") + slack < m("ux_got|off")) {
 			ok = 0
 			why = why sprintf(" udp stream: adaptive received %d datagrams," \
 			    " off %d", m("ux_got|adaptive"), m("ux_got|off"))
