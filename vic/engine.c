@@ -468,7 +468,9 @@ EXPORT_SYMBOL_GPL(vmaccel_vic_complete);
  * this, an interrupt deferred under the event index could only be
  * delivered by the backstop, whatever the ratio.
  *
- * Context: as vmaccel_vic_complete().
+ * Context: as vmaccel_vic_complete(), serialized with the caller's other
+ * vmaccel_vic_complete() and vmaccel_vic_join() calls on @v (one source
+ * per coalescer, as a vhost queue under its mutex).
  * Return: true when the completions joined a pending interrupt.
  */
 bool vmaccel_vic_join(struct vmaccel_vic *v, u64 n, int cif)
@@ -476,8 +478,16 @@ bool vmaccel_vic_join(struct vmaccel_vic *v, u64 n, int cif)
 	unsigned long flags;
 	bool fire, joined;
 
+	/*
+	 * The common case, nothing held back, without the lock: only the
+	 * caller's own complete/join calls, which its source serializes,
+	 * make @pending non-zero; a backstop clearing it meanwhile is
+	 * re-checked under the lock.
+	 */
+	if (!n || !READ_ONCE(v->pending))
+		return false;
 	spin_lock_irqsave(&v->lock, flags);
-	joined = n && v->pending;
+	joined = v->pending;
 	fire = joined && vic_complete_locked(v, n, cif);
 	spin_unlock_irqrestore(&v->lock, flags);
 
