@@ -404,8 +404,16 @@ fail:
 /* Publish the batched used elements and notify; false on a ring fault. */
 static bool vh_rx_publish(struct vh_vq *vq)
 {
+	u16 before = vq->last_used_idx;
+
 	if (vh_used_flush(vq)) {
 		vh_vq_error(vq, -EFAULT);
+		/*
+		 * Entries not published: nor are their packets.  (A failed
+		 * dirty log fails the flush after it published them.)
+		 */
+		if (vq->last_used_idx == before)
+			vq->unnotified_pkts = 0;
 		return false;
 	}
 	vh_notify(vq);
@@ -448,7 +456,8 @@ static bool vh_rx_weighed(struct vh_vq *vq, unsigned int *pkts, size_t bytes)
  * While it runs, the queue is off the backend's wait queue (a wake-up per
  * arriving packet would only set a bit that is already set); it goes back
  * on when the backend has no packet left.  When the guest's buffers run
- * out the queue waits for a kick instead.  Used elements are published
+ * out the queue waits for a kick instead, and an interrupt vic holds back
+ * is delivered at once.  Used elements are published
  * VH_USED_BATCH at a time, each batch with one index update and at most
  * one notification.
  */
@@ -459,6 +468,7 @@ void vh_handle_rx(struct vh_vq *vq)
 	};
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_TRUNC };
 	bool mrg = vh_has(vq->dev, VIRTIO_NET_F_MRG_RXBUF), drained = false;
+	bool starved = false;
 	unsigned int pkts = 0, i, niov;
 	size_t bytes = 0, need, hlen, left;
 	struct vring_used_elem *heads;
@@ -501,6 +511,7 @@ void vh_handle_rx(struct vh_vq *vq)
 					break;
 				continue;
 			}
+			starved = true;
 			break;
 		}
 		if (count == -EMSGSIZE) {
@@ -598,6 +609,13 @@ void vh_handle_rx(struct vh_vq *vq)
 	if (drained)
 		vh_poll_start(&vq->sock_poll, vq->sock_file);
 	vh_rx_publish(vq);
+	/*
+	 * Packets wait and the guest has no buffer left: it posts more when
+	 * it handles its interrupt, so one vic holds back goes out now, not
+	 * at the backstop.
+	 */
+	if (starved)
+		vmaccel_vic_flush(vq->vic);
 out:
 	mutex_unlock(&vq->mutex);
 }
