@@ -5,14 +5,15 @@
  * /dev/vmaccel-vhost-net, one opened with vic off and one with adaptive
  * (with the script's knobs scaled to a nested TCG guest), and runs, one
  * round, a request/response phase (UDP, one transaction in flight), a TCP
- * stream in each direction and a UDP stream to the guest on each NIC.  It
+ * stream from the host to the guest (it must complete; its numbers are
+ * printed, not checked) and a UDP stream to the guest on each NIC (the
+ * script's tx phase, a TCP stream from the guest, is left out).  It
  * asserts behaviour only, never time: during the request/response phases
  * of the adaptive NIC, vic deferred no completion and fired no backstop
  * (its deferred and backstop totals, read on the host at the phase's
  * begin and end), vic off deferred nothing anywhere, and on the UDP
  * stream adaptive deferred completions and gave fewer guest interrupts
- * per packet (the guest's /proc/interrupts) than off.  The TCP streams
- * are printed, not checked (see the script).  Skips when
+ * per packet (the guest's /proc/interrupts) than off.  Skips when
  * QEMU, the guest kernel, busybox, cpio, vmaccel_vhost_net or the bench's
  * client are missing.
  */
@@ -57,7 +58,7 @@ TEST_F_TIMEOUT(e2e, linux_guest_stream_coalesced_cif1_not, 900)
 		SKIP(return, "no bench/vic/vic_e2e.sh (not run from the build tree)");
 	/* Ends itself (and QEMU) before its target's timeout (settings: 900 s). */
 	snprintf(cmd, sizeof(cmd),
-		 "E2E_TIMEOUT=780 sh %s -c -r 1 -n 300 -b 1048576 -u 200 -p 100 %s 2>&1",
+		 "E2E_TIMEOUT=780 sh %s -c -r 1 -n 300 -b 1048576 -u 200 -p 100 -s 'rr rx ux' %s 2>&1",
 		 script, self->dir);
 	p = popen(cmd, "r");
 	ASSERT_NE(NULL, p);
