@@ -730,6 +730,20 @@ static void vic_adaptive(struct __test_metadata *_metadata, struct vh_vm *vm,
 	ASSERT_EQ(0, ioctl(vm->dev, VMACCEL_VHOST_SET_VIC, &v));
 }
 
+/* Fixed mode at 1 in @ratio, the longest backstop (1 s). */
+static void vic_fixed(struct __test_metadata *_metadata, struct vh_vm *vm,
+		      __u32 ratio)
+{
+	struct vmaccel_vhost_vic v;
+
+	memset(&v, 0, sizeof(v));
+	ASSERT_EQ(0, ioctl(vm->dev, VMACCEL_VHOST_GET_VIC, &v));
+	v.params.mode = VMACCEL_VIC_MODE_FIXED;
+	v.params.fixed_ratio = ratio;
+	v.params.max_delay_us = VMACCEL_VIC_DELAY_US_MAX;
+	ASSERT_EQ(0, ioctl(vm->dev, VMACCEL_VHOST_SET_VIC, &v));
+}
+
 /* The guest answers: one packet on TX, its buffer back with a call. */
 static void vic_answer(struct __test_metadata *_metadata, struct vh_vm *vm,
 		       __u16 target)
@@ -840,7 +854,6 @@ TEST_F(vm, vic_stream_is_coalesced)
  */
 TEST_F(bare, vic_backend_stop_delivers_what_is_held_back)
 {
-	struct vmaccel_vhost_vic v;
 	__u8 pkt[VH_HLEN + 100];
 	struct vhost_vring_state st = { .index = 1 };
 	struct vic_totals v0, v1;
@@ -851,12 +864,7 @@ TEST_F(bare, vic_backend_stop_delivers_what_is_held_back)
 	if (!vh_is_ours() || access(VIC_TOTALS "backstop", R_OK))
 		SKIP(return, "vmaccel only");
 	ASSERT_EQ(0, vh_vm_start(&vm, VH_BASE_FEATURES));
-	memset(&v, 0, sizeof(v));
-	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_GET_VIC, &v));
-	v.params.mode = VMACCEL_VIC_MODE_FIXED;
-	v.params.fixed_ratio = 256;
-	v.params.max_delay_us = VMACCEL_VIC_DELAY_US_MAX;
-	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_SET_VIC, &v));
+	vic_fixed(_metadata, &vm, 256);
 	memset(pkt, 0, VH_HLEN);
 	vh_frame(pkt + VH_HLEN, 100, 1);
 	v0 = vic_totals();
@@ -901,7 +909,6 @@ TEST_F(bare, vic_backend_stop_delivers_what_is_held_back)
 TEST_F(bare, vic_rx_out_of_buffers_delivers_what_is_held_back)
 {
 	const __u64 backstop_ms = VMACCEL_VIC_DELAY_US_MAX / 1000;
-	struct vmaccel_vhost_vic v;
 	struct vic_totals v0, v1;
 	__u64 t0, t_out, t_call;
 	struct pollfd p;
@@ -912,12 +919,7 @@ TEST_F(bare, vic_rx_out_of_buffers_delivers_what_is_held_back)
 	if (!vh_is_ours() || access(VIC_TOTALS "backstop", R_OK))
 		SKIP(return, "vmaccel only");
 	ASSERT_EQ(0, vh_vm_start(&vm, VH_BASE_FEATURES));
-	memset(&v, 0, sizeof(v));
-	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_GET_VIC, &v));
-	v.params.mode = VMACCEL_VIC_MODE_FIXED;
-	v.params.fixed_ratio = 256;
-	v.params.max_delay_us = VMACCEL_VIC_DELAY_US_MAX;
-	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_SET_VIC, &v));
+	vic_fixed(_metadata, &vm, 256);
 	vh_rx_post(&vm, 2, 2048, NULL, NULL, true);
 	v0 = vic_totals();
 	t0 = vh_now_ms();
@@ -967,7 +969,6 @@ TEST_F(bare, vic_rx_out_of_buffers_delivers_what_is_held_back)
 TEST_F(bare, vic_event_idx_entries_join_a_deferred_interrupt)
 {
 	long long c0, i0, b0, c1, i1, b1;
-	struct vmaccel_vhost_vic v;
 	struct vh_vm vm;
 	unsigned int i;
 	__u64 t0;
@@ -976,12 +977,7 @@ TEST_F(bare, vic_event_idx_entries_join_a_deferred_interrupt)
 		SKIP(return, "vmaccel only");
 	ASSERT_EQ(0, vh_vm_start(&vm, VH_BASE_FEATURES |
 				 (1ull << VIRTIO_RING_F_EVENT_IDX)));
-	memset(&v, 0, sizeof(v));
-	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_GET_VIC, &v));
-	v.params.mode = VMACCEL_VIC_MODE_FIXED;
-	v.params.fixed_ratio = 8;
-	v.params.max_delay_us = VMACCEL_VIC_DELAY_US_MAX;
-	ASSERT_EQ(0, ioctl(vm.dev, VMACCEL_VHOST_SET_VIC, &v));
+	vic_fixed(_metadata, &vm, 8);
 	vm.q[0].evidx_manual = true;	/* the test sets used_event */
 	vh_rx_post(&vm, 9, 2048, NULL, NULL, true);
 	c0 = vh_read_ll(VIC_TOTALS "completions");
