@@ -260,8 +260,20 @@ TEST_F_TIMEOUT(policy, stalled_guest_does_not_shield_the_others, TOUCH_SECS)
 TEST_F(policy, step_limited_never_below_floor_then_back)
 {
 	__u64 prev[2] = { GUEST, GUEST }, step = GUEST * 5 / 100, t;
+	struct vmaccel_balloon_target tg;
+	__u64 seq0[2], events;
 	int i, round, changes = 0;
 
+	/*
+	 * The eventfd counts: from here on it must be signalled once per
+	 * target change, none merged or lost (a daemon that reads the
+	 * target on each wake-up relies on it).
+	 */
+	for (i = 0; i < 2; i++) {
+		balloon_wait_event(self->efd[i], 0);
+		ASSERT_EQ(0, balloon_target(self->vm[i], &tg));
+		seq0[i] = tg.seq;
+	}
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, balloon_report_avail(self->vm[i], GUEST, GUEST));
 	ASSERT_EQ(0, balloon_set("test_available_pct", "0"));
@@ -308,6 +320,22 @@ TEST_F(policy, step_limited_never_below_floor_then_back)
 	EXPECT_EQ(GUEST, prev[0]);
 	EXPECT_EQ(GUEST, prev[1]);
 	EXPECT_LT(0, balloon_knob("deflations"));
+	/*
+	 * Both ramps: as many signals as changes of seq, per VM (at the
+	 * ceiling, with no pressure, the target holds while counted).
+	 */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, balloon_target(self->vm[i], &tg));
+		t = tg.seq;
+		events = balloon_wait_event(self->efd[i], 0);
+		ASSERT_EQ(0, balloon_target(self->vm[i], &tg));
+		ASSERT_EQ(t, tg.seq);
+		TH_LOG("vm %d: %llu target changes, %llu eventfd signals", i,
+		       (unsigned long long)(tg.seq - seq0[i]),
+		       (unsigned long long)events);
+		EXPECT_LE(2ULL * 10, tg.seq - seq0[i]);
+		EXPECT_EQ(tg.seq - seq0[i], events);
+	}
 }
 
 TEST_F(policy, held_between_watermarks_and_when_disabled)
