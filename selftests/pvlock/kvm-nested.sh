@@ -15,7 +15,8 @@
 # the reason and a summary of 1 skipped.
 # Env: PVLOCK_KVM_CPUS (2), PVLOCK_KVM_MEM (MiB, 1024), PVLOCK_KVM_TIMEOUT
 # (s, 420: within the tier's 900 s for the outer VM, so that a hang in the
-# guest is reported from here); PVLOCK_KVM_TESTS and PVLOCK_BACKENDS go to
+# guest is reported from here); PVLOCK_KVM_TESTS, PVLOCK_BACKENDS and
+# VMACCEL_KO_DIR (modules built for this kernel elsewhere) go to
 # kvm-guest.sh.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,6 +25,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 set --
 [ -n "${PVLOCK_KVM_TESTS+set}" ] && set -- "$@" "PVLOCK_KVM_TESTS=$PVLOCK_KVM_TESTS"
 [ -n "${PVLOCK_BACKENDS+set}" ] && set -- "$@" "PVLOCK_BACKENDS=$PVLOCK_BACKENDS"
+[ -n "${VMACCEL_KO_DIR:-}" ] && set -- "$@" "VMACCEL_KO_DIR=$VMACCEL_KO_DIR"
 err=$(mktemp)
 "$top/tools/nested-kvm" -c "${PVLOCK_KVM_CPUS:-2}" -m "${PVLOCK_KVM_MEM:-1024}" \
 	-t "${PVLOCK_KVM_TIMEOUT:-420}" -- env "$@" sh "$top/selftests/pvlock/kvm-guest.sh" 2>"$err"
