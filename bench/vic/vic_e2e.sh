@@ -141,8 +141,8 @@ done
 [ -c "$node" ] || skip "no $node (vmaccel_vhost_net not loaded)"
 [ -w "$knob/default_mode" ] || skip "no $knob/default_mode"
 [ -x "$bin" ] || skip "no $bin (make bench)"
-kernel=/boot/vmlinuz-$(uname -r)
-[ -r "$kernel" ] || skip "no $kernel"
+kernel=$(sh "$top/selftests/lib/guest-kernel.sh" "$(uname -r)") ||
+	skip "no /boot/vmlinuz-$(uname -r)"
 mkdir -p "$dir" || fail "mkdir $dir"
 rm -f "$dir/serial.log" "$dir/qemu.log" "$dir/server.log"
 

@@ -41,6 +41,7 @@ kernel=/boot/vmlinuz-$(uname -r)
 [ -r "$kernel" ] || for kernel in /boot/vmlinuz-*; do :; done	# the last one
 [ -r "$kernel" ] || skip "no guest kernel in /boot"
 kver=${kernel#/boot/vmlinuz-}
+kernel=$(sh "$top/selftests/lib/guest-kernel.sh" "$kver") || skip "no /boot/vmlinuz-$kver"
 [ -d "/lib/modules/$kver/kernel" ] || skip "no modules for $kver"
 command -v busybox >/dev/null || skip "no busybox"
 [ -x "$top/tools/vmaccel-balloond" ] || skip "no tools/vmaccel-balloond"

@@ -45,8 +45,8 @@ for c in qemu-system-x86_64 dnsmasq python3 ip; do
 done
 [ -c "$node" ] || { echo "E2E-RESULT: skip no $node"; exit 4; }
 if [ "$guest" = linux ]; then
-	kernel=/boot/vmlinuz-$(uname -r)
-	[ -r "$kernel" ] || { echo "E2E-RESULT: skip no $kernel"; exit 4; }
+	kernel=$(sh "$top/selftests/lib/guest-kernel.sh" "$(uname -r)") ||
+		{ echo "E2E-RESULT: skip no /boot/vmlinuz-$(uname -r)"; exit 4; }
 fi
 
 mkdir -p "$dir/www"

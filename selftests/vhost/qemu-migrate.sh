@@ -86,8 +86,7 @@ for c in qemu-system-x86_64 dnsmasq python3 ip; do
 done
 [ -c "$node" ] || skip "no $node"
 kver=$(uname -r)
-kernel=/boot/vmlinuz-$kver
-[ -r "$kernel" ] || skip "no $kernel"
+kernel=$(sh "$lib/guest-kernel.sh" "$kver") || skip "no /boot/vmlinuz-$kver"
 
 mkdir -p "$dir/www"
 rm -f "$dir"/*.log "$dir/leases" "$dir"/*.qmp
