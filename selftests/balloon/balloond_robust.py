@@ -45,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 
 SYS = "/sys/kernel/mm/vmaccel_balloon"
 VMS = "/sys/kernel/debug/vmaccel_balloon/vms"
@@ -332,12 +333,12 @@ class Test:
                             % (what, target // MIB, got[0] - t))
             if not got:
                 late += 1
-                say("%s: target %d MiB never reached the VM (nor was it "
-                    "superseded while QEMU was busy)" % (what, target // MIB))
+                say("%s: target %d MiB never reached the VM, nor did a newer "
+                    "one within %.1f s" % (what, target // MIB, LATE_S))
             elif got[0] - t > LATE_S:
                 late += 1
-                say("%s: target %d MiB (or the one that superseded it) "
-                    "reached the VM %.1f s after it was seen"
+                say("%s: target %d MiB reached the VM %.1f s after it was "
+                    "seen"
                     % (what, target // MIB, got[0] - t))
         say("%s: %d target changes of the busy VM, %d superseded while QEMU "
             "was busy, %d skipped while it was idle, %d late"
@@ -543,14 +544,9 @@ def self_check():
     instead of waking on the eventfd, and one that is late.  Returns what
     went wrong, or None."""
 
-    class Stub:
-        pass
-
     def verdict(applied, cmds):
-        b = Stub()
-        b.lock = threading.Lock()
-        b.applied = applied
-        b.busy = cmds
+        b = types.SimpleNamespace(lock=threading.Lock(), applied=applied,
+                                  busy=cmds)
         t = Test.__new__(Test)
         t.seen = [(1.0 + 0.5 * i, (100 + 5 * i) * MIB) for i in range(8)]
         try:
