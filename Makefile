@@ -152,7 +152,10 @@ gates: $(HARNESS)
 			echo "gates: W=1/sparse reported the above (full log: $$log)"; exit 1; fi; \
 	done
 	@echo "gates: checkpatch --strict"
-	@perl $(CHECKPATCH) --strict --no-tree --quiet --show-types -f $(C_SOURCES) || \
+	@# CAMELCASE: the kernel's own names (__SetPageMovable()), which
+	@# checkpatch learns from include/ in a kernel tree, not with --no-tree.
+	@perl $(CHECKPATCH) --strict --no-tree --quiet --show-types \
+		--ignore CAMELCASE -f $(C_SOURCES) || \
 		{ echo "gates: checkpatch failed"; exit 1; }
 	@perl $(CHECKPATCH) --strict --no-tree --quiet --show-types \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f $(COMPAT_SOURCES) || \
