@@ -128,6 +128,7 @@ static void __exit vk_exit(void)
 	vk_debugfs_exit();
 	vk_sysfs_exit();
 	vk_fs_exit();
+	vk_migrate_exit();
 	vk_scan_exit();
 }
 

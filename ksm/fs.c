@@ -43,7 +43,9 @@
 #include "ksm.h"
 #include "trace.h"
 
-#define VK_GFP		(GFP_HIGHUSER | __GFP_ACCOUNT)
+/* Movable pages (migrate.c) come from movable pageblocks. */
+#define VK_GFP		(GFP_USER | __GFP_ACCOUNT | \
+			 (VK_MOVABLE ? __GFP_MOVABLE : 0))
 #define VK_DEFAULT_MODE	0755
 /* Deepest dirgroups= accepted. */
 #define VK_DIRGROUPS_MAX 16
@@ -159,6 +161,15 @@ static struct page *vk_alloc_page(struct vk_inode *vi, bool owner_pays)
 	return page;
 }
 
+/* Free a page vk_page_own() gave an index it did not get. */
+static void vk_page_drop_new(struct page *page)
+{
+	lock_page(page);
+	vk_page_disown(page);
+	unlock_page(page);
+	put_page(page);
+}
+
 /*
  * A new zeroed page at @index, which must be empty; charged as
  * vk_alloc_page() says.
@@ -182,9 +193,10 @@ static int vk_add_page(struct vk_inode *vi, pgoff_t index, bool owner_pays,
 		return PTR_ERR(page);
 	}
 	clear_highpage(page);
+	vk_page_own(page, vi, index);
 	err = xa_err(xa_store(&vi->pages, index, page, GFP_KERNEL));
 	if (err) {
-		put_page(page);
+		vk_page_drop_new(page);
 		atomic_long_dec(&sbi->used_pages);
 		return err;
 	}
@@ -224,12 +236,13 @@ static int vk_cow(struct vk_inode *vi, pgoff_t index, struct page *old,
 		put_page(page);
 		return -EHWPOISON;
 	}
+	vk_page_own(page, vi, index);
 	/* Wait for a fault that mapped @old and still holds its lock. */
 	lock_page(old);
 	err = xa_err(xa_store(&vi->pages, index, page, GFP_KERNEL));
 	unlock_page(old);
 	if (err) {
-		put_page(page);
+		vk_page_drop_new(page);
 		return err;
 	}
 	if (count) {
@@ -460,6 +473,7 @@ static vm_fault_t vk_page_mkwrite(struct vm_fault *vmf)
 	if (!vk_page_merged(page)) {
 		lock_page(page);
 		mutex_unlock(&vi->lock);
+		vk_page_writing(page);
 		return VM_FAULT_LOCKED;
 	}
 	/* Copy-on-write break; the retried fault maps the private copy. */

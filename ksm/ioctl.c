@@ -58,7 +58,7 @@ int vk_file_stats(struct vk_inode *vi, struct vmaccel_ksm_file_stats *st)
 
 			st->resident++;
 			/* The index's share keeps the merged page's vk_spage. */
-			sp = (struct vk_spage *)READ_ONCE(page->private);
+			sp = vk_page_spage(page);
 			if (sp) {
 				st->merged++;
 				if (vk_page_zero(page))

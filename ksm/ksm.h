@@ -6,6 +6,7 @@
  *   vk_scan_mutex -> vk_inode.lock -> page lock -> vk_stable_lock
  *   vk_scan_mutex -> vk_stats_mutex -> vk_inode.lock (counters)
  *   mmap_lock -> vk_inode.lock (faults)
+ *   page lock -> vk_inode.lock only with mutex_trylock() (migrate.c)
  * unmap_mapping_range() (i_mmap_rwsem) is never called with vk_inode.lock
  * held.
  */
@@ -52,8 +53,10 @@ struct vk_sb {
  * @lock: protects @pages (stores and the page each index holds), @group,
  *	@cow_breaks updates and the merge decision of the scanner.
  * @pages: file page index -> struct page.  Each entry holds one page
- *	reference.  A merged page (page_private() != 0) may sit at many
- *	indices of many files.
+ *	reference.  A private page is owned by its index (page_private() is
+ *	this inode | %VK_OWNED, page->index its index: migrate.c); a merged
+ *	page (page_private() is its struct vk_spage) may sit at many indices
+ *	of many files.
  * @mergeable: maple tree of the ranges the scanner may merge (entry
  *	%VK_MERGEABLE), internally locked.
  * @items: file page index -> struct vk_item, the scanner's per-page state.
@@ -102,6 +105,18 @@ struct vk_inode {
 };
 
 #define VK_MERGEABLE	xa_mk_value(1)
+
+/* Tag of page->private of a private (not merged) file page: migrate.c. */
+#define VK_OWNED	1UL
+
+/*
+ * Whether private file pages are movable (migrate.c): where compaction can
+ * move them, but not on a kernel with CMA, where a long-term pin
+ * (FOLL_LONGTERM) of a page in a CMA block would have GUP try to move it,
+ * which GUP does only for LRU pages, and retry for ever.  They are
+ * allocated with GFP_USER, never from ZONE_MOVABLE, for the same reason.
+ */
+#define VK_MOVABLE	(IS_ENABLED(CONFIG_COMPACTION) && !IS_ENABLED(CONFIG_CMA))
 
 static inline struct vk_inode *VK_I(struct inode *inode)
 {
@@ -189,6 +204,7 @@ extern unsigned long vk_full_scans;		/* vk_scan_mutex */
 extern atomic_long_t vk_pages_scanned;
 extern atomic_long_t vk_cow_breaks;
 extern atomic_long_t vk_pages_pinned;
+extern atomic_long_t vk_pages_migrated;
 
 extern struct mutex vk_scan_mutex;
 extern spinlock_t vk_stable_lock;
@@ -223,8 +239,18 @@ int vk_set_mergeable(struct vk_inode *vi, pgoff_t start, pgoff_t last,
 void vk_files_show(struct seq_file *m);
 pid_t vk_scan_pid(void);
 bool vk_page_merged(struct page *page);
+struct vk_spage *vk_page_spage(struct page *page);
 bool vk_page_zero(struct page *page);
 void vk_release_slot(struct page *page);
+
+/* migrate.c */
+extern const struct movable_operations vk_movable_ops;
+struct vk_inode *vk_page_owner(struct page *page);
+void vk_page_own(struct page *page, struct vk_inode *vi, pgoff_t index);
+void vk_page_disown(struct page *page);
+void vk_page_writing(struct page *page);
+void vk_rearm_flush(void);
+void vk_migrate_exit(void);
 
 /* ioctl.c */
 long vk_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

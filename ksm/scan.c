@@ -94,7 +94,21 @@ static u32 key_group(u32 group)
  */
 bool vk_page_merged(struct page *page)
 {
-	return READ_ONCE(page->private) != 0;
+	return !!vk_page_spage(page);
+}
+
+/**
+ * vk_page_spage() - the struct vk_spage of a merged file page
+ * @page: a page held by a file index.
+ *
+ * Return: the vk_spage, or NULL when @page is not merged.  It lives while
+ * the index the caller found @page at holds it.
+ */
+struct vk_spage *vk_page_spage(struct page *page)
+{
+	unsigned long priv = READ_ONCE(page->private);
+
+	return priv & VK_OWNED ? NULL : (struct vk_spage *)priv;
 }
 
 /**
@@ -105,7 +119,7 @@ bool vk_page_merged(struct page *page)
  */
 bool vk_page_zero(struct page *page)
 {
-	struct vk_spage *sp = (struct vk_spage *)page_private(page);
+	struct vk_spage *sp = vk_page_spage(page);
 
 	return sp && sp->key->zero;
 }
@@ -114,10 +128,13 @@ bool vk_page_zero(struct page *page)
  * vk_release_slot() - drop a file index's reference on its page
  * @page: the page that left the index.
  *
- * A merged page loses one sharer; when none is left it leaves the stable
- * tree and is freed with its last reference.
+ * A private page stops being movable (under its page lock, which this
+ * takes) and goes with its last reference.  A merged page loses one
+ * sharer; when none is left it leaves the stable tree and is freed with
+ * its last reference.
  *
- * Context: process context; the index was cleared under vk_inode.lock.
+ * Context: process context, may sleep; the index was cleared under
+ * vk_inode.lock; the page's lock not held.
  */
 void vk_release_slot(struct page *page)
 {
@@ -126,6 +143,9 @@ void vk_release_slot(struct page *page)
 	bool dead = false;
 
 	if (!vk_page_merged(page)) {
+		lock_page(page);
+		vk_page_disown(page);
+		unlock_page(page);
 		put_page(page);
 		return;
 	}
@@ -252,12 +272,14 @@ static bool mergeable_now(struct vk_inode *vi, pgoff_t index,
 	       !PageHWPoison(page) && key_group(vi->group) == group;
 }
 
-/* Make @page a merged page of @key with @sharing users. */
+/* Make @page, locked, a merged page of @key with @sharing users. */
 static struct vk_spage *spage_add(struct vk_stable_key *key,
 				  struct vk_spage *sp, struct page *page,
 				  unsigned long sharing)
 {
 	lockdep_assert_held(&vk_stable_lock);
+	VM_WARN_ON_ONCE_PAGE(!PageLocked(page), page);
+	vk_page_disown(page);	/* a merged page is not movable */
 	sp->page = page;
 	sp->key = key;
 	sp->sharing = sharing;
@@ -383,6 +405,8 @@ static bool merge_stable(struct vk_inode *vi, struct vk_cand *c, u32 group)
 		trace_vk_merge(vi->vfs_inode.i_ino, c->index,
 			       page_to_pfn(stable), key->zero);
 	}
+	if (stable)
+		vk_page_disown(c->page);	/* it left its index */
 	unlock_page(c->page);
 	if (stable)
 		put_page(c->page);	/* the index's reference */
@@ -404,6 +428,8 @@ static bool promote_zero(struct vk_inode *vi, struct vk_cand *c, u32 group)
 	if (!sp || !newkey)
 		goto out;
 	mutex_lock(&vi->lock);
+	if (!trylock_page(c->page))
+		goto unlock;
 	addr = kmap_local_page(c->page);
 	ok = mergeable_now(vi, c->index, c->page, group) &&
 	     !memchr_inv(addr, 0, PAGE_SIZE);
@@ -418,6 +444,8 @@ static bool promote_zero(struct vk_inode *vi, struct vk_cand *c, u32 group)
 		spin_unlock(&vk_stable_lock);
 	}
 	kunmap_local(addr);
+	unlock_page(c->page);
+unlock:
 	mutex_unlock(&vi->lock);
 out:
 	kfree(sp);
@@ -533,6 +561,10 @@ static bool merge_pair(struct vk_inode *vi, struct vk_cand *c, u32 group)
 	    !mergeable_now(t->vi, t->index, other, group) ||
 	    !trylock_page(c->page))
 		goto unlock;
+	if (!trylock_page(other)) {
+		unlock_page(c->page);
+		goto unlock;
+	}
 	a = kmap_local_page(c->page);
 	b = kmap_local_page(other);
 	/*
@@ -561,6 +593,9 @@ static bool merge_pair(struct vk_inode *vi, struct vk_cand *c, u32 group)
 	}
 	kunmap_local(b);
 	kunmap_local(a);
+	unlock_page(other);
+	if (ok)
+		vk_page_disown(c->page);	/* it left its index */
 	unlock_page(c->page);
 	if (ok)
 		put_page(c->page);	/* the index's reference */
@@ -730,6 +765,8 @@ static unsigned int scan_chunk(struct vk_inode *vi, unsigned int budget,
 	u32 group;
 
 	lockdep_assert_held(&vk_scan_mutex);
+	/* A page queued for re-arming holds a reference: merging wants none. */
+	vk_rearm_flush();
 	mutex_lock(&vi->lock);
 	rcu_read_lock();
 	xas_for_each(&xas, page, ULONG_MAX) {

@@ -123,6 +123,7 @@ VMK_KOBJ_COUNTER(general_profit, .type = VMK_S64,
 VMK_KOBJ_COUNTER(zero_pages_sharing, VMK_ATOMIC_LONG_VAR(&vk_zero_sharing));
 VMK_KOBJ_COUNTER(cow_breaks, VMK_ATOMIC_LONG_VAR(&vk_cow_breaks));
 VMK_KOBJ_COUNTER(pages_pinned, VMK_ATOMIC_LONG_VAR(&vk_pages_pinned));
+VMK_KOBJ_COUNTER(pages_migrated, VMK_ATOMIC_LONG_VAR(&vk_pages_migrated));
 VMK_KOBJ_COUNTER(scanner_pid, .type = VMK_S64, .get = vk_scanner_pid_get);
 
 static struct attribute *vk_attrs[] = {
@@ -156,6 +157,7 @@ static struct attribute *vk_stats_attrs[] = {
 	VMK_ATTR(zero_pages_sharing),
 	VMK_ATTR(cow_breaks),
 	VMK_ATTR(pages_pinned),
+	VMK_ATTR(pages_migrated),
 	NULL,
 };
 

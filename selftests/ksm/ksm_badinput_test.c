@@ -236,7 +236,7 @@ TEST_F(bad, counters_also_under_stats)
 		"pages_shared", "pages_sharing", "pages_unshared",
 		"pages_volatile", "full_scans", "pages_scanned",
 		"general_profit", "zero_pages_sharing", "cow_breaks",
-		"pages_pinned",
+		"pages_pinned", "pages_migrated",
 	};
 	unsigned int i;
 
@@ -268,6 +268,7 @@ TEST_F(bad, numbers_modes_and_format)
 		"stats/full_scans", "stats/pages_scanned",
 		"stats/general_profit", "stats/zero_pages_sharing",
 		"stats/cow_breaks", "stats/pages_pinned",
+		"pages_migrated", "stats/pages_migrated",
 		"scanner_pid",
 		NULL,
 	};
