@@ -322,12 +322,11 @@ TEST_F_TIMEOUT(mig, compaction, 600)
 		TH_LOG("anonymous pages allocated %s the file's: PFN %#lx to %#lx",
 		       i ? "after" : "before", (long)alo, (long)ahi);
 	}
+	/* -1 each without CONFIG_VM_EVENT_COUNTERS. */
 	success = vmstat_get("pgmigrate_success");
 	isolated = vmstat_get("compact_isolated");
 	mscan = vmstat_get("compact_migrate_scanned");
 	fscan = vmstat_get("compact_free_scanned");
-	ASSERT_LE(0, success);
-	ASSERT_LE(0, isolated);
 
 	ASSERT_EQ(0, vmaccel_write_file(COMPACT, "1"));
 	munmap(keep[0], keep_len);
@@ -356,8 +355,12 @@ TEST_F_TIMEOUT(mig, compaction, 600)
 	       vmstat_get("compact_free_scanned") - fscan);
 	EXPECT_LT(0, moved);
 	EXPECT_LE(moved, delta);
-	EXPECT_LE(success + delta, vmstat_get("pgmigrate_success"));
-	EXPECT_LE(isolated + delta, vmstat_get("compact_isolated"));
+	if (success >= 0 && isolated >= 0) {
+		EXPECT_LE(success + delta, vmstat_get("pgmigrate_success"));
+		EXPECT_LE(isolated + delta, vmstat_get("compact_isolated"));
+	} else {
+		TH_LOG("no event counters in /proc/vmstat (CONFIG_VM_EVENT_COUNTERS)");
+	}
 	EXPECT_EQ(0, dup_moved);
 
 	EXPECT_EQ(0, count_bad(self->fd, self->map, 2, NPAGES));
