@@ -52,7 +52,9 @@ atomic_long_t vk_pages_migrated;
 /* Pages whose operations vk_page_writing() took away: pfn -> page, ref'd. */
 static DEFINE_XARRAY(vk_rearm);
 static void vk_rearm_fn(struct work_struct *work);
-static DECLARE_WORK(vk_rearm_work, vk_rearm_fn);
+static DECLARE_DELAYED_WORK(vk_rearm_work, vk_rearm_fn);
+/* Re-arming waits this long, to take pages in batches, not one by one. */
+#define VK_REARM_DELAY	msecs_to_jiffies(10)
 
 /* Whether @page carries our movable operations.  Stable under its lock. */
 static bool vk_page_armed(struct page *page)
@@ -215,7 +217,7 @@ void vk_page_writing(struct page *page)
 	if (xa_insert(&vk_rearm, page_to_pfn(page), page, GFP_KERNEL))
 		return;
 	get_page(page);
-	queue_work(system_unbound_wq, &vk_rearm_work);
+	queue_delayed_work(system_unbound_wq, &vk_rearm_work, VK_REARM_DELAY);
 }
 
 static void vk_rearm_fn(struct work_struct *work)
@@ -245,7 +247,8 @@ static void vk_rearm_fn(struct work_struct *work)
  */
 void vk_rearm_flush(void)
 {
-	flush_work(&vk_rearm_work);
+	if (!xa_empty(&vk_rearm))
+		flush_delayed_work(&vk_rearm_work);
 }
 
 /**
@@ -255,6 +258,6 @@ void vk_rearm_flush(void)
  */
 void vk_migrate_exit(void)
 {
-	flush_work(&vk_rearm_work);
+	flush_delayed_work(&vk_rearm_work);
 	WARN_ON(!xa_empty(&vk_rearm));
 }
