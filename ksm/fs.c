@@ -473,6 +473,16 @@ static vm_fault_t vk_page_mkwrite(struct vm_fault *vmf)
 	if (!vk_page_merged(page)) {
 		lock_page(page);
 		mutex_unlock(&vi->lock);
+		/*
+		 * Being migrated: taking its movable operations away now would
+		 * make the migration core report it moved without moving it
+		 * (and soft offline then mark it bad).  Let the migration end,
+		 * then fault again.
+		 */
+		if (PageIsolated(page)) {
+			unlock_page(page);
+			return VM_FAULT_NOPAGE;
+		}
 		vk_page_writing(page);
 		return VM_FAULT_LOCKED;
 	}

@@ -65,6 +65,21 @@ static bool vk_page_armed(struct page *page)
 	       (unsigned long)&vk_movable_ops;
 }
 
+/*
+ * Take the movable operations of @page away (locked).  The page keeps the
+ * movable type while it is isolated: the migration core tells a page whose
+ * owner released it from an LRU page by it, and then reports the page
+ * migrated without calling us.  Otherwise page->mapping goes back to NULL,
+ * so that memory offlining and compaction see a page they cannot move
+ * rather than one they would try to isolate for ever.
+ */
+static void vk_unarm(struct page *page)
+{
+	__ClearPageMovable(page);
+	if (!PageIsolated(page))
+		page->mapping = NULL;
+}
+
 /**
  * vk_page_owner() - the file a private file page belongs to
  * @page: a page of a vmaccelfs file.
@@ -83,8 +98,13 @@ struct vk_inode *vk_page_owner(struct page *page)
 
 static bool vk_isolate_page(struct page *page, isolate_mode_t mode)
 {
-	/* Locked by the caller: an owned page stays owned until unlocked. */
-	return vk_page_owner(page) && !PageHWPoison(page);
+	/*
+	 * Locked by the caller: an owned page stays owned until unlocked.  A
+	 * page pinned for DMA cannot move: it is not isolated (and unmapped)
+	 * in vain, and compaction's skip hints learn about its pageblock.
+	 */
+	return vk_page_owner(page) && !PageHWPoison(page) &&
+	       !folio_maybe_dma_pinned(page_folio(page));
 }
 
 /*
@@ -118,6 +138,12 @@ static int vk_migrate_page(struct page *dst, struct page *src,
 		return -EBUSY;
 	if (PageHWPoison(src))
 		return -EBUSY;
+	/*
+	 * Beyond the index's, the isolation's and the mappings' references:
+	 * a reader, a writer or a pin.  Do not unmap a page that cannot move.
+	 */
+	if (page_count(src) > 2 + folio_mapcount(page_folio(src)))
+		return -EAGAIN;
 	if (page_mapped(src)) {
 		/* i_mmap_rwsem may sleep: not in asynchronous compaction. */
 		if (mode == MIGRATE_ASYNC)
@@ -131,10 +157,19 @@ static int vk_migrate_page(struct page *dst, struct page *src,
 	if (xa_load(&vi->pages, index) != src || page_mapped(src) ||
 	    page_count(src) != 2)
 		goto out;
+	/*
+	 * With machine-check recovery, as upstream migration copies: soft
+	 * offline moves pages that had corrected errors, and an uncorrected
+	 * one met here must not bring the host down.
+	 */
+	if (copy_mc_user_highpage(dst, src, 0, NULL)) {
+		memory_failure_queue(page_to_pfn(src), 0);
+		err = -EIO;
+		goto out;
+	}
 	err = vk_move_charge(dst, src);
 	if (err)
 		goto out;
-	copy_highpage(dst, src);
 	set_page_private(dst, (unsigned long)vi | VK_OWNED);
 	dst->index = index;
 	__SetPageMovable(dst, &vk_movable_ops);
@@ -174,6 +209,8 @@ void vk_page_own(struct page *page, struct vk_inode *vi, pgoff_t index)
 	lockdep_assert_held(&vi->lock);
 	set_page_private(page, (unsigned long)vi | VK_OWNED);
 	page->index = index;
+	/* Its content is valid (6.12's MIGRATE_SYNC_LIGHT skips others). */
+	SetPageUptodate(page);
 	if (!VK_MOVABLE)
 		return;
 	/* Atomically: compaction may try the lock of any page it scans. */
@@ -192,29 +229,33 @@ void vk_page_disown(struct page *page)
 {
 	VM_WARN_ON_ONCE_PAGE(!PageLocked(page), page);
 	if (vk_page_armed(page))
-		__ClearPageMovable(page);
+		vk_unarm(page);
 	set_page_private(page, 0);
 }
 
 /**
  * vk_page_writing() - a private page is about to be mapped writable
  * @page: a private file page, locked by ->page_mkwrite(), which returns it
- *	locked to the fault path.
+ *	locked to the fault path; not isolated (the caller checked).
  *
  * The fault path reads page->mapping as an address space before it
  * unlocks the page: the movable operations go until the work item, which
  * waits for the page lock, puts them back.  Without memory for the work
- * item's list, the page stays unmovable until its next ->page_mkwrite().
+ * item's list (no reclaim under the page lock), the page stays unmovable
+ * until its next ->page_mkwrite(), which queues it again.
  *
- * Context: process context, may sleep.
+ * Context: process context.
  */
 void vk_page_writing(struct page *page)
 {
 	VM_WARN_ON_ONCE_PAGE(!PageLocked(page), page);
-	if (!vk_page_armed(page))
+	VM_WARN_ON_ONCE_PAGE(PageIsolated(page), page);
+	if (!VK_MOVABLE)
 		return;
-	__ClearPageMovable(page);
-	if (xa_insert(&vk_rearm, page_to_pfn(page), page, GFP_KERNEL))
+	if (vk_page_armed(page))
+		vk_unarm(page);
+	/* -EBUSY: queued already. */
+	if (xa_insert(&vk_rearm, page_to_pfn(page), page, GFP_NOWAIT))
 		return;
 	get_page(page);
 	queue_delayed_work(system_unbound_wq, &vk_rearm_work, VK_REARM_DELAY);

@@ -557,11 +557,20 @@ static bool merge_pair(struct vk_inode *vi, struct vk_cand *c, u32 group)
 	mutex_lock(&vi->lock);
 	if (t->vi != vi)
 		mutex_lock_nested(&t->vi->lock, SINGLE_DEPTH_NESTING);
-	if (!mergeable_now(vi, c->index, c->page, group) ||
-	    !mergeable_now(t->vi, t->index, other, group) ||
-	    !trylock_page(c->page))
+	/*
+	 * Both pages locked first: isolation for migration takes a reference
+	 * without the file's lock, but not without the page's.  Merging an
+	 * isolated page would have the migration core report it moved.
+	 */
+	if (!trylock_page(c->page))
 		goto unlock;
 	if (!trylock_page(other)) {
+		unlock_page(c->page);
+		goto unlock;
+	}
+	if (!mergeable_now(vi, c->index, c->page, group) ||
+	    !mergeable_now(t->vi, t->index, other, group)) {
+		unlock_page(other);
 		unlock_page(c->page);
 		goto unlock;
 	}
