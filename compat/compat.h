@@ -58,6 +58,13 @@
 /* 6.12: struct fd is read through fd_file() (and tested with fd_empty()). */
 #define fd_file(f) ((f).file)
 #define fd_empty(f) (!(f).file)
+
+/*
+ * 6.12: folio_mapcount() is inline; in 6.1 it is out of line and not
+ * exported.  The suite asks it of order-0 folios, whose page_mapcount()
+ * is the same number.
+ */
+#define folio_mapcount(folio) page_mapcount(&(folio)->page)
 #endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
