@@ -281,10 +281,8 @@ static void vk_rearm_fn(struct work_struct *work)
 /**
  * vk_rearm_flush() - wait until the pages queued for re-arming are done
  *
- * A queued page holds a reference, which the scanner's merge checks take
- * for a user of the page.
- *
- * Context: process context, may sleep; no page lock held.
+ * Context: process context, may sleep; no page lock held.  (A queued page
+ * holds a reference, which the scanner's merge checks take for a user.)
  */
 void vk_rearm_flush(void)
 {
