@@ -35,41 +35,10 @@
 #include <time.h>
 
 #include "ksm_util.h"
-#include "../lib/vmaccel_sysfs.h"
+#include "ksm_cgroup.h"
 
-#define CG_ROOT	"/sys/fs/cgroup"
 #define NPAGES	1024L	/* 4 MiB: far above the per-CPU charge batches */
 #define BYTES	(NPAGES * (long)KSM_PAGE)
-
-/* memory.current of cgroup @cg, or -1. */
-static long cg_current(const char *cg)
-{
-	char path[PATH_MAX];
-	long v = -1;
-
-	snprintf(path, sizeof(path), "%s/memory.current", cg);
-	return vmaccel_read_long(path, &v) ? -1 : v;
-}
-
-/* Move the calling process into @cg. */
-static int cg_enter(const char *cg)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	return vmaccel_write_file(path, "0");
-}
-
-/* Whether the memory controller can be used below the root cgroup. */
-static bool memcg_usable(void)
-{
-	char buf[256];
-
-	if (vmaccel_read_file(CG_ROOT "/cgroup.controllers", buf, sizeof(buf)) <= 0 ||
-	    !strstr(buf, "memory"))
-		return false;
-	return vmaccel_write_file(CG_ROOT "/cgroup.subtree_control", "+memory") == 0;
-}
 
 /* Map @fd with @prot and touch every page (a store if writable); 0 or -1. */
 static int touch_all(int fd, int prot)

@@ -38,14 +38,13 @@
 #include <time.h>
 
 #include "ksm_util.h"
-#include "../lib/vmaccel_sysfs.h"
+#include "ksm_cgroup.h"
 
 #ifndef MADV_SOFT_OFFLINE
 #define MADV_SOFT_OFFLINE 101
 #endif
 
 #define COMPACT		"/proc/sys/vm/compact_memory"
-#define CG_ROOT		"/sys/fs/cgroup"
 #define NPAGES		4096UL		/* 16 MiB */
 #define DUP_EVERY	8		/* one page in 8 is a duplicate */
 #define DUP_SEED	0x5eedUL
@@ -425,34 +424,6 @@ TEST_F_TIMEOUT(mig, soft_offline_vs_write_fault, 300)
 		       WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
 	EXPECT_EQ(0, eio);
 	EXPECT_LT(0, moved);
-}
-
-/* memory.current of cgroup @cg, or -1. */
-static long cg_current(const char *cg)
-{
-	char path[PATH_MAX];
-	long v = -1;
-
-	snprintf(path, sizeof(path), "%s/memory.current", cg);
-	return vmaccel_read_long(path, &v) ? -1 : v;
-}
-
-static int cg_enter(const char *cg)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	return vmaccel_write_file(path, "0");
-}
-
-static bool memcg_usable(void)
-{
-	char buf[256];
-
-	if (vmaccel_read_file(CG_ROOT "/cgroup.controllers", buf, sizeof(buf)) <= 0 ||
-	    !strstr(buf, "memory"))
-		return false;
-	return vmaccel_write_file(CG_ROOT "/cgroup.subtree_control", "+memory") == 0;
 }
 
 /*
