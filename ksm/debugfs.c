@@ -4,6 +4,9 @@
  *
  *   files   one line per vmaccelfs file: inode number, group and the
  *           counters of VMACCEL_KSM_GET_STATS
+ *   isolated_write_faults
+ *           write faults that found their page being migrated and were
+ *           retried (ksm_migrate_test shows it reaches that race)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -30,6 +33,8 @@ void vk_debugfs_init(void)
 {
 	vk_debugfs_dir = debugfs_create_dir("vmaccel_ksm", NULL);
 	debugfs_create_file("files", 0400, vk_debugfs_dir, NULL, &files_fops);
+	debugfs_create_atomic_t("isolated_write_faults", 0400, vk_debugfs_dir,
+				&vk_isolated_faults);
 }
 
 /**

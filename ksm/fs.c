@@ -481,6 +481,7 @@ static vm_fault_t vk_page_mkwrite(struct vm_fault *vmf)
 		 */
 		if (PageIsolated(page)) {
 			unlock_page(page);
+			atomic_inc(&vk_isolated_faults);
 			return VM_FAULT_NOPAGE;
 		}
 		vk_page_writing(page);

@@ -205,6 +205,7 @@ extern atomic_long_t vk_pages_scanned;
 extern atomic_long_t vk_cow_breaks;
 extern atomic_long_t vk_pages_pinned;
 extern atomic_long_t vk_pages_migrated;
+extern atomic_t vk_isolated_faults;
 
 extern struct mutex vk_scan_mutex;
 extern spinlock_t vk_stable_lock;

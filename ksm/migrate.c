@@ -48,6 +48,8 @@
 #include "ksm.h"
 
 atomic_long_t vk_pages_migrated;
+/* Write faults that found their page isolated and retried (debugfs). */
+atomic_t vk_isolated_faults;
 
 /* Pages whose operations vk_page_writing() took away: pfn -> page, ref'd. */
 static DEFINE_XARRAY(vk_rearm);
@@ -172,6 +174,7 @@ static int vk_migrate_page(struct page *dst, struct page *src,
 		goto out;
 	set_page_private(dst, (unsigned long)vi | VK_OWNED);
 	dst->index = index;
+	SetPageUptodate(dst);
 	__SetPageMovable(dst, &vk_movable_ops);
 	get_page(dst);		/* the index's reference */
 	/* The index exists: replacing its entry allocates nothing. */

@@ -372,15 +372,18 @@ static bool merge_stable(struct vk_inode *vi, struct vk_cand *c, u32 group)
 	void *addr;
 
 	mutex_lock(&vi->lock);
-	if (!mergeable_now(vi, c->index, c->page, group))
-		goto out;
 	/*
 	 * A fault that mapped the page may still hold its lock (its reference
 	 * went with the mapping we removed): the page must not be freed under
-	 * it.  Index entries are only replaced with the old page locked.
+	 * it.  Index entries are only replaced with the old page locked.  The
+	 * checks come after it, as in merge_pair() (isolation needs it).
 	 */
 	if (!trylock_page(c->page))
 		goto out;
+	if (!mergeable_now(vi, c->index, c->page, group)) {
+		unlock_page(c->page);
+		goto out;
+	}
 	addr = kmap_local_page(c->page);
 	if (c->zero && memchr_inv(addr, 0, PAGE_SIZE))
 		c->zero = false;

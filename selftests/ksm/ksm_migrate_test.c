@@ -63,6 +63,16 @@ static __u64 pfn_of(const void *addr)
 	return e & (1ULL << 63) ? e & ((1ULL << 55) - 1) : 0;
 }
 
+#define ISOLATED_FAULTS	"/sys/kernel/debug/vmaccel_ksm/isolated_write_faults"
+
+/* A number from a file (debugfs), or -1. */
+static long debugfs_long(const char *path)
+{
+	long v = -1;
+
+	return vmaccel_read_long(path, &v) ? -1 : v;
+}
+
 /* A value from /proc/vmstat, or -1. */
 static long vmstat_get(const char *name)
 {
@@ -386,13 +396,14 @@ TEST_F_TIMEOUT(mig, soft_offline_vs_write_fault, 300)
 	char *page = self->map + idx * KSM_PAGE;
 	char *env = getenv("KSM_MIGRATE_SECS");
 	int secs = env ? atoi(env) : 10, status, tries;
-	long moved = 0, eio = 0;
+	long moved = 0, eio = 0, waits;
 	char buf[KSM_PAGE];
 	time_t end;
 	pid_t pid;
 
 	if (!can_soft_offline())
 		SKIP(return, "kernel without CONFIG_MEMORY_FAILURE");
+	waits = debugfs_long(ISOLATED_FAULTS);
 	memset(page, 1, KSM_PAGE);
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -419,6 +430,9 @@ TEST_F_TIMEOUT(mig, soft_offline_vs_write_fault, 300)
 	}
 	TH_LOG("%d soft offlines tried, %ld moved the page, %ld reads got EIO",
 	       tries, moved, eio);
+	if (waits >= 0)
+		TH_LOG("%ld write faults found the page being moved and retried",
+		       debugfs_long(ISOLATED_FAULTS) - waits);
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
 		TH_LOG("the writer ended with status %#x (SIGBUS: %d)", status,
 		       WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
