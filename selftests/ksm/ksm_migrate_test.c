@@ -259,7 +259,8 @@ static unsigned long record_pfns(const char *map, __u64 *pfn)
 	return missing;
 }
 
-TEST_F(mig, soft_offline)
+/* Two scan passes over 16 MiB take over 30 s under KASAN and TCG. */
+TEST_F_TIMEOUT(mig, soft_offline, 300)
 {
 	const unsigned long priv = 5, dup = DUP_EVERY - 1;
 	struct vmaccel_ksm_file_stats st;
