@@ -227,6 +227,8 @@ void vk_page_own(struct page *page, struct vk_inode *vi, pgoff_t index)
  * @page: a private file page (vk_page_owner() != NULL), locked.
  *
  * Migration leaves it alone from now on; page->private is 0 afterwards.
+ * A page waiting to be re-armed leaves that queue too, with the queue's
+ * reference: a file's pages are freed when it goes, not 10 ms later.
  */
 void vk_page_disown(struct page *page)
 {
@@ -234,6 +236,14 @@ void vk_page_disown(struct page *page)
 	if (vk_page_armed(page))
 		vk_unarm(page);
 	set_page_private(page, 0);
+	/*
+	 * A queued page is referenced, so no other page has its pfn; the
+	 * work erases it before it takes the page lock, which we hold: one of
+	 * us gets the entry and drops its reference (never the last: the
+	 * caller holds one).
+	 */
+	if (xa_erase(&vk_rearm, page_to_pfn(page)))
+		put_page(page);
 }
 
 /**
@@ -270,7 +280,9 @@ static void vk_rearm_fn(struct work_struct *work)
 	struct page *page;
 
 	xa_for_each(&vk_rearm, pfn, page) {
-		xa_erase(&vk_rearm, pfn);
+		/* vk_page_disown() may have taken it, with its reference. */
+		if (xa_erase(&vk_rearm, pfn) != page)
+			continue;
 		lock_page(page);
 		/* Still a private page of a file (else disowned meanwhile). */
 		if (vk_page_owner(page) && !vk_page_armed(page))
