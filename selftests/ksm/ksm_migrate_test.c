@@ -26,6 +26,9 @@
  *   refill them, and the scanner merges and breaks duplicates; then every
  *   page holds what was last written to it.
  *
+ * The two racing cases run VMACCEL_STRESS_SECS seconds each (default 10;
+ * the debug tier's fault pass sets 4).
+ *
  * Needs CONFIG_COMPACTION and CONFIG_MEMORY_FAILURE (else it skips) and
  * root (pagemap PFNs, MADV_SOFT_OFFLINE, compact_memory).  A soft-offlined
  * page is lost to the system until reboot: the tests take a few MiB.
@@ -395,7 +398,7 @@ TEST_F_TIMEOUT(mig, soft_offline_vs_write_fault, 300)
 {
 	const unsigned long idx = 3;
 	char *page = self->map + idx * KSM_PAGE;
-	char *env = getenv("KSM_MIGRATE_SECS");
+	char *env = getenv("VMACCEL_STRESS_SECS");
 	int secs = env ? atoi(env) : 10, status, tries;
 	long moved = 0, eio = 0, waits;
 	char buf[KSM_PAGE];
@@ -574,7 +577,7 @@ static void *writer(void *arg)
 TEST_F_TIMEOUT(mig, migrate_under_load, 300)
 {
 	long migrated = ksm_sys_get("pages_migrated");
-	char *secs_env = getenv("KSM_MIGRATE_SECS");
+	char *secs_env = getenv("VMACCEL_STRESS_SECS");
 	int secs = secs_env ? atoi(secs_env) : 10;
 	unsigned long n, bad = 0, tries, offlined = 0;
 	pthread_t th[3];
