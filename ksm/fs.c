@@ -408,12 +408,31 @@ static int vk_zero_partial(struct vk_inode *vi, loff_t pos, unsigned int len)
 	return 0;
 }
 
+/*
+ * Lock @page, which the caller holds a reference to, under vi->lock: 0 if
+ * locked with vi->lock still held.  A page locked elsewhere may stay so
+ * for a whole migration batch; then vi->lock is dropped (so faults on the
+ * rest of the file and the migration's own mutex_trylock() go on), the
+ * page waited for, the reference dropped, and -EAGAIN says to start over.
+ */
+static int vk_lock_page_or_wait(struct vk_inode *vi, struct page *page)
+{
+	lockdep_assert_held(&vi->lock);
+	if (trylock_page(page))
+		return 0;
+	mutex_unlock(&vi->lock);
+	folio_wait_locked(page_folio(page));
+	put_page(page);
+	return -EAGAIN;
+}
+
 static vm_fault_t vk_fault(struct vm_fault *vmf)
 {
 	struct vk_inode *vi = VK_I(file_inode(vmf->vma->vm_file));
 	struct page *page;
 	int err = 0;
 
+again:
 	mutex_lock(&vi->lock);
 	if (vmf->pgoff >= vk_size_pages(&vi->vfs_inode)) {
 		mutex_unlock(&vi->lock);
@@ -429,7 +448,8 @@ static vm_fault_t vk_fault(struct vm_fault *vmf)
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	}
 	get_page(page);
-	lock_page(page);
+	if (vk_lock_page_or_wait(vi, page))
+		goto again;
 	mutex_unlock(&vi->lock);
 	/*
 	 * Not mapped again after a memory error (SIGBUS BUS_MCEERR_AR): the
@@ -471,17 +491,24 @@ static vm_fault_t vk_page_mkwrite(struct vm_fault *vmf)
 		return VM_FAULT_HWPOISON;
 	}
 	if (!vk_page_merged(page)) {
-		lock_page(page);
+		/* The fault holds a reference; the helper drops its own. */
+		get_page(page);
+		if (vk_lock_page_or_wait(vi, page))
+			return VM_FAULT_NOPAGE;
+		put_page(page);
 		mutex_unlock(&vi->lock);
 		/*
 		 * Being migrated: taking its movable operations away now would
 		 * make the migration core report it moved without moving it
 		 * (and soft offline then mark it bad).  Let the migration end,
-		 * then fault again.
+		 * then fault again.  Isolation can last a whole batch of
+		 * migrations (up to 512 pages when memory goes offline): sleep
+		 * a tick between tries rather than spin on the fault.
 		 */
 		if (PageIsolated(page)) {
 			unlock_page(page);
 			atomic_inc(&vk_isolated_faults);
+			schedule_timeout_uninterruptible(1);
 			return VM_FAULT_NOPAGE;
 		}
 		vk_page_writing(page);
