@@ -250,6 +250,7 @@ struct vk_inode *vk_page_owner(struct page *page);
 void vk_page_own(struct page *page, struct vk_inode *vi, pgoff_t index);
 void vk_page_disown(struct page *page);
 void vk_page_writing(struct page *page);
+void vk_page_rearm(struct page *page);
 void vk_rearm_flush(void);
 void vk_migrate_exit(void);
 

@@ -55,8 +55,14 @@ atomic_t vk_isolated_faults;
 static DEFINE_XARRAY(vk_rearm);
 static void vk_rearm_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(vk_rearm_work, vk_rearm_fn);
-/* Re-arming waits this long, to take pages in batches, not one by one. */
-#define VK_REARM_DELAY	msecs_to_jiffies(10)
+/*
+ * The work runs at once: it waits for each page's lock, which the fault
+ * path holds until it is done with page->mapping, so a page is unmovable
+ * only for the fault itself.  Pages queued while it runs join its batch.
+ * (A delay of 10 ms kept a page that is written through a fresh mapping
+ * every few microseconds unmovable all the time.)
+ */
+#define VK_REARM_DELAY	0
 
 /* Whether @page carries our movable operations.  Stable under its lock. */
 static bool vk_page_armed(struct page *page)
@@ -255,7 +261,7 @@ void vk_page_disown(struct page *page)
  * unlocks the page: the movable operations go until the work item, which
  * waits for the page lock, puts them back.  Without memory for the work
  * item's list (no reclaim under the page lock), the page stays unmovable
- * until its next ->page_mkwrite(), which queues it again.
+ * until the scanner passes it (vk_page_rearm()).
  *
  * Context: process context.
  */
@@ -267,8 +273,12 @@ void vk_page_writing(struct page *page)
 		return;
 	if (vk_page_armed(page))
 		vk_unarm(page);
-	/* -EBUSY: queued already. */
-	if (xa_insert(&vk_rearm, page_to_pfn(page), page, GFP_NOWAIT))
+	/*
+	 * -EBUSY: queued already.  -ENOMEM: the scanner re-arms it when it
+	 * next passes (vk_page_rearm()).
+	 */
+	if (xa_insert(&vk_rearm, page_to_pfn(page), page,
+		      GFP_NOWAIT | __GFP_NOWARN))
 		return;
 	get_page(page);
 	queue_delayed_work(system_unbound_wq, &vk_rearm_work, VK_REARM_DELAY);
@@ -291,6 +301,25 @@ static void vk_rearm_fn(struct work_struct *work)
 		put_page(page);
 		cond_resched();
 	}
+}
+
+/**
+ * vk_page_rearm() - give a private page its movable operations back
+ * @page: a page of a vmaccelfs file, referenced by the caller, unlocked.
+ *
+ * For a page whose re-arming could not be queued: the scanner calls this
+ * for each page it passes.  A page locked elsewhere (a fault may be using
+ * page->mapping) is left for the next pass.
+ *
+ * Context: process context; no page lock held.
+ */
+void vk_page_rearm(struct page *page)
+{
+	if (!VK_MOVABLE || vk_page_armed(page) || !trylock_page(page))
+		return;
+	if (vk_page_owner(page) && !vk_page_armed(page) && !PageIsolated(page))
+		__SetPageMovable(page, &vk_movable_ops);
+	unlock_page(page);
 }
 
 /**

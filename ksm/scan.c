@@ -816,6 +816,8 @@ static unsigned int scan_chunk(struct vk_inode *vi, unsigned int budget,
 			put_page(page);
 			continue;
 		}
+		if (!vk_page_merged(page))
+			vk_page_rearm(page);
 		if (!index_mergeable(vi, index, &mfirst, &mlast, &on)) {
 			struct vk_item *item = xa_load(&vi->items, index);
 
