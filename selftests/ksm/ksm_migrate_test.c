@@ -15,7 +15,9 @@
  *   /proc/sys/vm/compact_memory moves file pages (pages_migrated and
  *   /proc/vmstat's pgmigrate_success grow, PFNs change) and every page,
  *   read through the mapping and with read(2), holds what was written;
- *   the merged pages are still merged and unmoved.
+ *   the merged pages are still merged and unmoved.  Skips when the
+ *   compaction scanners met below the file (the rest of the machine
+ *   decides where), which /proc/vmstat's compact_migrate_scanned tells.
  * - charge_moves_with_page: the memory cgroup charge of a migrated page
  *   goes with it: the owner's memory.current does not drop when its pages
  *   are moved, and drops by them when the file goes.
@@ -365,10 +367,10 @@ TEST_F_TIMEOUT(mig, compaction, 600)
 	TH_LOG("pages_migrated +%ld, pgmigrate_success +%ld, compact_isolated +%ld",
 	       delta, vmstat_get("pgmigrate_success") - success,
 	       vmstat_get("compact_isolated") - isolated);
+	if (mscan >= 0)
+		mscan = vmstat_get("compact_migrate_scanned") - mscan;
 	TH_LOG("compact_migrate_scanned +%ld, compact_free_scanned +%ld",
-	       vmstat_get("compact_migrate_scanned") - mscan,
-	       vmstat_get("compact_free_scanned") - fscan);
-	EXPECT_LT(0, moved);
+	       mscan, vmstat_get("compact_free_scanned") - fscan);
 	EXPECT_LE(moved, delta);
 	if (success >= 0 && isolated >= 0) {
 		EXPECT_LE(success + delta, vmstat_get("pgmigrate_success"));
@@ -382,6 +384,22 @@ TEST_F_TIMEOUT(mig, compaction, 600)
 	ASSERT_EQ(0, ksm_stats(self->fd, &st));
 	EXPECT_LE(NPAGES / DUP_EVERY, st.merged);
 	EXPECT_EQ(NPAGES, st.resident);
+
+	/*
+	 * Compaction's migration scanner walks up from the bottom of each
+	 * zone and stops where it meets the free scanner coming down; it
+	 * counts every PFN it passes, so a count below the file's first
+	 * PFN means it never got to the file.  Where that meeting point
+	 * falls depends on what the rest of the machine holds (seen on the
+	 * 6.12 tier, after the vhost tests: the scanners met near PFN
+	 * 0x5c00, the file at 0x22fc8): nothing to check then.  (SKIP()
+	 * would turn a failure above into a pass: only when none.)
+	 */
+	if (!moved && mscan >= 0 && (unsigned long)mscan < lo &&
+	    _metadata->passed)
+		SKIP(return, "compaction stopped %ld PFNs up, below the file at %#lx",
+		     mscan, (long)lo);
+	EXPECT_LT(0, moved);
 }
 
 /*
