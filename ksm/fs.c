@@ -411,19 +411,22 @@ static int vk_zero_partial(struct vk_inode *vi, loff_t pos, unsigned int len)
 /*
  * Lock @page, which the caller holds a reference to, under vi->lock: 0 if
  * locked with vi->lock still held.  A page locked elsewhere may stay so
- * for a whole migration batch; then vi->lock is dropped (so faults on the
- * rest of the file and the migration's own mutex_trylock() go on), the
- * page waited for, the reference dropped, and -EAGAIN says to start over.
+ * for a whole migration batch; then vi->lock is dropped (so that faults
+ * on the file's other pages, and migrations of them, go on), the page
+ * waited for, the reference dropped, and -EAGAIN says to start over;
+ * -EINTR if a fatal signal came meanwhile.
  */
 static int vk_lock_page_or_wait(struct vk_inode *vi, struct page *page)
 {
+	int err;
+
 	lockdep_assert_held(&vi->lock);
 	if (trylock_page(page))
 		return 0;
 	mutex_unlock(&vi->lock);
-	folio_wait_locked(page_folio(page));
+	err = folio_wait_locked_killable(page_folio(page));
 	put_page(page);
-	return -EAGAIN;
+	return err ?: -EAGAIN;
 }
 
 static vm_fault_t vk_fault(struct vm_fault *vmf)
@@ -448,8 +451,12 @@ again:
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	}
 	get_page(page);
-	if (vk_lock_page_or_wait(vi, page))
+	err = vk_lock_page_or_wait(vi, page);
+	if (err == -EAGAIN)
 		goto again;
+	/* Killed: no page; the task dies on its way out of the fault. */
+	if (err)
+		return VM_FAULT_NOPAGE;
 	mutex_unlock(&vi->lock);
 	/*
 	 * Not mapped again after a memory error (SIGBUS BUS_MCEERR_AR): the
@@ -501,14 +508,14 @@ static vm_fault_t vk_page_mkwrite(struct vm_fault *vmf)
 		 * Being migrated: taking its movable operations away now would
 		 * make the migration core report it moved without moving it
 		 * (and soft offline then mark it bad).  Let the migration end,
-		 * then fault again.  Isolation can last a whole batch of
-		 * migrations (up to 512 pages when memory goes offline): sleep
-		 * a tick between tries rather than spin on the fault.
+		 * then fault again.  Not by sleeping here: the fault holds a
+		 * reference to the page, and ->migrate_page() gives up on a
+		 * page referenced by anyone but the migration.
 		 */
 		if (PageIsolated(page)) {
 			unlock_page(page);
 			atomic_inc(&vk_isolated_faults);
-			schedule_timeout_uninterruptible(1);
+			cond_resched();
 			return VM_FAULT_NOPAGE;
 		}
 		vk_page_writing(page);

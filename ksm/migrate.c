@@ -261,7 +261,8 @@ void vk_page_disown(struct page *page)
  * unlocks the page: the movable operations go until the work item, which
  * waits for the page lock, puts them back.  Without memory for the work
  * item's list (no reclaim under the page lock), the page stays unmovable
- * until the scanner passes it (vk_page_rearm()).
+ * until the scanner passes it (vk_page_rearm(); only while run=1) or its
+ * next ->page_mkwrite() queues it again.
  *
  * Context: process context.
  */
@@ -275,7 +276,7 @@ void vk_page_writing(struct page *page)
 		vk_unarm(page);
 	/*
 	 * -EBUSY: queued already.  -ENOMEM: the scanner re-arms it when it
-	 * next passes (vk_page_rearm()).
+	 * next passes (vk_page_rearm()), if it runs.
 	 */
 	if (xa_insert(&vk_rearm, page_to_pfn(page), page,
 		      GFP_NOWAIT | __GFP_NOWARN))
