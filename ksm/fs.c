@@ -433,9 +433,10 @@ static vm_fault_t vk_fault(struct vm_fault *vmf)
 {
 	struct vk_inode *vi = VK_I(file_inode(vmf->vma->vm_file));
 	struct page *page;
-	int err = 0;
+	int err;
 
 again:
+	err = 0;
 	mutex_lock(&vi->lock);
 	if (vmf->pgoff >= vk_size_pages(&vi->vfs_inode)) {
 		mutex_unlock(&vi->lock);

@@ -158,7 +158,7 @@ static int vk_migrate_page(struct page *dst, struct page *src,
 			return -EAGAIN;
 		vk_unmap_index(vi, index);
 	}
-	/* A fault holds the file's lock while it waits for the page's. */
+	/* The file's lock is held across page locks (vk_cow()): try it. */
 	if (!mutex_trylock(&vi->lock))
 		return -EAGAIN;
 	/* The index's reference and the isolation's: nobody else uses it. */
