@@ -175,6 +175,7 @@ static unsigned long compaction_reached(unsigned long pfn)
 			continue;
 		if (zs <= pfn && pfn < ze && mig > best)
 			best = mig;
+		fprintf(stderr, "# %s", p);
 	}
 	fclose(f);
 	return best;
@@ -365,7 +366,7 @@ TEST_F_TIMEOUT(mig, compaction, 600)
 {
 	struct vmaccel_ksm_file_stats st;
 	long migrated = ksm_sys_get("pages_migrated");
-	long success, isolated, delta, mscan, fscan;
+	long success, fail, isolated, delta, mscan, fscan;
 	unsigned long n, moved = 0, dup_moved = 0, reached;
 	__u64 *after, lo = ~0ULL, hi = 0;
 	char *keep[2];
@@ -395,6 +396,7 @@ TEST_F_TIMEOUT(mig, compaction, 600)
 	}
 	/* -1 each without CONFIG_VM_EVENT_COUNTERS. */
 	success = vmstat_get("pgmigrate_success");
+	fail = vmstat_get("pgmigrate_fail");
 	isolated = vmstat_get("compact_isolated");
 	mscan = vmstat_get("compact_migrate_scanned");
 	fscan = vmstat_get("compact_free_scanned");
@@ -420,8 +422,10 @@ TEST_F_TIMEOUT(mig, compaction, 600)
 	free(after);
 	TH_LOG("compaction moved %lu of %lu private file pages", moved,
 	       NPAGES - NPAGES / DUP_EVERY);
-	TH_LOG("pages_migrated +%ld, pgmigrate_success +%ld, compact_isolated +%ld",
+	TH_LOG("pages_migrated +%ld, pgmigrate_success +%ld, pgmigrate_fail +%ld",
 	       delta, vmstat_get("pgmigrate_success") - success,
+	       vmstat_get("pgmigrate_fail") - fail);
+	TH_LOG("compact_isolated +%ld",
 	       vmstat_get("compact_isolated") - isolated);
 	TH_LOG("compact_migrate_scanned +%ld, compact_free_scanned +%ld",
 	       vmstat_get("compact_migrate_scanned") - mscan,
