@@ -137,15 +137,21 @@ static long count_bad(int fd, const char *map, unsigned long seed,
 			"free_pfn=%lx zone_end=%lx"
 
 /*
- * Record the ends of compaction runs in a trace instance of our own (the
+ * Record the ends of our own compaction runs (not kcompactd's, which
+ * start where the last one stopped) in a trace instance of our own (the
  * global buffer stays untouched); false without tracefs.
  */
 static bool compaction_trace_start(void)
 {
+	char pid[16];
+
 	if (access(TRACE_DIR "/instances", F_OK))
 		mount("nodev", TRACE_DIR, "tracefs", 0, NULL);
 	rmdir(TRACE_INST);
 	if (mkdir(TRACE_INST, 0700))
+		return false;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (vmaccel_write_file(TRACE_INST "/set_event_pid", pid))
 		return false;
 	return !vmaccel_write_file(TRACE_END, "1");
 }
