@@ -158,7 +158,7 @@ static int vk_migrate_page(struct page *dst, struct page *src,
 			return -EAGAIN;
 		vk_unmap_index(vi, index);
 	}
-	/* The file's lock is held across page locks (vk_cow()): try it. */
+	/* Not to wait behind a scan or a fault of the file: try it. */
 	if (!mutex_trylock(&vi->lock))
 		return -EAGAIN;
 	/* The index's reference and the isolation's: nobody else uses it. */
@@ -291,8 +291,13 @@ static void vk_rearm_fn(struct work_struct *work)
 	struct page *page;
 
 	xa_for_each(&vk_rearm, pfn, page) {
-		/* vk_page_disown() may have taken it, with its reference. */
-		if (xa_erase(&vk_rearm, pfn) != page)
+		/*
+		 * vk_page_disown() may have taken it, with its reference; and
+		 * once that reference is gone, the pfn may hold another queued
+		 * page (queued anew, so the work runs again for it): take the
+		 * entry only if it is still the page read.
+		 */
+		if (xa_cmpxchg(&vk_rearm, pfn, page, NULL, 0) != page)
 			continue;
 		lock_page(page);
 		/* Still a private page of a file (else disowned meanwhile). */
