@@ -21,7 +21,9 @@ RAM files it finds through QEMU:
     it ends.  Left out with BALLOOND_STATIC=1.
 
 Checked: every target the kernel gives the busy VM reaches it (its
-"balloon" command) within LATE_S of being seen in debugfs, or was
+"balloon" command) within LATE_S of being seen in debugfs (plus the time
+the stand-in itself took: the command it was answering then, and the one
+that applied the target), or was
 superseded while the busy VM's QEMU was answering an earlier command and
 the newer one did, one in ten skipped while it was idle at most
 (check_on_time; self_check shows that it fails a daemon that loses every
@@ -313,6 +315,17 @@ class Test:
             cmds = list(busy.busy)
         seen = [(t, target) for t, target in self.seen if t >= since]
         n = late = superseded = idle = 0
+
+        def allowed(t, a):
+            """LATE_S, plus what the stand-in QEMU itself took: the rest
+            of the command it was answering when the target was seen
+            (nothing can be sent before it ends) and the "balloon" that
+            applied it at a (on the debug VM, with the other tier's VM on
+            the same CPUs, seen taking 3-4 s each)."""
+            left = [s1 - t for s0, s1 in cmds if s0 <= t < s1]
+            took = [s1 - s0 for s0, s1 in cmds if s0 <= a <= s1]
+            return LATE_S + max(left, default=0) + max(took, default=0)
+
         for i, (t, target) in enumerate(seen):
             n += 1
             got = [a for a, v in applied if v == target and a >= t - 1.0]
@@ -322,7 +335,7 @@ class Test:
                            for s0, s1 in cmds)
                 newer = [a for a, v in applied for tj, vj in seen[i + 1:]
                          if v == vj and a >= tj - 1.0]
-                if newer and min(newer) - t <= LATE_S:
+                if newer and min(newer) - t <= allowed(t, min(newer)):
                     got = [min(newer)]
                     if held:
                         superseded += 1
@@ -334,8 +347,8 @@ class Test:
             if not got:
                 late += 1
                 say("%s: target %d MiB never reached the VM, nor did a newer "
-                    "one within %.1f s" % (what, target // MIB, LATE_S))
-            elif got[0] - t > LATE_S:
+                    "one in time" % (what, target // MIB))
+            elif got[0] - t > allowed(t, got[0]):
                 late += 1
                 say("%s: target %d MiB reached the VM %.1f s after it was "
                     "seen"
@@ -560,10 +573,19 @@ def self_check():
     # Target 3 (t 2.5) replaced while a "balloon" ran from 2.4 to 3.1.
     held = [x for x in every if x[0] != 2.55]
     held_cmds = [c for c in quick if c[0] != 2.55] + [(2.4, 3.1)]
+    # A slow stand-in: each "balloon" takes 1.8 s and applies the newest
+    # target seen when it started, which then ends late by LATE_S alone.
+    slow, slow_cmds, s0 = [], [], 1.05
+    while s0 < 5.0:
+        newest = max(i for i in range(8) if 1.0 + 0.5 * i <= s0)
+        slow.append((s0 + 1.8, (100 + 5 * newest) * MIB))
+        slow_cmds.append((s0, s0 + 1.8))
+        s0 += 1.8
     polled = [(1.0 + i, (100 + 10 * i) * MIB) for i in range(4)]
     # Every other wake-up lost: targets 1, 3, 5, 7 never sent.
     halves = [x for i, x in enumerate(every) if i % 2 == 0]
     cases = [("every target sent", every, quick, True),
+             ("a slow QEMU, every command 1.8 s", slow, slow_cmds, True),
              ("superseded while QEMU was busy", held, held_cmds, True),
              ("one target skipped while idle", held, quick, True),
              ("every other wake-up lost while idle", halves,
