@@ -285,6 +285,13 @@ void vk_page_writing(struct page *page)
 	queue_delayed_work(system_unbound_wq, &vk_rearm_work, VK_REARM_DELAY);
 }
 
+/* Re-arm @page (locked) if it still is a file's private, unarmed page. */
+static void vk_rearm_locked(struct page *page)
+{
+	if (vk_page_owner(page) && !vk_page_armed(page) && !PageIsolated(page))
+		__SetPageMovable(page, &vk_movable_ops);
+}
+
 static void vk_rearm_fn(struct work_struct *work)
 {
 	unsigned long pfn;
@@ -300,9 +307,7 @@ static void vk_rearm_fn(struct work_struct *work)
 		if (xa_cmpxchg(&vk_rearm, pfn, page, NULL, 0) != page)
 			continue;
 		lock_page(page);
-		/* Still a private page of a file (else disowned meanwhile). */
-		if (vk_page_owner(page) && !vk_page_armed(page))
-			__SetPageMovable(page, &vk_movable_ops);
+		vk_rearm_locked(page);
 		unlock_page(page);
 		put_page(page);
 		cond_resched();
@@ -323,8 +328,7 @@ void vk_page_rearm(struct page *page)
 {
 	if (!VK_MOVABLE || vk_page_armed(page) || !trylock_page(page))
 		return;
-	if (vk_page_owner(page) && !vk_page_armed(page) && !PageIsolated(page))
-		__SetPageMovable(page, &vk_movable_ops);
+	vk_rearm_locked(page);
 	unlock_page(page);
 }
 
