@@ -299,7 +299,8 @@ boot-check:
 # tools/pkg-test in a test VM (install, DKMS builds for every installed
 # kernel with headers, modprobe, udev rule, purge): about 5 minutes per
 # kernel under TCG (tools/pkg-test's TIME lines).  make check's package
-# tier runs it for the newest 6.12 only (tools/check).
+# tier runs it as root in a chroot on the host (tools/pkg-root), where DKMS
+# builds at native speed, and leaves loading to the boot tier (tools/check).
 PKG_VM_TIMEOUT ?= 3600
 PKG_TEST_KERNELS ?=
 deb:
