@@ -30,7 +30,9 @@ the newer one did, one in ten skipped while it was idle at most
 other wake-up or polls), while the victim hangs and while it is gone;
 the hung victim stays registered; the killed one is unregistered, and
 registered again when its QEMU is back; a removed socket drops the VM;
-SIGTERM unregisters everything.
+SIGTERM unregisters everything.  In the debug tier (VMACCEL_TIER=debug)
+the deadlines and the idle skips are reported, not failed (DEADLINES); a
+target that never reaches the VM, nor a newer one, fails there too.
 
 Exit: 0 pass, 1 fail, 4 skip.
 """
@@ -57,6 +59,12 @@ FLOOR_MB = 32
 QMP_TIMEOUT = 5
 HANG_S = 30                 # > the time a stopped QEMU's backlog takes to fill
 LATE_S = 2.5
+# The debug tier (VMACCEL_TIER=debug: KASAN and lockdep under TCG, beside
+# the other lane's VM) cannot answer how soon the daemon acts: 37 of 39
+# targets were late there in a clean make check on 2026-12-07.  There the
+# deadlines are reported, not failed; a target that never reaches the VM
+# (nor a newer one, at any time) still fails, and so does everything else.
+DEADLINES = os.environ.get("VMACCEL_TIER") != "debug"
 SUPERSEDE_LAG = 0.25
 PUNCH = 0x02 | 0x01        # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
 
@@ -314,7 +322,7 @@ class Test:
             applied = list(busy.applied)
             cmds = list(busy.busy)
         seen = [(t, target) for t, target in self.seen if t >= since]
-        n = late = superseded = idle = 0
+        n = late = superseded = idle = lost = 0
 
         def allowed(t, a):
             """LATE_S, plus what the stand-in QEMU itself took: the rest
@@ -346,19 +354,31 @@ class Test:
                             % (what, target // MIB, got[0] - t))
             if not got:
                 late += 1
+                ever = [a for a, v in applied for tj, vj in seen[i:]
+                        if v == vj and a >= tj - 1.0]
+                if not ever:
+                    lost += 1
                 say("%s: target %d MiB never reached the VM, nor did a newer "
-                    "one in time" % (what, target // MIB))
+                    "one %s" % (what, target // MIB,
+                                "at all" if not ever else "in time"))
             elif got[0] - t > allowed(t, got[0]):
                 late += 1
                 say("%s: target %d MiB reached the VM %.1f s after it was "
                     "seen"
                     % (what, target // MIB, got[0] - t))
         say("%s: %d target changes of the busy VM, %d superseded while QEMU "
-            "was busy, %d skipped while it was idle, %d late"
-            % (what, n, superseded, idle, late))
+            "was busy, %d skipped while it was idle, %d late (%d lost)"
+            % (what, n, superseded, idle, late, lost))
         if n < 2:
             raise Fail("%s: only %d target changes: the test did not test"
                        % (what, n))
+        if lost:
+            raise Fail("%s: %d of %d targets lost: neither they nor a newer "
+                       "one ever reached the VM" % (what, lost, n))
+        if not DEADLINES:
+            say("%s: deadlines not checked in the debug tier "
+                "(VMACCEL_TIER=debug)" % what)
+            return
         if late:
             raise Fail("%s: %d of %d targets late or lost" % (what, late, n))
         if idle > max(1, n // 10):
@@ -600,6 +620,21 @@ def self_check():
             if verdict(applied, cmds) != want:
                 return "%s: check_on_time says %s" % (
                     name, "pass" if not want else "fail")
+        # The debug tier's mode: late passes, lost still fails.
+        global DEADLINES
+        saved, DEADLINES = DEADLINES, False
+        try:
+            for name, applied, cmds, want in [
+                    ("debug tier: every target 3 s late",
+                     [(a + 3, v) for a, v in every], quick, True),
+                    ("debug tier: every other target never sent", halves,
+                     [(a, a + 0.01) for a, _ in halves], False),
+                    ("debug tier: nothing ever sent", [], [], False)]:
+                if verdict(applied, cmds) != want:
+                    return "%s: check_on_time says %s" % (
+                        name, "pass" if not want else "fail")
+        finally:
+            DEADLINES = saved
     finally:
         QUIET.clear()
     return None
