@@ -94,7 +94,7 @@ qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m "$GUEST_MB" -nodefaults \
 	-qmp "unix:$dir/qmp,server=on,wait=off" \
 	-qmp "unix:$dir/qmp2,server=on,wait=off" \
 	-kernel "$kernel" -initrd "$dir/initrd" \
-	-append "console=ttyS0 quiet panic=-1" \
+	-append "console=ttyS0 quiet panic=-1 $(cat "$top/selftests/lib/guest-cmdline")" \
 	-serial "file:$dir/serial" >"$dir/qemu.log" 2>&1 &
 qpid=$!
 

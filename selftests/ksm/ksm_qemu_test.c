@@ -223,6 +223,27 @@ FIXTURE_TEARDOWN(qemu)
 }
 
 /*
+ * The guests' kernel command line: ours, then the options that
+ * selftests/lib/guest-cmdline gives every nested-QEMU test's guest (its
+ * boot under nested TCG is shorter without them; none if it is missing).
+ */
+static void guest_append(char *buf, size_t len)
+{
+	char path[PATH_MAX], opts[512] = "";
+	FILE *f = NULL;
+
+	if (!vmaccel_src_path(path, sizeof(path), "selftests/lib/guest-cmdline"))
+		f = fopen(path, "r");
+	if (f) {
+		if (!fgets(opts, sizeof(opts), f))
+			opts[0] = '\0';
+		fclose(f);
+	}
+	opts[strcspn(opts, "\n")] = '\0';
+	snprintf(buf, len, "console=ttyS0 rdinit=/init panic=-1 quiet %s", opts);
+}
+
+/*
  * The image to boot: the release's vmlinux when selftests/lib/guest-kernel.sh
  * can unpack it (no decompressor to run under nested TCG), else its bzImage.
  */
@@ -254,11 +275,12 @@ static int guest_kernel(char *buf, size_t len, const char *release)
 static pid_t start_guest(const char *kernel, const char *initrd,
 			 const char *mnt, const char *log)
 {
-	char serial[128], obj[256], mem[16];
+	char serial[128], obj[256], mem[16], append[640];
 	pid_t pid = fork();
 
 	if (pid)
 		return pid;
+	guest_append(append, sizeof(append));
 	snprintf(serial, sizeof(serial), "file:%s", log);
 	snprintf(obj, sizeof(obj),
 		 "memory-backend-file,id=ram0,mem-path=%s,share=on,size=%dM",
@@ -270,7 +292,7 @@ static pid_t start_guest(const char *kernel, const char *initrd,
 	      "-nodefaults", "-display", "none", "-monitor", "none",
 	      "-serial", serial, "-no-reboot",
 	      "-kernel", kernel, "-initrd", initrd,
-	      "-append", "console=ttyS0 rdinit=/init panic=-1 quiet",
+	      "-append", append,
 	      (char *)NULL);
 	_exit(127);
 }

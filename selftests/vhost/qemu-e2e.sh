@@ -113,7 +113,7 @@ pids="$pids $!"
 # fd 9: the vhost-net node, opened by the shell as a VMM would.
 if [ "$guest" = linux ]; then
 	set -- -cpu max -no-reboot -kernel "$kernel" -initrd "$dir/initrd" \
-		-append "console=ttyS0 quiet panic=-1"
+		-append "console=ttyS0 quiet panic=-1 $(cat "$top/selftests/lib/guest-cmdline")"
 else
 	set -- -boot n
 fi

@@ -150,7 +150,7 @@ vm() {	# vm SIDE TAP [ARGS...]
 	shift 2
 	qemu-system-x86_64 -nodefaults -display none -no-user-config -m "${ram_kib}k" \
 		-accel tcg -cpu max -no-reboot -kernel "$kernel" -initrd "$dir/initrd" \
-		-append "console=ttyS0 quiet panic=-1" \
+		-append "console=ttyS0 quiet panic=-1 $(cat "$lib/guest-cmdline")" \
 		-qmp "unix:$dir/$side.qmp,server=on,wait=off" \
 		-netdev "tap,id=n0,ifname=$t,script=no,downscript=no,vhost=on,vhostforce=on,vhostfd=9" \
 		-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:57 \
